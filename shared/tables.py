@@ -1,0 +1,47 @@
+"""The tables every service's store has. Alembic migrations (shared/migrations) create them;
+this module is the one description the code and the migrations share."""
+from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint, text)
+
+metadata = MetaData()
+
+events = Table(
+    "events", metadata,
+    # Insert order; never read by subscribers (see `position`).
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(200), nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    # Dense global order, assigned after commit by the sequencer (EventStore.sequence).
+    Column("position", BigInteger, nullable=True, unique=True),
+    Column("type", String(100), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("station_id", String(100), nullable=True),
+    Column("occurred_at", String(32), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("actor", String(200), nullable=True),
+    Column("correlation_id", String(64), nullable=True),
+    Column("causation_id", String(64), nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    Index("ix_events_unsequenced", "id", postgresql_where=text("position IS NULL"),
+          sqlite_where=text("position IS NULL")),
+    Index("ix_events_station_recorded", "station_id", "recorded_at"),
+)
+
+# Where each named reader (the relay, a subscriber of another service) has got to.
+checkpoints = Table(
+    "checkpoints", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+# Leases keep one relay per service working while others stand by.
+leases = Table(
+    "leases", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)
