@@ -45,3 +45,14 @@ leases = Table(
     Column("holder", String(200), nullable=False),
     Column("expires_at", String(32), nullable=False),
 )
+
+# Events a subscriber failed to apply: retried, then parked with their error.
+quarantine = Table(
+    "quarantine", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("status", String(16), nullable=False),  # retrying | parked
+    Column("error", Text, nullable=False),
+)

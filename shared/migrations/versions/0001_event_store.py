@@ -1,4 +1,4 @@
-"""event store: events, checkpoints, leases
+"""event store: events, checkpoints, leases, quarantine
 
 Revision ID: 0001
 Revises:
@@ -49,9 +49,19 @@ def upgrade():
         sa.Column("holder", sa.String(200), nullable=False),
         sa.Column("expires_at", sa.String(32), nullable=False),
     )
+    op.create_table(
+        "quarantine",
+        sa.Column("name", sa.String(200), primary_key=True),
+        sa.Column("position", sa.BigInteger, primary_key=True),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("error", sa.Text, nullable=False),
+    )
 
 
 def downgrade():
+    op.drop_table("quarantine")
     op.drop_table("leases")
     op.drop_table("checkpoints")
     op.drop_table("events")

@@ -1,0 +1,4 @@
+"""Events the resources service records and publishes (past tense; payload schemas)."""
+from shared.events import Registry
+
+registry = Registry()

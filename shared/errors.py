@@ -1,0 +1,75 @@
+"""Errors every service raises at its edge, and the one table mapping them to HTTP.
+
+The wire shape (../API.md):
+    {"error": {"code": "...", "message": "...", "message_zh": "...", "fields": {...}}}
+"""
+from __future__ import annotations
+
+from shared.eventstore import ConcurrencyError
+from shared.events import InvalidEvent
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "Bad request"
+    message_zh = "请求无效"
+
+    def __init__(self, message: str | None = None, message_zh: str | None = None,
+                 fields: dict | None = None, code: str | None = None, **extra):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.message_zh = message_zh or self.message_zh
+        self.fields = fields or {}
+        self.code = code or self.code
+        self.extra = extra
+
+    def body(self) -> dict:
+        error = {"code": self.code, "message": self.message, "message_zh": self.message_zh,
+                 "fields": self.fields}
+        error.update(self.extra)
+        return {"error": error}
+
+
+class ValidationFailed(ApiError):
+    status, code = 400, "invalid"
+    message, message_zh = "Invalid input", "输入有误"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+    message, message_zh = "Missing or bad token", "未登录或令牌无效"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+    message, message_zh = "Your role may not do this", "您的角色无权执行此操作"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+    message, message_zh = "Not found", "未找到"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+    message, message_zh = "Conflict", "冲突"
+
+
+class TooLarge(ApiError):
+    status, code = 413, "too_large"
+    message, message_zh = "Request body too large", "请求内容过大"
+
+
+def to_api_error(exc: Exception) -> ApiError:
+    """Domain and store exceptions mapped to the API's errors, in one place."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, ConcurrencyError):
+        return Conflict(f"Version conflict: expected {exc.expected}, found {exc.actual}",
+                        f"版本冲突：期望版本 {exc.expected}，实际版本 {exc.actual}",
+                        code="version_conflict", current_version=exc.actual)
+    if isinstance(exc, InvalidEvent):
+        return ValidationFailed(fields={k: v if isinstance(v, list) else [str(v)]
+                                        for k, v in exc.errors.items()})
+    return ApiError("Internal error", "服务器内部错误", code="internal")

@@ -1,0 +1,147 @@
+"""The inbox: how a subscriber applies another service's events exactly once, in order.
+
+For each (consumer, source) it keeps the position of the last applied event, in the
+consumer's own database and in the same transaction as the handler's writes, so a crash
+between the two is impossible. Then, for a message at position p with checkpoint c:
+
+- p <= c: already applied, dropped (at-least-once delivery, redeliveries);
+- p == c + 1: applied, checkpoint = p;
+- p > c + 1: a gap (a lost or overtaken message). The missing events c+1 .. p-1 are read
+  from the source's `read_all` (over RPC) and applied first, then p.
+
+A message whose handler fails is *quarantined* if it is next in line: the checkpoint
+moves past it so the messages behind it are not held up, and its retries (and the final
+parking, with the error) are tracked here. A quarantined event applied on retry is
+applied out of order; that is the price of not blocking the stream on one bad message.
+
+Handlers are `handler(conn, event)` with `event` a shared.events.Recorded; types the
+consumer has no handler for are skipped but still advance the checkpoint.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Callable, Iterable, Mapping
+
+import sqlalchemy as sa
+
+from shared import logs
+from shared.events import Recorded
+from shared.relay import Checkpoint
+from shared.tables import quarantine
+
+log = logs.get("inbox")
+
+Handler = Callable[[sa.Connection, Recorded], None]
+Fetch = Callable[[str, int, int], list[dict]]  # (source, after_position, limit) -> envelopes
+
+
+class Outcome(enum.Enum):
+    APPLIED = "applied"
+    CAUGHT_UP = "caught_up"  # applied after reading missing events from the source
+    DUPLICATE = "duplicate"
+    RETRIED = "retried"      # a quarantined event applied on retry
+
+
+@dataclasses.dataclass
+class Inbox:
+    engine: sa.Engine
+    consumer: str
+    source: str
+    handlers: Mapping[str, Handler]
+    fetch: Fetch
+    page_size: int = 500
+
+    @property
+    def name(self) -> str:
+        return f"inbox:{self.consumer}:{self.source}"
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.engine, self.name)
+
+    def handle(self, envelope: Mapping) -> Outcome:
+        """Apply one delivered event (a dict as the relay sent it) exactly once."""
+        event = Recorded.from_dict(envelope)
+        with self.engine.begin() as conn:
+            applied = self._lock(conn)
+            if event.position <= applied:
+                if self._quarantined(conn, event.position) != "retrying":
+                    return Outcome.DUPLICATE
+                self._apply(conn, event)
+                conn.execute(quarantine.delete().where(quarantine.c.name == self.name)
+                             .where(quarantine.c.position == event.position))
+                return Outcome.RETRIED
+            outcome = Outcome.APPLIED
+            if event.position > applied + 1:
+                self._catch_up(conn, applied, event.position - 1)
+                outcome = Outcome.CAUGHT_UP
+            self._apply(conn, event)
+            self.checkpoint.set(event.position, conn)
+            return outcome
+
+    def quarantine(self, envelope: Mapping, error: str, parked: bool = False) -> bool:
+        """Record a failed event; if it is next in line, move the checkpoint past it.
+
+        Returns True if the event is (now) quarantined, False if it could not be because
+        events before it are still missing (it will be retried in order then).
+        """
+        position = envelope["position"]
+        with self.engine.begin() as conn:
+            applied = self._lock(conn)
+            status = "parked" if parked else "retrying"
+            if self._quarantined(conn, position) is not None:
+                conn.execute(quarantine.update().where(quarantine.c.name == self.name)
+                             .where(quarantine.c.position == position)
+                             .values(status=status, error=error[:2000]))
+                return True
+            if position != applied + 1:
+                return False
+            conn.execute(quarantine.insert().values(
+                name=self.name, position=position, event_id=envelope["event_id"],
+                type=envelope["type"], status=status, error=error[:2000]))
+            self.checkpoint.set(position, conn)
+            return True
+
+    def parked(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(quarantine).where(quarantine.c.name == self.name)
+                                .order_by(quarantine.c.position))
+            return [dict(r._mapping) for r in rows]
+
+    def _lock(self, conn: sa.Connection) -> int:
+        """The checkpoint, locked until commit (SQLite: the write lock BEGIN IMMEDIATE took)."""
+        query = sa.text("SELECT position FROM checkpoints WHERE name = :n")
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("INSERT INTO checkpoints (name, position) VALUES (:n, 0) "
+                                 "ON CONFLICT (name) DO NOTHING"), {"n": self.name})
+            query = sa.text("SELECT position FROM checkpoints WHERE name = :n FOR UPDATE")
+        return conn.execute(query, {"n": self.name}).scalar() or 0
+
+    def _quarantined(self, conn, position: int) -> str | None:
+        return conn.execute(sa.select(quarantine.c.status).where(quarantine.c.name == self.name)
+                            .where(quarantine.c.position == position)).scalar()
+
+    def _catch_up(self, conn, after: int, up_to: int) -> None:
+        log.info("inbox.gap", consumer=self.consumer, source=self.source,
+                 after=after, up_to=up_to)
+        while after < up_to:
+            page = self.fetch(self.source, after, min(self.page_size, up_to - after))
+            if not page:
+                raise LookupError(f"{self.source} has no events after {after}; expected {up_to}")
+            for envelope in page:
+                event = Recorded.from_dict(envelope)
+                if event.position > up_to:
+                    return
+                self._apply(conn, event)
+                after = event.position
+
+    def _apply(self, conn, event: Recorded) -> None:
+        handler = self.handlers.get(event.type)
+        if handler is not None:
+            handler(conn, event)
+
+
+def apply_all(inbox: Inbox, envelopes: Iterable[Mapping]) -> list[Outcome]:
+    """Handle a sequence of deliveries (used by rebuilds and tests)."""
+    return [inbox.handle(e) for e in envelopes]

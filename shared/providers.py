@@ -1,0 +1,140 @@
+"""nameko dependency providers: the only place services meet nameko's container.
+
+- StoreProvider: the service's own event store (SQLite file or PostgreSQL schema),
+  migrated at start; optional projection tables created beside it.
+- InboxProvider: applies other services' events through shared.inbox, retrying and
+  parking failures (see shared.subscriber for the entrypoint).
+- Correlation: a correlation id bound to every log line of a worker and carried on
+  through RPC calls and the events it causes.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Callable, Mapping
+
+import kombu
+import sqlalchemy as sa
+import structlog
+from nameko.extensions import DependencyProvider
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared import logs, topology
+from shared.stores import open_store
+from shared.events import Registry
+from shared.eventstore import EventStore
+from shared.inbox import Handler, Inbox
+
+log = logs.get("providers")
+
+
+class StoreProvider(DependencyProvider):
+    def __init__(self, registry: Registry, projections: sa.MetaData | None = None):
+        self.registry, self.projections = registry, projections
+
+    def setup(self):
+        self.store = open_store(self.container.service_name, self.container.config,
+                                self.registry, self.projections)
+
+    def stop(self):
+        self.store.engine.dispose()
+
+    def get_dependency(self, worker_ctx):
+        return self.store
+
+
+def rpc_fetch(config: Mapping) -> Callable[[str, int, int], list[dict]]:
+    """Read a source service's events over RPC, with a timeout (catch-up after a gap)."""
+    timeout = float(config.get("RPC_TIMEOUT", 10))
+
+    def fetch(source: str, after: int, limit: int) -> list[dict]:
+        with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=timeout) as rpc:
+            return getattr(rpc, source).read_all(after, limit)
+    return fetch
+
+
+class Deliveries:
+    """What a subscriber entrypoint calls: apply, or quarantine and retry, or park."""
+
+    def __init__(self, inboxes: dict[str, Inbox], amqp_uri: str, max_retries: int,
+                 retry_delay_ms: int):
+        self.inboxes, self.amqp_uri = inboxes, amqp_uri
+        self.max_retries, self.retry_delay_ms = max_retries, retry_delay_ms
+
+    def deliver(self, source: str, envelope: dict, headers: Mapping, queue_name: str):
+        inbox = self.inboxes[source]
+        structlog.contextvars.bind_contextvars(event_type=envelope.get("type"),
+                                               position=envelope.get("position"), source=source)
+        try:
+            outcome = inbox.handle(envelope)
+            log.debug("inbox.handled", outcome=outcome.value)
+            return outcome.value
+        except Exception as exc:  # isolated: one bad event must not stop the others
+            self._fail(inbox, envelope, headers, queue_name, exc)
+            return "failed"
+
+    def _fail(self, inbox, envelope, headers, queue_name, exc):
+        retries = int(headers.get("x-retries", 0))
+        final = retries >= self.max_retries
+        error = f"{type(exc).__name__}: {exc}"
+        inbox.quarantine(envelope, error, parked=final)
+        target = (topology.parked_queue(queue_name) if final
+                  else topology.retry_queue(queue_name, self.retry_delay_ms))
+        new_headers = {**headers, "x-retries": retries + 1, "x-error": error[:1000]}
+        with kombu.Connection(self.amqp_uri, connect_timeout=5) as conn:
+            producer = conn.Producer(serializer="json")
+            producer.publish(envelope, exchange="", routing_key=target.name, headers=new_headers,
+                             declare=[target], delivery_mode=2, retry=True,
+                             retry_policy={"max_retries": 5})
+        log.warning("inbox.parked" if final else "inbox.retry_scheduled",
+                    retries=retries + 1, error_type=type(exc).__name__)
+
+
+class InboxProvider(DependencyProvider):
+    """Gives the service `deliver(source, envelope, headers, queue)`.
+
+    `handlers(store)` returns {event type: handler(conn, event)}; handlers may append
+    to the service's own store with `conn` so their events commit with the checkpoint.
+    """
+
+    def __init__(self, store: StoreProvider, handlers: Callable[[EventStore], Mapping[str, Handler]],
+                 sources: tuple[str, ...] | None = None):
+        self.store_provider, self.handlers, self.sources = store, handlers, sources
+
+    deliveries: Deliveries | None = None
+
+    def _build(self) -> Deliveries:
+        # Built on first use: nameko sets providers up in no fixed order, so the
+        # store may not exist yet at setup time.
+        config = self.container.config
+        service = self.container.service_name
+        store = self.store_provider.store
+        sources = self.sources or topology.SUBSCRIPTIONS.get(service, ())
+        fetch = rpc_fetch(config)
+        table = self.handlers(store)
+        return Deliveries(
+            {s: Inbox(store.engine, service, s, table, fetch) for s in sources},
+            config["AMQP_URI"], int(config.get("MAX_RETRIES", 3)),
+            int(config.get("RETRY_DELAY_MS", 1000)))
+
+    def get_dependency(self, worker_ctx):
+        if self.deliveries is None:
+            self.deliveries = self._build()
+        return self.deliveries
+
+
+class Correlation(DependencyProvider):
+    """The worker's correlation id (from the caller or the event, else new), bound to logs."""
+
+    def get_dependency(self, worker_ctx):
+        # nameko injects dependencies before worker_setup runs.
+        return worker_ctx.data.setdefault("correlation_id", str(uuid.uuid4()))
+
+    def worker_setup(self, worker_ctx):
+        correlation_id = self.get_dependency(worker_ctx)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            correlation_id=correlation_id, service=self.container.service_name,
+            entrypoint=worker_ctx.entrypoint.method_name)
+
+    def worker_teardown(self, worker_ctx):
+        structlog.contextvars.clear_contextvars()

@@ -1,0 +1,231 @@
+"""The outbox relay: every committed event reaches RabbitMQ, and only committed events do.
+
+The event table is the outbox. The relay numbers newly visible events (the store's
+sequencer), reads them past its checkpoint in position order, publishes a batch with
+publisher confirms pipelined (publish all, then wait for the acks), and advances its
+checkpoint only over confirmed messages. If the broker goes away it retries with
+backoff and republishes from the checkpoint, so a message may be sent twice, never
+lost; subscribers drop the duplicate (shared.inbox). One relay per service works at a
+time: it holds a lease in the service's own database, and a second one waits.
+
+No nameko or eventlet here: the relay runs as a plain thread or process.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from datetime import timedelta
+from typing import Callable, Sequence
+
+import kombu
+import orjson
+import sqlalchemy as sa
+
+from shared import logs, topology
+from shared.events import Recorded, iso, utcnow
+from shared.eventstore import EventStore
+from shared.tables import checkpoints, leases
+
+log = logs.get("relay")
+
+
+class PublishFailed(Exception):
+    """The broker nacked, returned or did not confirm a message in time."""
+
+
+class Checkpoint:
+    """A named position in a service's own database (relay or subscriber progress)."""
+
+    def __init__(self, engine: sa.Engine, name: str):
+        self.engine, self.name = engine, name
+
+    def get(self, conn: sa.Connection | None = None) -> int:
+        query = sa.select(checkpoints.c.position).where(checkpoints.c.name == self.name)
+        if conn is not None:
+            return conn.execute(query).scalar() or 0
+        with self.engine.connect() as own:
+            return own.execute(query).scalar() or 0
+
+    def set(self, position: int, conn: sa.Connection | None = None) -> None:
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.set(position, own)
+        updated = conn.execute(checkpoints.update().where(checkpoints.c.name == self.name)
+                               .values(position=position)).rowcount
+        if not updated:
+            conn.execute(checkpoints.insert().values(name=self.name, position=position))
+
+
+class Lease:
+    """At most one holder of `name` at a time, renewed while held, expiring if abandoned."""
+
+    def __init__(self, engine: sa.Engine, name: str, ttl_s: float = 15.0):
+        self.engine, self.name, self.ttl = engine, name, timedelta(seconds=ttl_s)
+        self.holder = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+    def acquire(self) -> bool:
+        now = utcnow()
+        until = iso(now + self.ttl)
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                leases.update().where(leases.c.name == self.name)
+                .where(sa.or_(leases.c.holder == self.holder, leases.c.expires_at < iso(now)))
+                .values(holder=self.holder, expires_at=until)).rowcount
+            if taken:
+                return True
+            exists = conn.execute(sa.select(leases.c.holder).where(leases.c.name == self.name)).first()
+            if exists:
+                return False
+            conn.execute(leases.insert().values(name=self.name, holder=self.holder,
+                                                expires_at=until))
+            return True
+
+    def release(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(leases.delete().where(leases.c.name == self.name)
+                         .where(leases.c.holder == self.holder))
+
+
+def message_of(event: Recorded) -> tuple[bytes, dict, dict]:
+    """Body, properties and headers of an event's message (message id = event id)."""
+    body = orjson.dumps(event.to_dict())
+    headers = {
+        "stream_id": event.stream_id, "stream_version": event.stream_version,
+        "position": event.position, "schema_version": event.schema_version,
+        "event_type": event.type,
+    }
+    if event.correlation_id:
+        headers["nameko.correlation_id"] = event.correlation_id
+    properties = {"message_id": event.event_id, "content_type": "application/json",
+                  "content_encoding": "utf-8", "delivery_mode": 2, "application_headers": headers}
+    return body, properties, headers
+
+
+class ConfirmingPublisher:
+    """Publishes batches to one exchange with pipelined publisher confirms."""
+
+    def __init__(self, amqp_uri: str, source: str, subscriptions=None,
+                 confirm_timeout: float = 10.0, retry_delay_ms: int = 1000):
+        self.amqp_uri, self.source = amqp_uri, source
+        self.subscriptions = subscriptions
+        self.confirm_timeout = confirm_timeout
+        self.retry_delay_ms = retry_delay_ms
+        self._conn: kombu.Connection | None = None
+
+    def connect(self) -> None:
+        self.close()
+        conn = kombu.Connection(self.amqp_uri, connect_timeout=5)
+        conn.connect()
+        channel = conn.channel()
+        topology.declare_source(channel, self.source, self.subscriptions, self.retry_delay_ms)
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        channel.events["basic_return"].add(self._on_return)
+        self._conn, self._channel, self._tag = conn, channel, 0
+        self._unconfirmed: set[int] = set()
+        self._failed: list[str] = []
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            except Exception:  # the broker may already be gone
+                pass
+            self._conn = None
+
+    def publish(self, batch: Sequence[Recorded]) -> None:
+        """Publish all, then wait until every one is confirmed; raise if any is not."""
+        if self._conn is None:
+            self.connect()
+        exchange = topology.events_exchange(self.source).name
+        for event in batch:
+            body, properties, _ = message_of(event)
+            message = self._channel.prepare_message(body, **properties)
+            self._channel._basic_publish(message, exchange=exchange, routing_key=event.type,
+                                         mandatory=True)
+            self._tag += 1
+            self._unconfirmed.add(self._tag)
+        deadline = time.monotonic() + self.confirm_timeout
+        while self._unconfirmed and not self._failed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PublishFailed(f"{len(self._unconfirmed)} messages unconfirmed")
+            try:
+                self._conn.drain_events(timeout=min(left, 1.0))
+            except socket.timeout:
+                continue
+        if self._failed:
+            failed, self._failed = self._failed, []
+            self.close()
+            raise PublishFailed("; ".join(failed))
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple)
+        self._failed.append(f"nack {tag}")
+
+    def _on_return(self, exc, exchange, routing_key, _message) -> None:
+        self._failed.append(f"returned {routing_key} from {exchange}: {exc}")
+
+    def _settle(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self._unconfirmed = {t for t in self._unconfirmed if t > tag}
+        else:
+            self._unconfirmed.discard(tag)
+
+
+class Relay:
+    """Moves one service's committed events to the broker, in order, at least once."""
+
+    def __init__(self, store: EventStore, publisher: ConfirmingPublisher, name: str,
+                 batch_size: int = 500, idle_s: float = 0.05, max_backoff_s: float = 5.0,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.store, self.publisher = store, publisher
+        self.checkpoint = Checkpoint(store.engine, f"relay:{name}")
+        self.lease = Lease(store.engine, f"relay:{name}")
+        self.batch_size, self.idle_s, self.max_backoff_s = batch_size, idle_s, max_backoff_s
+        self.sleep = sleep
+        self._stop = threading.Event()
+        self.published = 0
+
+    def run_once(self) -> int:
+        """Publish the next batch; returns how many were confirmed (0 when idle)."""
+        after = self.checkpoint.get()
+        batch = self.store.read_all(after, self.batch_size)
+        if not batch:
+            return 0
+        self.publisher.publish(batch)
+        self.checkpoint.set(batch[-1].position)
+        self.published += len(batch)
+        return len(batch)
+
+    def run(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            if not self.lease.acquire():
+                self._stop.wait(self.lease.ttl.total_seconds() / 3)
+                continue
+            try:
+                if self.run_once() == 0:
+                    self._stop.wait(self.idle_s)
+                backoff = 0.1
+            except Exception as exc:  # broker away, connection reset, unconfirmed
+                log.warning("relay.publish_failed", error=str(exc)[:200], retry_in_s=backoff)
+                self.publisher.close()
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+        self.publisher.close()
+        self.lease.release()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="relay", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()

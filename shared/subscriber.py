@@ -1,0 +1,59 @@
+"""`subscribe(source)`: a nameko entrypoint that consumes another service's events.
+
+    class Casework(EventSourcedService):
+        store = StoreProvider(registry)
+        inbox = InboxProvider(store, handlers=lambda store: {"CardAssigned": ...})
+
+        @subscribe("residents")
+        def on_residents(self, envelope, headers):
+            return self.inbox.deliver("residents", envelope, headers, self.queue_name)
+
+The queue is `<this service>.inbox.<source>` (shared.topology), durable, declared with
+its retry and parking queues. Unlike nameko's event_handler, a failing handler neither
+loses the message (requeue_on_error=False acks it) nor loops hot (True requeues at
+once): `deliver` schedules a delayed retry and finally parks it. Only if even that
+fails is the message put back, after a pause.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import eventlet
+import kombu
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer
+
+from shared import topology
+
+
+class Subscriber(Consumer):
+    def __init__(self, source: str, **kwargs):
+        self.source = source
+        super().__init__(queue=None, requeue_on_error=True, **kwargs)
+
+    def setup(self):
+        consumer = self.container.service_name
+        self.queue = topology.inbox_queue(consumer, self.source)
+        delay = int(self.container.config.get("RETRY_DELAY_MS", 1000))
+        with kombu.Connection(self.container.config["AMQP_URI"], connect_timeout=5) as conn:
+            topology.declare_inbox(conn.default_channel, consumer, self.source, delay)
+        super().setup()
+
+    def handle_message(self, body, message):
+        headers = dict(message.headers or {})
+        args = (body, headers, self.queue.name)
+        context_data = self.unpack_message_headers(message)
+        handle_result = partial(self.handle_result, message)
+        try:
+            self.container.spawn_worker(self, args, {}, context_data=context_data,
+                                        handle_result=handle_result)
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None:
+            eventlet.sleep(1.0)  # the retry path itself failed (broker or database away)
+        super().handle_message_processed(message, result, exc_info)
+
+
+subscribe = Subscriber.decorator

@@ -1,0 +1,83 @@
+"""Names and shapes of everything on the broker, declared before anything is published.
+
+- Each service publishes its events to one topic exchange `<service>.events`, routing
+  key = event type. The exchange has an alternate exchange, `<service>.events.unrouted`,
+  with a durable queue, so a message nobody is bound for is kept, not dropped.
+- Each subscribing service has one durable queue per source, `<consumer>.inbox.<source>`,
+  bound to all of the source's events ('#'): positions then arrive densely, and a jump
+  means a lost message (see shared.inbox).
+- A failing message goes to `<queue>.retry` (a TTL queue that dead-letters back into
+  the queue) and after its last retry to `<queue>.parked`, with its error.
+
+SUBSCRIPTIONS is the one table of who listens to whom. The relay of a source declares
+its subscribers' queues too, so events published before a subscriber ever ran wait for it.
+"""
+from __future__ import annotations
+
+from kombu import Exchange, Queue
+
+SERVICES = ("residents", "casework", "activities", "resources", "reporting")
+
+# consumer -> the services whose events it reads
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "residents": ("casework",),
+    "casework": ("residents",),
+}
+
+
+def subscribers_of(source: str, subscriptions=None) -> list[str]:
+    table = SUBSCRIPTIONS if subscriptions is None else subscriptions
+    return sorted(c for c, sources in table.items() if source in sources)
+
+
+def events_exchange(source: str) -> Exchange:
+    return Exchange(f"{source}.events", type="topic", durable=True,
+                    arguments={"alternate-exchange": f"{source}.events.unrouted"})
+
+
+def unrouted_exchange(source: str) -> Exchange:
+    return Exchange(f"{source}.events.unrouted", type="fanout", durable=True)
+
+
+def unrouted_queue(source: str) -> Queue:
+    return Queue(f"{source}.events.unrouted", exchange=unrouted_exchange(source), durable=True)
+
+
+def inbox_name(consumer: str, source: str) -> str:
+    return f"{consumer}.inbox.{source}"
+
+
+def inbox_queue(consumer: str, source: str) -> Queue:
+    return Queue(inbox_name(consumer, source), exchange=events_exchange(source),
+                 routing_key="#", durable=True)
+
+
+def retry_queue(queue_name: str, delay_ms: int) -> Queue:
+    # Default exchange, routed back by name once the TTL runs out.
+    return Queue(f"{queue_name}.retry", durable=True, queue_arguments={
+        "x-message-ttl": delay_ms,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": queue_name,
+    })
+
+
+def parked_queue(queue_name: str) -> Queue:
+    return Queue(f"{queue_name}.parked", durable=True)
+
+
+def declare_source(channel, source: str, subscriptions=None, retry_delay_ms: int = 1000) -> None:
+    """Declare a source's exchanges and every subscriber queue bound to it."""
+    unrouted_exchange(source)(channel).declare()
+    unrouted_queue(source)(channel).declare()
+    events_exchange(source)(channel).declare()
+    for consumer in subscribers_of(source, subscriptions):
+        declare_inbox(channel, consumer, source, retry_delay_ms)
+
+
+def declare_inbox(channel, consumer: str, source: str, retry_delay_ms: int = 1000) -> None:
+    unrouted_exchange(source)(channel).declare()
+    events_exchange(source)(channel).declare()
+    queue = inbox_queue(consumer, source)
+    queue(channel).declare()
+    retry_queue(queue.name, retry_delay_ms)(channel).declare()
+    parked_queue(queue.name)(channel).declare()

@@ -1,0 +1,45 @@
+"""Where each service's code lives, by name. The command line is the one place that
+knows all five services; they never import each other."""
+from __future__ import annotations
+
+import importlib
+
+SERVICES = ("residents", "casework", "activities", "resources", "reporting")
+
+# The ingress table: an /api/v1 path prefix -> the service that owns it.
+ROUTES = {
+    "/api/v1/auth": "residents",
+    "/api/v1/org": "residents",
+    "/api/v1/residents": "residents",
+    "/api/v1/rubrics": "residents",
+    "/api/v1/needs": "residents",
+    "/api/v1/cases": "casework",
+    "/api/v1/visits": "casework",
+    "/api/v1/followups": "casework",
+    "/api/v1/referrals": "casework",
+    "/api/v1/campaigns": "casework",
+    "/api/v1/activities": "activities",
+    "/api/v1/organizations": "activities",
+    "/api/v1/partners": "resources",
+    "/api/v1/donations": "resources",
+    "/api/v1/reports": "reporting",
+    **{f"/api/v1/{name}": name for name in SERVICES},
+}
+
+
+def service_class(name: str):
+    if name not in SERVICES:
+        raise SystemExit(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+    module = importlib.import_module(f"services.{name}.service")
+    return next(obj for obj in vars(module).values()
+                if isinstance(obj, type) and getattr(obj, "name", None) == name)
+
+
+def registry(name: str):
+    return importlib.import_module(f"services.{name}.events").registry
+
+
+def projections(name: str):
+    """The service's projection tables' metadata, if it has any."""
+    cls = service_class(name)
+    return getattr(cls.store, "projections", None)

@@ -1,0 +1,310 @@
+"""`station`: the one command for operators, developers and CI.
+
+    station up [--port 8000] [--data-dir DIR]      all services + HTTP edge on one port
+    station serve SERVICE [--port P]               one service, as a container runs it
+    station events verify|tail|replay              the event stores, for ops and audit
+
+Heavy imports happen inside each command: `serve` must monkey-patch eventlet before
+kombu or SQLAlchemy are imported, and the relay must not be patched at all.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _settings(args):
+    from shared.config import Settings
+    return Settings.from_env(data_dir=getattr(args, "data_dir", None))
+
+
+def _config(args) -> dict:
+    return _settings(args).nameko_config()
+
+
+def masked_uri(uri: str) -> str:
+    """The URI as an operator can print it: the password hidden."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(uri)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return uri
+
+
+def check_broker(uri: str) -> None:
+    """Exit with a message naming the URI if the broker does not answer."""
+    import kombu
+    try:
+        with kombu.Connection(uri, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1, timeout=5)
+    except Exception as exc:
+        raise SystemExit(
+            f"cannot reach the message broker at {masked_uri(uri)} (AMQP_URI): {exc}\n"
+            f"无法连接消息代理 {masked_uri(uri)}（AMQP_URI）。Start RabbitMQ or set AMQP_URI.")
+
+
+# -- serve / relay / up --------------------------------------------------------------
+
+def cmd_serve(args) -> int:
+    import eventlet
+    eventlet.monkey_patch()
+    import signal
+    import subprocess
+
+    from nameko.runners import ServiceRunner
+
+    from shared import logs
+    from station import catalog
+
+    settings = _settings(args)
+    logs.configure(settings.log_level)
+    check_broker(settings.amqp_uri)
+    cls = catalog.service_class(args.service)
+    runner = ServiceRunner(settings.nameko_config(f"127.0.0.1:{args.port}"))
+    runner.add_service(cls)
+    runner.start()
+    relay = subprocess.Popen([sys.executable, "-m", "station.cli", "relay", args.service,
+                              "--data-dir", settings.data_dir])
+    logs.get("station").info("service.started", service=args.service, port=args.port)
+
+    stopping = []
+
+    def shutdown(_signum, _frame):
+        # Ctrl-C in a terminal reaches the whole process group and `station up` sends
+        # SIGTERM as well: stop once, and kill whatever still runs after a grace period.
+        if not stopping:
+            stopping.append(True)
+            eventlet.spawn_n(runner.stop)
+            eventlet.spawn_after(10, runner.kill)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        runner.wait()
+    finally:
+        relay.terminate()
+        relay.wait(timeout=15)
+    return 0
+
+
+def cmd_relay(args) -> int:
+    import signal
+
+    from shared import logs
+    from shared.relay import ConfirmingPublisher, Relay
+    from shared.stores import open_store
+    from station import catalog
+
+    settings = _settings(args)
+    logs.configure(settings.log_level)
+    store = open_store(args.service, settings.nameko_config(), catalog.registry(args.service))
+    publisher = ConfirmingPublisher(settings.amqp_uri, args.service,
+                                    retry_delay_ms=settings.retry_delay_ms)
+    relay = Relay(store, publisher, args.service)
+    signal.signal(signal.SIGTERM, lambda *_: relay.stop())
+    signal.signal(signal.SIGINT, lambda *_: relay.stop())
+    _stop_with_parent(relay.stop)
+    relay.run()
+    return 0
+
+
+def _stop_with_parent(stop) -> None:
+    """The relay belongs to its service's process: if that dies, the relay stops too."""
+    import threading
+    import time
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        stop()
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(port: int, procs: dict, timeout: float = 90.0) -> bool:
+    import http.client
+    import json
+    import time
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        dead = [name for name, p in procs.items() if p.poll() is not None]
+        if dead:
+            print(f"  services exited: {', '.join(dead)} / 服务已退出", file=sys.stderr)
+            return False
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/v1/health")
+            body = json.loads(conn.getresponse().read())
+            up = sorted(k for k, v in body["services"].items() if v == "ok")
+            if up != last:
+                print(f"  up: {', '.join(up) or '-'} ({len(up)}/{len(procs)})", file=sys.stderr)
+                last = up
+            if body["status"] == "ok":
+                return True
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def cmd_up(args) -> int:
+    import signal
+    import subprocess
+    import threading
+
+    from station import catalog
+    from station.router import Router
+
+    settings = _settings(args)
+    check_broker(settings.amqp_uri)
+    os.makedirs(settings.data_dir, exist_ok=True)
+    ports = {name: _free_port() for name in catalog.SERVICES}
+    print(f"starting {len(ports)} services / 正在启动服务 …", file=sys.stderr)
+    procs = {name: subprocess.Popen([sys.executable, "-m", "station.cli", "serve", name,
+                                     "--port", str(p), "--data-dir", settings.data_dir])
+             for name, p in ports.items()}
+    router = Router("127.0.0.1", args.port, catalog.ROUTES, ports)
+    router.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    try:
+        if not _wait_healthy(args.port, procs):
+            print("services did not come up / 服务未能启动", file=sys.stderr)
+            return 1
+        store = ("PostgreSQL (DATABASE_URL)" if settings.database_url
+                 else f"SQLite files in {os.path.abspath(settings.data_dir)}")
+        print(f"station is up / 社工站系统已启动\n"
+              f"  API:     http://127.0.0.1:{args.port}/api/v1/\n"
+              f"  health:  http://127.0.0.1:{args.port}/api/v1/health\n"
+              f"  stores:  {store}\n"
+              f"  broker:  {masked_uri(settings.amqp_uri)}\n"
+              f"Ctrl-C stops it / 按 Ctrl-C 停止", flush=True)
+        while not stopping.wait(0.5):
+            dead = [n for n, p in procs.items() if p.poll() is not None]
+            if dead:
+                print(f"service exited: {', '.join(dead)} / 服务已退出", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        print("stopping / 正在停止 …", file=sys.stderr)
+        router.stop()
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+# -- events ---------------------------------------------------------------------------
+
+def _stores(args):
+    from shared.stores import open_store
+    from station import catalog
+    names = [args.service] if getattr(args, "service", None) else list(catalog.SERVICES)
+    config = _config(args)
+    return {name: open_store(name, config, catalog.registry(name)) for name in names}
+
+
+def cmd_events_verify(args) -> int:
+    import json
+    report, bad = {}, 0
+    for name, store in _stores(args).items():
+        problems = store.verify()
+        report[name] = {"events": store.last_position(), "problems": problems}
+        bad += len(problems)
+        print(f"{name}: {'OK' if not problems else f'{len(problems)} damaged stream(s)'}",
+              file=sys.stderr)
+    print(json.dumps({"ok": bad == 0, "services": report}, ensure_ascii=False, indent=2))
+    return 0 if bad == 0 else 1
+
+
+def cmd_events_tail(args) -> int:
+    import json
+    import time
+    (store,) = _stores(args).values()
+    after = args.after if args.after is not None else max(0, store.last_position() - args.limit)
+    while True:
+        batch = store.read_all(after, args.limit)
+        for event in batch:
+            print(json.dumps({k: v for k, v in event.to_dict().items() if k != "payload"}
+                             | {"payload_keys": sorted(event.payload)}, ensure_ascii=False))
+            after = event.position
+        if not args.follow:
+            return 0
+        if not batch:
+            time.sleep(0.5)
+
+
+def cmd_events_replay(args) -> int:
+    from shared.relay import Checkpoint
+    (store,) = _stores(args).values()
+    checkpoint = Checkpoint(store.engine, f"relay:{args.service}")
+    before = checkpoint.get()
+    checkpoint.set(args.from_position)
+    print(f"{args.service}: relay checkpoint {before} -> {args.from_position}; events after it "
+          f"will be published again (subscribers drop those they have). / 将重新发布此位置之后的事件")
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="station", description="Social work station services / 社工站服务")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def with_data_dir(p):
+        p.add_argument("--data-dir", default=None,
+                       help="where SQLite stores live (default ./station-data; STATION_DATA_DIR)")
+        return p
+
+    up = with_data_dir(sub.add_parser("up", help="all services and the HTTP edge"))
+    up.add_argument("--port", type=int, default=8000)
+    up.set_defaults(func=cmd_up)
+
+    serve = with_data_dir(sub.add_parser("serve", help="one service alone"))
+    serve.add_argument("service")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    relay = with_data_dir(sub.add_parser("relay", help="one service's outbox relay"))
+    relay.add_argument("service")
+    relay.set_defaults(func=cmd_relay)
+
+    events = sub.add_parser("events", help="the event stores").add_subparsers(dest="action",
+                                                                            required=True)
+    verify = with_data_dir(events.add_parser("verify", help="check every hash chain"))
+    verify.add_argument("--service")
+    verify.set_defaults(func=cmd_events_verify)
+    tail = with_data_dir(events.add_parser("tail", help="print events in global order"))
+    tail.add_argument("service")
+    tail.add_argument("--after", type=int)
+    tail.add_argument("--limit", type=int, default=20)
+    tail.add_argument("--follow", "-f", action="store_true")
+    tail.set_defaults(func=cmd_events_tail)
+    replay = with_data_dir(events.add_parser("replay", help="publish a service's events again"))
+    replay.add_argument("service")
+    replay.add_argument("--from", dest="from_position", type=int, default=0)
+    replay.set_defaults(func=cmd_events_replay)
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
