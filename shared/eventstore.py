@@ -17,21 +17,65 @@ position jump knows it has missed a message.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
 
+import marshmallow
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from shared import hashchain
-from shared.events import NewEvent, Recorded, Registry, iso, utcnow
+from shared.events import InvalidEvent, NewEvent, Recorded, Registry, iso, utcnow
 from shared.tables import events as T
 
+# Recorded's fields, in order: rows are selected in this order and turned into Recorded
+# positionally (no dict per row).
 _COLUMNS = ("event_id", "stream_id", "stream_version", "position", "type", "schema_version",
             "station_id", "occurred_at", "recorded_at", "actor", "correlation_id",
             "causation_id", "payload", "prev_hash", "hash")
+assert _COLUMNS == tuple(f.name for f in dataclasses.fields(Recorded))
 _SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM events "
+
+# SQLAlchemy statements, built once (the generic path: SQLite, or inside a caller's
+# transaction).
+_HEAD = sa.text("SELECT stream_version, hash FROM events WHERE stream_id = :s "
+                "ORDER BY stream_version DESC LIMIT 1")
+_BY_IDS = sa.text(_SELECT + "WHERE event_id IN :ids ORDER BY id").bindparams(
+    sa.bindparam("ids", expanding=True))
+_STREAM = sa.text(_SELECT + "WHERE stream_id = :s AND stream_version > :v "
+                  "ORDER BY stream_version")
+_STREAM_AS_OF = sa.text(_SELECT + "WHERE stream_id = :s AND stream_version > :v "
+                        "AND recorded_at <= :t ORDER BY stream_version")
+_ALL = sa.text(_SELECT + "WHERE position > :p ORDER BY position LIMIT :n")
+
+# psycopg statements (the PostgreSQL path outside a caller's transaction). Each runs as
+# one autocommit statement, so it is atomic on its own and costs one round trip; the
+# text never varies, so psycopg prepares it on the server after a few uses. The rows of
+# an append travel as one JSON array (orjson encodes it in microseconds; per-column
+# array parameters cost far more to adapt).
+_INSERTED = ("event_id", "stream_id", "stream_version", "type", "schema_version",
+             "station_id", "occurred_at", "recorded_at", "actor", "correlation_id",
+             "causation_id", "payload", "prev_hash", "hash")
+_PG_INSERT = (
+    "INSERT INTO events (" + ", ".join(_INSERTED) + ") SELECT " + ", ".join(_INSERTED)
+    + " FROM json_to_recordset(%s::json) AS r("
+    + ", ".join(c + (" integer" if c in ("stream_version", "schema_version") else " text")
+                for c in _INSERTED) + ")")
+# Appending after version v > 0: the rows go in only if event v is the one whose hash
+# the new chain was sealed onto. (Event v+1 existing already is caught by the unique
+# (stream_id, stream_version) constraint, as before.)
+_PG_INSERT_AFTER = _PG_INSERT + (" WHERE EXISTS (SELECT 1 FROM events WHERE stream_id = %s "
+                                 "AND stream_version = %s AND hash = %s)")
+_PG_HASH_AT = "SELECT hash FROM events WHERE stream_id = %s AND stream_version = %s"
+_PG_STREAM = _SELECT + "WHERE stream_id = %s AND stream_version > %s ORDER BY stream_version"
+_PG_STREAM_AS_OF = (_SELECT + "WHERE stream_id = %s AND stream_version > %s "
+                    "AND recorded_at <= %s ORDER BY stream_version")
+_PG_ALL = _SELECT + "WHERE position > %s ORDER BY position LIMIT %s"
+
+# Stream heads this store has seen, as hints (stream_id -> (version, hash)); bounded.
+_KNOWN_HEADS_MAX = 50_000
 
 _SEQUENCE = sa.text(
     "UPDATE events SET position = m.base + n.rn "
@@ -56,6 +100,9 @@ class EventStore:
         self.engine = engine
         self.registry = registry
         self._postgres = engine.dialect.name == "postgresql"
+        # stream_id -> (version, hash) of an event this store wrote or read. Only a hint:
+        # an append that relies on it is checked against the row in the same statement.
+        self._heads: dict[str, tuple[int, str]] = {}
 
     # -- writing ---------------------------------------------------------------
 
@@ -75,12 +122,18 @@ class EventStore:
         drafts = [self._draft(stream_id, e, recorded_at) for e in new_events]
         if conn is not None:
             return self._append_within(conn, stream_id, expected_version, drafts)
+        if self._postgres:
+            stored = self._append_postgres(stream_id, expected_version, drafts)
+            if stored is not None:
+                return stored
         try:
             with self.engine.begin() as own:
-                return self._insert(own, stream_id, expected_version, drafts)
+                stored = self._insert(own, stream_id, expected_version, drafts)
         except IntegrityError:
             with self.engine.begin() as own:
                 return self._already_stored(own, stream_id, expected_version, drafts)
+        self._remember(stored[-1])
+        return stored
 
     def _append_within(self, conn, stream_id, expected_version, drafts):
         try:
@@ -88,6 +141,43 @@ class EventStore:
                 return self._insert(conn, stream_id, expected_version, drafts)
         except IntegrityError:
             return self._already_stored(conn, stream_id, expected_version, drafts)
+
+    def _append_postgres(self, stream_id, expected_version, drafts) -> list[Recorded] | None:
+        """One autocommit INSERT (atomic on its own), sealed onto the hash of event
+        `expected_version`, which is known here when this store wrote or read it last,
+        else looked up by version. The INSERT writes nothing unless that event is there
+        with that hash; event `expected_version + 1` existing already breaks the unique
+        (stream_id, stream_version) constraint. Returns None, having written nothing, when
+        the generic path must decide (a hint that was stale, a stream not at the expected
+        version); raises ConcurrencyError or returns the stored events after a conflict.
+        """
+        if expected_version == 0:
+            prev = hashchain.GENESIS
+        else:
+            head = self._heads.get(stream_id)
+            prev = head[1] if head is not None and head[0] == expected_version else None
+        try:
+            with self._autocommit() as pg:
+                if prev is None:
+                    row = pg.execute(_PG_HASH_AT, (stream_id, expected_version)).fetchone()
+                    if row is None:  # the stream is not that long: let the generic path say
+                        return None
+                    prev = row[0]
+                rows, recorded = _sealed(stream_id, expected_version, prev, drafts)
+                batch = orjson.dumps([dict(zip(_INSERTED, row)) for row in rows]).decode()
+                if expected_version == 0:
+                    inserted = pg.execute(_PG_INSERT, (batch,)).rowcount
+                else:
+                    inserted = pg.execute(_PG_INSERT_AFTER,
+                                          (batch, stream_id, expected_version, prev)).rowcount
+        except IntegrityError:
+            with self.engine.begin() as own:
+                return self._already_stored(own, stream_id, expected_version, drafts)
+        if inserted != len(rows):  # nothing written: event `expected_version` differs
+            self._heads.pop(stream_id, None)
+            return None
+        self._remember(recorded[-1])
+        return recorded
 
     def _draft(self, stream_id: str, event: NewEvent, recorded_at: str) -> dict:
         event_type = self.registry.get(event.type)
@@ -97,22 +187,16 @@ class EventStore:
             "occurred_at": iso(event.occurred_at) if event.occurred_at else recorded_at,
             "recorded_at": recorded_at, "actor": event.actor,
             "correlation_id": event.correlation_id, "causation_id": event.causation_id,
-            "payload": self.registry.validate(event.type, event.payload),
+            "payload": _validated(event_type, event.payload),
         }
 
     def _insert(self, conn, stream_id, expected_version, drafts) -> list[Recorded]:
         version, prev = self._head(conn, stream_id)
         if version != expected_version:
             return self._already_stored(conn, stream_id, expected_version, drafts, version)
-        rows = []
-        for draft in drafts:
-            version += 1
-            row = {**draft, "stream_version": version, "prev_hash": prev}
-            row["hash"] = prev = hashchain.chain(prev, row)
-            rows.append(row)
-        conn.execute(T.insert(), [{**r, "payload": orjson.dumps(r["payload"]).decode()}
-                                  for r in rows])
-        return [Recorded(position=None, **r) for r in rows]
+        rows, recorded = _sealed(stream_id, version, prev, drafts)
+        conn.execute(T.insert(), [dict(zip(_INSERTED, row)) for row in rows])
+        return recorded
 
     def _already_stored(self, conn, stream_id, expected_version, drafts, actual=None):
         ids = [d["event_id"] for d in drafts]
@@ -124,15 +208,17 @@ class EventStore:
         raise ConcurrencyError(stream_id, expected_version, actual)
 
     def _head(self, conn, stream_id: str) -> tuple[int, str]:
-        row = conn.execute(
-            sa.text("SELECT stream_version, hash FROM events WHERE stream_id = :s "
-                    "ORDER BY stream_version DESC LIMIT 1"), {"s": stream_id}).first()
+        row = conn.execute(_HEAD, {"s": stream_id}).first()
         return (row[0], row[1]) if row else (0, hashchain.GENESIS)
 
     def _by_ids(self, conn, ids: list[str]) -> list[Recorded]:
-        rows = conn.execute(sa.text(_SELECT + "WHERE event_id IN :ids ORDER BY id")
-                            .bindparams(sa.bindparam("ids", expanding=True)), {"ids": ids})
-        return [self._recorded(r) for r in rows]
+        return self._decode(conn.execute(_BY_IDS, {"ids": ids}).fetchall())
+
+    def _remember(self, event: Recorded) -> None:
+        heads = self._heads
+        if len(heads) >= _KNOWN_HEADS_MAX:
+            heads.clear()
+        heads[event.stream_id] = (event.stream_version, event.hash)
 
     # -- sequencing ------------------------------------------------------------
 
@@ -157,14 +243,24 @@ class EventStore:
     def read_stream(self, stream_id: str, from_version: int = 0, as_of: datetime | None = None,
                     conn: sa.Connection | None = None) -> list[Recorded]:
         """The stream's events after `from_version`; with `as_of`, only those recorded by then."""
-        sql = _SELECT + "WHERE stream_id = :s AND stream_version > :v "
-        params = {"s": stream_id, "v": from_version}
-        if as_of is not None:
-            sql += "AND recorded_at <= :t "
-            params["t"] = iso(as_of)
-        with self._reading(conn) as c:
-            return [self._recorded(r) for r in c.execute(sa.text(sql + "ORDER BY stream_version"),
-                                                         params)]
+        if conn is None and self._postgres:
+            with self._autocommit() as pg:
+                if as_of is None:
+                    rows = pg.execute(_PG_STREAM, (stream_id, from_version)).fetchall()
+                else:
+                    rows = pg.execute(_PG_STREAM_AS_OF,
+                                      (stream_id, from_version, iso(as_of))).fetchall()
+        else:
+            with self._reading(conn) as c:
+                if as_of is None:
+                    rows = c.execute(_STREAM, {"s": stream_id, "v": from_version}).fetchall()
+                else:
+                    rows = c.execute(_STREAM_AS_OF, {"s": stream_id, "v": from_version,
+                                                     "t": iso(as_of)}).fetchall()
+        events = self._decode(rows)
+        if events and conn is None:
+            self._remember(events[-1])
+        return events
 
     def read_all(self, after_position: int = 0, limit: int = 1000,
                  conn: sa.Connection | None = None) -> list[Recorded]:
@@ -174,10 +270,11 @@ class EventStore:
         """
         if conn is None:
             self.sequence()
+            if self._postgres:
+                with self._autocommit() as pg:
+                    return self._decode(pg.execute(_PG_ALL, (after_position, limit)).fetchall())
         with self._reading(conn) as c:
-            rows = c.execute(sa.text(_SELECT + "WHERE position > :p ORDER BY position LIMIT :n"),
-                             {"p": after_position, "n": limit})
-            return [self._recorded(r) for r in rows]
+            return self._decode(c.execute(_ALL, {"p": after_position, "n": limit}).fetchall())
 
     def last_position(self) -> int:
         with self._reading(None) as c:
@@ -216,12 +313,90 @@ class EventStore:
             with self.engine.connect() as own:
                 yield own
 
+    @contextlib.contextmanager
+    def _autocommit(self):
+        """A pooled psycopg connection in autocommit mode, for single-statement work.
+
+        Checked out and returned like any other (the pool's pre-ping and reset apply);
+        driver errors are raised as the SQLAlchemy exceptions the generic path raises,
+        and a connection found broken is invalidated rather than pooled again.
+        """
+        proxied = self.engine.raw_connection()
+        try:
+            pg = proxied.driver_connection
+            if pg.info.transaction_status != 0:  # not idle: cannot switch to autocommit
+                pg.rollback()
+            pg.autocommit = True
+            try:
+                yield pg
+            finally:
+                if not pg.closed:
+                    pg.autocommit = False
+        except self._driver_error as err:
+            dialect = self.engine.dialect
+            broken = dialect.is_disconnect(err, proxied.dbapi_connection, None)
+            if broken:
+                proxied.invalidate(err)
+            raise sa.exc.DBAPIError.instance(None, None, err, self._driver_error,
+                                             connection_invalidated=broken,
+                                             dialect=dialect) from err
+        finally:
+            proxied.close()
+
+    @property
+    def _driver_error(self) -> type[Exception]:
+        return self.engine.dialect.loaded_dbapi.Error
+
+    def _decode(self, rows) -> list[Recorded]:
+        """Rows selected as _COLUMNS -> Recorded, payloads parsed and upcast."""
+        upcast, loads = self.registry.upcast, orjson.loads
+        events = []
+        append = events.append
+        for (event_id, stream_id, stream_version, position, type_, schema_version, station_id,
+             occurred_at, recorded_at, actor, correlation_id, causation_id, payload,
+             prev_hash, hash_) in rows:
+            schema_version, payload = upcast(type_, schema_version, loads(payload))
+            append(Recorded(event_id, stream_id, stream_version, position, type_,
+                            schema_version, station_id, occurred_at, recorded_at, actor,
+                            correlation_id, causation_id, payload, prev_hash, hash_))
+        return events
+
     def _recorded(self, row) -> Recorded:
-        data = dict(zip(_COLUMNS, row))
-        version, payload = self.registry.upcast(data["type"], data["schema_version"],
-                                                orjson.loads(data["payload"]))
-        data["schema_version"], data["payload"] = version, payload
-        return Recorded(**data)
+        return self._decode((row,))[0]
+
+
+def _validated(event_type, payload) -> dict:
+    """The payload as JSON-ready data, or InvalidEvent: what Registry.validate returns,
+    with the payload loaded once instead of twice (validate() is a load without
+    post-processing, and its errors are the ValidationError's messages)."""
+    schema = event_type.schema
+    try:
+        loaded = schema.load(payload)
+    except marshmallow.ValidationError as err:
+        raise InvalidEvent(event_type.name, err.messages) from None
+    return schema.dump(loaded)
+
+
+def _sealed(stream_id, version, prev, drafts) -> tuple[list[tuple], list[Recorded]]:
+    """Number the drafts after `version` and chain them onto `prev`: the rows to insert
+    (as _INSERTED, payload as JSON text) and the Recorded events they stand for."""
+    rows, recorded = [], []
+    for draft in drafts:
+        version += 1
+        draft["stream_version"] = version
+        hash_ = hashchain.chain(prev, draft)
+        payload = draft["payload"]
+        rows.append((draft["event_id"], stream_id, version, draft["type"],
+                     draft["schema_version"], draft["station_id"], draft["occurred_at"],
+                     draft["recorded_at"], draft["actor"], draft["correlation_id"],
+                     draft["causation_id"], orjson.dumps(payload).decode(), prev, hash_))
+        recorded.append(Recorded(draft["event_id"], stream_id, version, None, draft["type"],
+                                 draft["schema_version"], draft["station_id"],
+                                 draft["occurred_at"], draft["recorded_at"], draft["actor"],
+                                 draft["correlation_id"], draft["causation_id"], payload,
+                                 prev, hash_))
+        prev = hash_
+    return rows, recorded
 
 
 def _group_by_stream(rows) -> Iterable[tuple[str, list[dict]]]:

@@ -13,6 +13,7 @@ import uuid
 from typing import Callable, Mapping
 
 import kombu
+from eventlet.semaphore import Semaphore
 import sqlalchemy as sa
 import structlog
 from nameko.extensions import DependencyProvider
@@ -59,18 +60,22 @@ class Deliveries:
                  retry_delay_ms: int):
         self.inboxes, self.amqp_uri = inboxes, amqp_uri
         self.max_retries, self.retry_delay_ms = max_retries, retry_delay_ms
+        # Workers of one source take turns in arrival order (eventlet semaphores are
+        # FIFO), so concurrent workers do not overtake each other and fake a gap.
+        self._turns = {source: Semaphore(1) for source in inboxes}
 
     def deliver(self, source: str, envelope: dict, headers: Mapping, queue_name: str):
         inbox = self.inboxes[source]
         structlog.contextvars.bind_contextvars(event_type=envelope.get("type"),
                                                position=envelope.get("position"), source=source)
-        try:
-            outcome = inbox.handle(envelope)
-            log.debug("inbox.handled", outcome=outcome.value)
-            return outcome.value
-        except Exception as exc:  # isolated: one bad event must not stop the others
-            self._fail(inbox, envelope, headers, queue_name, exc)
-            return "failed"
+        with self._turns[source]:
+            try:
+                outcome = inbox.handle(envelope)
+                log.debug("inbox.handled", outcome=outcome.value)
+                return outcome.value
+            except Exception as exc:  # isolated: one bad event must not stop the others
+                self._fail(inbox, envelope, headers, queue_name, exc)
+                return "failed"
 
     def _fail(self, inbox, envelope, headers, queue_name, exc):
         retries = int(headers.get("x-retries", 0))
@@ -78,13 +83,14 @@ class Deliveries:
         error = f"{type(exc).__name__}: {exc}"
         inbox.quarantine(envelope, error, parked=final)
         target = (topology.parked_queue(queue_name) if final
-                  else topology.retry_queue(queue_name, self.retry_delay_ms))
+                  else topology.retry_queue(queue_name))
         new_headers = {**headers, "x-retries": retries + 1, "x-error": error[:1000]}
+        expiry = {} if final else {"expiration": self.retry_delay_ms / 1000}
         with kombu.Connection(self.amqp_uri, connect_timeout=5) as conn:
             producer = conn.Producer(serializer="json")
             producer.publish(envelope, exchange="", routing_key=target.name, headers=new_headers,
                              declare=[target], delivery_mode=2, retry=True,
-                             retry_policy={"max_retries": 5})
+                             retry_policy={"max_retries": 5}, **expiry)
         log.warning("inbox.parked" if final else "inbox.retry_scheduled",
                     retries=retries + 1, error_type=type(exc).__name__)
 
@@ -92,13 +98,15 @@ class Deliveries:
 class InboxProvider(DependencyProvider):
     """Gives the service `deliver(source, envelope, headers, queue)`.
 
-    `handlers(store)` returns {event type: handler(conn, event)}; handlers may append
-    to the service's own store with `conn` so their events commit with the checkpoint.
+    `store` names the service's StoreProvider attribute (nameko would clone a provider
+    passed directly). `handlers(store)` returns {event type: handler(conn, event)};
+    handlers may append to the service's own store with `conn`, so their events commit
+    together with the checkpoint.
     """
 
-    def __init__(self, store: StoreProvider, handlers: Callable[[EventStore], Mapping[str, Handler]],
-                 sources: tuple[str, ...] | None = None):
-        self.store_provider, self.handlers, self.sources = store, handlers, sources
+    def __init__(self, handlers: Callable[[EventStore], Mapping[str, Handler]],
+                 store: str = "store", sources: tuple[str, ...] | None = None):
+        self.handlers, self.store_attr, self.sources = handlers, store, sources
 
     deliveries: Deliveries | None = None
 
@@ -107,7 +115,8 @@ class InboxProvider(DependencyProvider):
         # store may not exist yet at setup time.
         config = self.container.config
         service = self.container.service_name
-        store = self.store_provider.store
+        store = next(d for d in self.container.dependencies
+                     if d.attr_name == self.store_attr).store
         sources = self.sources or topology.SUBSCRIPTIONS.get(service, ())
         fetch = rpc_fetch(config)
         table = self.handlers(store)

@@ -19,6 +19,7 @@ import uuid
 from datetime import timedelta
 from typing import Callable, Sequence
 
+import amqp
 import kombu
 import orjson
 import sqlalchemy as sa
@@ -107,11 +108,10 @@ class ConfirmingPublisher:
     """Publishes batches to one exchange with pipelined publisher confirms."""
 
     def __init__(self, amqp_uri: str, source: str, subscriptions=None,
-                 confirm_timeout: float = 10.0, retry_delay_ms: int = 1000):
+                 confirm_timeout: float = 10.0):
         self.amqp_uri, self.source = amqp_uri, source
         self.subscriptions = subscriptions
         self.confirm_timeout = confirm_timeout
-        self.retry_delay_ms = retry_delay_ms
         self._conn: kombu.Connection | None = None
 
     def connect(self) -> None:
@@ -119,7 +119,7 @@ class ConfirmingPublisher:
         conn = kombu.Connection(self.amqp_uri, connect_timeout=5)
         conn.connect()
         channel = conn.channel()
-        topology.declare_source(channel, self.source, self.subscriptions, self.retry_delay_ms)
+        topology.declare_source(channel, self.source, self.subscriptions)
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
@@ -143,7 +143,7 @@ class ConfirmingPublisher:
         exchange = topology.events_exchange(self.source).name
         for event in batch:
             body, properties, _ = message_of(event)
-            message = self._channel.prepare_message(body, **properties)
+            message = amqp.Message(body, **properties)
             self._channel._basic_publish(message, exchange=exchange, routing_key=event.type,
                                          mandatory=True)
             self._tag += 1

@@ -34,9 +34,8 @@ class Subscriber(Consumer):
     def setup(self):
         consumer = self.container.service_name
         self.queue = topology.inbox_queue(consumer, self.source)
-        delay = int(self.container.config.get("RETRY_DELAY_MS", 1000))
         with kombu.Connection(self.container.config["AMQP_URI"], connect_timeout=5) as conn:
-            topology.declare_inbox(conn.default_channel, consumer, self.source, delay)
+            topology.declare_inbox(conn.default_channel, consumer, self.source)
         super().setup()
 
     def handle_message(self, body, message):

@@ -6,8 +6,8 @@
 - Each subscribing service has one durable queue per source, `<consumer>.inbox.<source>`,
   bound to all of the source's events ('#'): positions then arrive densely, and a jump
   means a lost message (see shared.inbox).
-- A failing message goes to `<queue>.retry` (a TTL queue that dead-letters back into
-  the queue) and after its last retry to `<queue>.parked`, with its error.
+- A failing message goes to `<queue>.retry` (where it waits out its expiration, then
+  is dead-lettered back into the queue) and after its last retry to `<queue>.parked`, with its error.
 
 SUBSCRIPTIONS is the one table of who listens to whom. The relay of a source declares
 its subscribers' queues too, so events published before a subscriber ever ran wait for it.
@@ -52,10 +52,11 @@ def inbox_queue(consumer: str, source: str) -> Queue:
                  routing_key="#", durable=True)
 
 
-def retry_queue(queue_name: str, delay_ms: int) -> Queue:
-    # Default exchange, routed back by name once the TTL runs out.
+def retry_queue(queue_name: str) -> Queue:
+    # Messages wait here until their own expiration (set per message by whoever retries:
+    # no TTL argument, so every declarer agrees whatever delay it is configured with),
+    # then the default exchange routes them back into the queue by name.
     return Queue(f"{queue_name}.retry", durable=True, queue_arguments={
-        "x-message-ttl": delay_ms,
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": queue_name,
     })
@@ -65,19 +66,19 @@ def parked_queue(queue_name: str) -> Queue:
     return Queue(f"{queue_name}.parked", durable=True)
 
 
-def declare_source(channel, source: str, subscriptions=None, retry_delay_ms: int = 1000) -> None:
+def declare_source(channel, source: str, subscriptions=None) -> None:
     """Declare a source's exchanges and every subscriber queue bound to it."""
     unrouted_exchange(source)(channel).declare()
     unrouted_queue(source)(channel).declare()
     events_exchange(source)(channel).declare()
     for consumer in subscribers_of(source, subscriptions):
-        declare_inbox(channel, consumer, source, retry_delay_ms)
+        declare_inbox(channel, consumer, source)
 
 
-def declare_inbox(channel, consumer: str, source: str, retry_delay_ms: int = 1000) -> None:
+def declare_inbox(channel, consumer: str, source: str) -> None:
     unrouted_exchange(source)(channel).declare()
     events_exchange(source)(channel).declare()
     queue = inbox_queue(consumer, source)
     queue(channel).declare()
-    retry_queue(queue.name, retry_delay_ms)(channel).declare()
+    retry_queue(queue.name)(channel).declare()
     parked_queue(queue.name)(channel).declare()

@@ -100,8 +100,7 @@ def cmd_relay(args) -> int:
     settings = _settings(args)
     logs.configure(settings.log_level)
     store = open_store(args.service, settings.nameko_config(), catalog.registry(args.service))
-    publisher = ConfirmingPublisher(settings.amqp_uri, args.service,
-                                    retry_delay_ms=settings.retry_delay_ms)
+    publisher = ConfirmingPublisher(settings.amqp_uri, args.service)
     relay = Relay(store, publisher, args.service)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())
     signal.signal(signal.SIGINT, lambda *_: relay.stop())
@@ -259,6 +258,38 @@ def cmd_events_replay(args) -> int:
     return 0
 
 
+# -- users ----------------------------------------------------------------------------
+
+def cmd_users_add(args) -> int:
+    """Add a user; the password is one line on stdin (prompted for on a terminal)."""
+    import getpass
+    import json
+
+    from shared.security import principal, users
+    try:
+        principal.check_username(args.username)
+        principal.check_role(args.role)
+        principal.check_scopes(args.scope or [])
+    except principal.InvalidPrincipal as exc:
+        print(f"{exc.message}\n{exc.message_zh}", file=sys.stderr)
+        return 1
+    password = (getpass.getpass("password / 密码: ") if sys.stdin.isatty()
+                else sys.stdin.readline().rstrip("\r\n"))
+    if not password:
+        print("the password is empty: give it as one line on standard input\n"
+              "密码为空：请通过标准输入提供一行密码", file=sys.stderr)
+        return 1
+    try:
+        user = users.open_users(_config(args)).add(args.username, password, args.role, args.scope)
+    except users.UserExists:
+        print(f"user {args.username!r} already exists; nothing was changed\n"
+              f"用户 {args.username!r} 已存在，未做任何修改", file=sys.stderr)
+        return 2
+    print(json.dumps({"username": user.username, "role": user.role, "scopes": list(user.scopes)},
+                     ensure_ascii=False))
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------
 
 def parser() -> argparse.ArgumentParser:
@@ -298,6 +329,17 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("service")
     replay.add_argument("--from", dest="from_position", type=int, default=0)
     replay.set_defaults(func=cmd_events_replay)
+
+    users = sub.add_parser("users", help="user accounts").add_subparsers(dest="action",
+                                                                      required=True)
+    users_add = with_data_dir(users.add_parser(
+        "add", help="add a user; password on stdin (exit 2 if the user exists)"))
+    users_add.add_argument("username")
+    users_add.add_argument("--role", required=True, help="social_worker, supervisor, station_head, "
+                           "street_leader, district_admin, auditor or partner_office")
+    users_add.add_argument("--scope", action="append", required=True,
+                           help="station:<id>, street:<id> or district:<id> (repeatable)")
+    users_add.set_defaults(func=cmd_users_add)
     return top
 
 

@@ -1,4 +1,266 @@
-"""Events the residents service records and publishes (past tense; payload schemas)."""
+"""Events the residents service records and publishes (past tense; payload schemas).
+
+Streams: `org` (the organisation tree), `resident-<id>` (one resident: registration,
+moves, assessments, cards, needs), `id-number-<digest>` (the claim that makes an ID
+number unique in the store). Payload fields named in PERSONAL_FIELDS are personal data:
+a later change encrypts them; nothing else in a payload may identify a person.
+
+Casework consumes CardAssigned / CardUpgraded / CardDowngraded and ResidentRegistered:
+their field names are a contract; add fields, never rename or remove them.
+"""
+from marshmallow import Schema, fields, validate
+
 from shared.events import Registry
 
+CARD = validate.OneOf(("red", "blue", "green"))
+STATUS = validate.OneOf(("active", "moved_out", "deceased"))
+MAJOR_CHANGES = ("hospitalised", "bereaved", "lost_income", "unsafe_housing")
+
+# Personal data inside payloads (ResidentRegistered, ResidentUpdated, ResidentMoved ...).
+PERSONAL_FIELDS = ("name", "id_number", "phone", "address", "birth_date", "gender", "household")
+
+
+def _text(**kw):
+    return fields.Str(required=True, validate=validate.Length(min=1), **kw)
+
+
+def _optional(field):
+    field.load_default = None
+    field.allow_none = True
+    return field
+
+
+# -- organisation tree --------------------------------------------------------------
+
+class DistrictAdded(Schema):
+    district_id = _text()
+    name = _text()
+
+
+class StreetAdded(Schema):
+    street_id = _text()
+    district_id = _text()
+    name = _text()
+
+
+class StationAdded(Schema):
+    station_id = _text()
+    street_id = _text()
+    name = _text()
+
+
+class CommunityAdded(Schema):
+    community_id = _text()
+    station_id = _text()
+    name = _text()
+
+
+class ReassessmentScheduleSet(Schema):
+    station_id = _text()
+    red_months = fields.Int(required=True, validate=validate.Range(min=1, max=36))
+    blue_months = fields.Int(required=True, validate=validate.Range(min=1, max=36))
+    green_months = fields.Int(required=True, validate=validate.Range(min=1, max=36))
+
+
+# -- residents -------------------------------------------------------------------------
+
+class HouseholdMember(Schema):
+    name = _text()
+    relation = _text()
+    resident_id = _optional(fields.Str())
+    phone = _optional(fields.Str())
+    birth_date = _optional(fields.Date())
+
+
+class Household(Schema):
+    household_id = _optional(fields.Str())
+    members = fields.List(fields.Nested(HouseholdMember), load_default=list)
+
+
+class IdNumberClaimed(Schema):
+    resident_id = _text()
+    digest = _text()
+
+
+class ResidentRegistered(Schema):
+    resident_id = _text()
+    station_id = _text()
+    community_id = _text()
+    categories = fields.List(fields.Str(), required=True)
+    name = _text()
+    id_number = _text()
+    phone = _optional(fields.Str())
+    address = _optional(fields.Str())
+    birth_date = fields.Date(required=True)
+    gender = fields.Str(required=True, validate=validate.OneOf(("male", "female")))
+    household = _optional(fields.Nested(Household))
+
+
+class ResidentUpdated(Schema):
+    """Only the fields that changed are present (`changed` names them)."""
+
+    resident_id = _text()
+    station_id = _text()
+    changed = fields.List(fields.Str(), required=True)
+    name = fields.Str()
+    phone = fields.Str(allow_none=True)
+    address = fields.Str(allow_none=True)
+    categories = fields.List(fields.Str())
+    household = fields.Nested(Household, allow_none=True)
+
+
+class ResidentMoved(Schema):
+    """To another community of the same station."""
+
+    resident_id = _text()
+    station_id = _text()
+    from_community_id = _text()
+    community_id = _text()
+    address = _optional(fields.Str())
+
+
+class ResidentTransferred(Schema):
+    """To a community of another station (the resident moved street); the record goes along."""
+
+    resident_id = _text()
+    from_station_id = _text()
+    from_community_id = _text()
+    to_station_id = _text()
+    community_id = _text()
+    address = _optional(fields.Str())
+
+
+class ResidentStatusChanged(Schema):
+    resident_id = _text()
+    station_id = _text()
+    from_status = fields.Str(required=True, validate=STATUS)
+    status = fields.Str(required=True, validate=STATUS)
+    reason = _optional(fields.Str())
+    effective_date = fields.Date(required=True)
+
+
+# -- risk grading and cards ---------------------------------------------------------
+
+class RiskAssessed(Schema):
+    resident_id = _text()
+    station_id = _text()
+    assessment_id = _text()
+    domain = _text()
+    answers = fields.Dict(keys=fields.Str(), values=fields.Raw(), required=True)
+    score = fields.Int(required=True)
+    card = fields.Str(required=True, validate=CARD)
+    rubric_version = fields.Int(required=True)
+    assessor = _text()
+    assessed_at = fields.Str(required=True)
+
+
+class CardAssigned(Schema):
+    resident_id = _text()
+    station_id = _text()
+    card = fields.Str(required=True, validate=CARD)
+    domain_cards = fields.Dict(keys=fields.Str(), values=fields.Str(validate=CARD), required=True)
+    reason = _text()
+    override = fields.Bool(load_default=False)
+
+
+class CardUpgraded(Schema):
+    resident_id = _text()
+    station_id = _text()
+    from_card = fields.Str(required=True, validate=CARD)
+    to_card = fields.Str(required=True, validate=CARD)
+    reason = _text()
+    domain_cards = fields.Dict(keys=fields.Str(), values=fields.Str(validate=CARD), required=True)
+    override = fields.Bool(load_default=False)
+
+
+class CardDowngraded(CardUpgraded):
+    """`confirmed_by` is the supervisor who confirmed a downgrade from Red (else null);
+    `requested_by` whoever caused it (assessor or overriding supervisor)."""
+
+    confirmed_by = _optional(fields.Str())
+    requested_by = _optional(fields.Str())
+
+
+class CardDowngradeRequested(Schema):
+    """A downgrade from Red, held until a different supervisor confirms it."""
+
+    resident_id = _text()
+    station_id = _text()
+    from_card = fields.Str(required=True, validate=CARD)
+    to_card = fields.Str(required=True, validate=CARD)
+    reason = _text()
+    requested_by = _text()
+    override = fields.Bool(load_default=False)
+
+
+class CardDowngradeRejected(Schema):
+    resident_id = _text()
+    station_id = _text()
+    from_card = fields.Str(required=True, validate=CARD)
+    to_card = fields.Str(required=True, validate=CARD)
+    reason = _text()
+    rejected_by = _text()
+
+
+class CardDowngradeCancelled(Schema):
+    """A held downgrade made moot: a later assessment or override keeps the Red card."""
+
+    resident_id = _text()
+    station_id = _text()
+    from_card = fields.Str(required=True, validate=CARD)
+    to_card = fields.Str(required=True, validate=CARD)
+    reason = _text()
+
+
+class MajorChangeRecorded(Schema):
+    """Casework flagged a major change (MajorChangeFlagged): reassessment due at once."""
+
+    resident_id = _text()
+    station_id = _text()
+    change = fields.Str(required=True, validate=validate.OneOf(MAJOR_CHANGES))
+    visit_id = _optional(fields.Str())
+    flagged_at = fields.Str(required=True)
+    source_event_id = _text()
+
+
+class ReassessmentScheduled(Schema):
+    resident_id = _text()
+    station_id = _text()
+    due_on = fields.Date(required=True)
+    reason = _text()
+
+
+# -- needs library (需求库) -------------------------------------------------------------
+
+class NeedRecorded(Schema):
+    need_id = _text()
+    resident_id = _text()
+    station_id = _text()
+    community_id = _text()
+    category = _text()
+    urgency = _text()
+    description = _text()
+
+
+class NeedMet(Schema):
+    need_id = _text()
+    resident_id = _text()
+    station_id = _text()
+    note = _optional(fields.Str())
+
+
+class NeedWithdrawn(Schema):
+    need_id = _text()
+    resident_id = _text()
+    station_id = _text()
+    reason = _text()
+
+
 registry = Registry()
+for _schema in (DistrictAdded, StreetAdded, StationAdded, CommunityAdded, ReassessmentScheduleSet,
+                IdNumberClaimed, ResidentRegistered, ResidentUpdated, ResidentMoved,
+                ResidentTransferred, ResidentStatusChanged, RiskAssessed, CardAssigned,
+                CardUpgraded, CardDowngraded, CardDowngradeRequested, CardDowngradeRejected,
+                CardDowngradeCancelled, MajorChangeRecorded, ReassessmentScheduled,
+                NeedRecorded, NeedMet, NeedWithdrawn):
+    registry.register(_schema.__name__, _schema)

@@ -1,0 +1,219 @@
+"""User accounts: argon2 password hashes in an event-sourced store of their own.
+
+The identity store is a store like a service's: `{data_dir}/identity.db` on SQLite,
+schema `identity` on PostgreSQL. Its events (UserAdded, PasswordChanged,
+UserDisabled, on the stream `user-<username>`) are the audit trail of every account
+change; the `users` table is a projection of them for look-ups, rebuildable.
+
+    users = open_users(config)            # cached per database, safe to call per request
+    users.add("li.na", "s3cret", "social_worker", ["station:xihulu-station"])
+    user = users.authenticate("li.na", "s3cret")     # None if wrong, unknown or disabled
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from datetime import datetime
+from typing import Iterable, Mapping
+
+import argon2
+import marshmallow
+import orjson
+import sqlalchemy as sa
+from marshmallow import fields as f
+
+from shared.events import NewEvent, Recorded, Registry
+from shared.eventstore import ConcurrencyError, EventStore
+from shared.security.principal import (InvalidPrincipal, Principal, check_role, check_scopes,
+                                       check_username)
+from shared.stores import open_store
+
+SERVICE = "identity"
+
+# -- events ----------------------------------------------------------------------------
+
+
+class UserAddedSchema(marshmallow.Schema):
+    username = f.String(required=True)
+    role = f.String(required=True)
+    scopes = f.List(f.String(), required=True)
+    password_hash = f.String(required=True)
+
+
+class PasswordChangedSchema(marshmallow.Schema):
+    username = f.String(required=True)
+    password_hash = f.String(required=True)
+
+
+class UserDisabledSchema(marshmallow.Schema):
+    username = f.String(required=True)
+    reason = f.String(load_default=None, allow_none=True)
+
+
+registry = Registry()
+registry.register("UserAdded", UserAddedSchema)
+registry.register("PasswordChanged", PasswordChangedSchema)
+registry.register("UserDisabled", UserDisabledSchema)
+
+# -- passwords (pure) ------------------------------------------------------------------
+
+_hasher = argon2.PasswordHasher()
+_dummy_hash: list[str] = []
+
+
+def hash_password(password: str) -> str:
+    if not password:
+        raise InvalidPrincipal("the password is empty", "密码不能为空")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant work whether or not the user exists: an unknown user (None) is checked
+    against a dummy hash, so timing does not tell which user names exist."""
+    known = password_hash is not None
+    if not known:
+        if not _dummy_hash:
+            _dummy_hash.append(_hasher.hash("no such user"))
+        password_hash = _dummy_hash[0]
+    try:
+        return _hasher.verify(password_hash, password) and known
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+
+
+# -- state -----------------------------------------------------------------------------
+
+class UserExists(Exception):
+    def __init__(self, username: str):
+        super().__init__(f"user {username!r} already exists / 用户 {username!r} 已存在")
+        self.username = username
+
+
+class UnknownUser(Exception):
+    def __init__(self, username: str):
+        super().__init__(f"no user {username!r} / 用户 {username!r} 不存在")
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    scopes: tuple[str, ...]
+    disabled: bool = False
+    password_hash: str = dataclasses.field(default="", repr=False)
+
+    def principal(self) -> Principal:
+        return Principal(self.username, self.role, self.scopes)
+
+
+metadata = sa.MetaData()
+users = sa.Table(
+    "users", metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),        # JSON list
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+)
+
+
+def apply(conn: sa.Connection, event: Recorded) -> None:
+    """Fold one identity event into the users table."""
+    p, row = event.payload, users.c.username == event.payload["username"]
+    if event.type == "UserAdded":
+        conn.execute(users.insert().values(
+            username=p["username"], role=p["role"], scopes=orjson.dumps(p["scopes"]).decode(),
+            password_hash=p["password_hash"], disabled=False))
+    elif event.type == "PasswordChanged":
+        conn.execute(users.update().where(row).values(password_hash=p["password_hash"]))
+    elif event.type == "UserDisabled":
+        conn.execute(users.update().where(row).values(disabled=True))
+
+
+def _stream(username: str) -> str:
+    return f"user-{username}"
+
+
+# -- the store -------------------------------------------------------------------------
+
+class UserStore:
+    def __init__(self, store: EventStore):
+        self.store = store
+
+    def add(self, username: str, password: str, role: str, scopes: Iterable[str],
+            actor: str | None = None, now: datetime | None = None) -> User:
+        """UserExists if taken; InvalidPrincipal (bilingual) for a bad name, role or scope."""
+        username, role = check_username(username), check_role(role)
+        scopes = check_scopes(scopes)
+        event = NewEvent("UserAdded", {"username": username, "role": role, "scopes": list(scopes),
+                                       "password_hash": hash_password(password)}, actor=actor)
+        try:
+            self._append(username, 0, event, now)
+        except ConcurrencyError:
+            raise UserExists(username) from None
+        return self.get(username)
+
+    def change_password(self, username: str, password: str, actor: str | None = None) -> None:
+        event = NewEvent("PasswordChanged", {"username": username,
+                                             "password_hash": hash_password(password)}, actor=actor)
+        self._append(username, self._version(username), event)
+
+    def disable(self, username: str, reason: str | None = None, actor: str | None = None) -> None:
+        event = NewEvent("UserDisabled", {"username": username, "reason": reason}, actor=actor)
+        self._append(username, self._version(username), event)
+
+    def get(self, username: str) -> User | None:
+        with self.store.engine.connect() as conn:
+            row = conn.execute(users.select().where(users.c.username == username)).first()
+        if row is None:
+            return None
+        return User(row.username, row.role, tuple(orjson.loads(row.scopes)), bool(row.disabled),
+                    row.password_hash)
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The user if the password is right and the account enabled, else None."""
+        user = self.get(username) if username else None
+        ok = verify_password(user.password_hash if user else None, password or "")
+        return user if ok and user is not None and not user.disabled else None
+
+    def history(self, username: str) -> list[Recorded]:
+        return self.store.read_stream(_stream(username))
+
+    def rebuild(self) -> None:
+        """Delete the projection and fold every identity event again."""
+        self.store.sequence()
+        with self.store.engine.begin() as conn:
+            conn.execute(users.delete())
+            after = 0
+            while batch := self.store.read_all(after, 1000, conn=conn):
+                for event in batch:
+                    apply(conn, event)
+                after = batch[-1].position
+
+    def _version(self, username: str) -> int:
+        version = self.store.stream_version(_stream(username))
+        if version == 0:
+            raise UnknownUser(username)
+        return version
+
+    def _append(self, username: str, expected: int, event: NewEvent, now=None) -> None:
+        with self.store.engine.begin() as conn:
+            for recorded in self.store.append(_stream(username), expected, [event], conn=conn,
+                                              now=now):
+                apply(conn, recorded)
+
+
+_open: dict[tuple, UserStore] = {}
+_lock = threading.Lock()
+
+
+def open_users(config: Mapping) -> UserStore:
+    """The identity store named by config (DATABASE_URL, STATION_DATA_DIR), opened once
+    per process: the first call migrates it."""
+    from shared.security.keys import data_dir
+    key = (config.get("DATABASE_URL") or None, str(data_dir(config).absolute()))
+    with _lock:
+        if key not in _open:
+            where = {"DATABASE_URL": key[0], "STATION_DATA_DIR": key[1]}
+            _open[key] = UserStore(open_store(SERVICE, where, registry, metadata))
+        return _open[key]
