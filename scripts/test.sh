@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: install, make sure the broker and database answer, check the
+# architecture contracts, then run every test on the real RabbitMQ and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export AMQP_URI=${AMQP_URI:-amqp://guest:guest@127.0.0.1:5672/}
+export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
+bash scripts/ensure-services.sh
+echo "== import contracts"
+.venv/bin/lint-imports
+echo "== tests"
+.venv/bin/python -m pytest "$@"
