@@ -134,7 +134,11 @@ class Registry:
         errors = event_type.schema.validate(payload)
         if errors:
             raise InvalidEvent(name, errors)
-        return event_type.schema.dump(event_type.schema.load(payload))
+        schema = event_type.schema
+        loaded = schema.load(payload)
+        # Fields a permissive schema (unknown=INCLUDE) lets through are kept as given.
+        extra = {k: v for k, v in loaded.items() if k not in schema.fields}
+        return {**extra, **schema.dump(loaded)}
 
     def upcast(self, name: str, version: int, payload: dict) -> tuple[int, dict]:
         """Raise a stored payload to the current schema version, one step at a time."""

@@ -23,6 +23,7 @@ from shared.security.tokens import DEFAULT_TTL, SigningKeys
 JWT_KEY_FILE = "jwt-keys"
 LOOKUP_KEY_FILE = "lookup-key"
 log = logs.get("security")
+_warned: set[pathlib.Path] = set()
 
 
 def setting(config: Mapping | None, name: str, default: str | None = None) -> str | None:
@@ -40,6 +41,11 @@ def jwt_keys(config: Mapping | None = None) -> SigningKeys:
         return SigningKeys.parse(configured)
     path = data_dir(config) / JWT_KEY_FILE
     text = dev_secret_file(path, lambda: f"dev-{secrets.token_hex(4)}:{secrets.token_urlsafe(48)}\n")
+    if setting(config, "DATABASE_URL") and path not in _warned:
+        # Containers with data directories of their own would each sign with their own key.
+        _warned.add(path)
+        log.warning("security.dev_jwt_key_in_use", file=str(path),
+                    hint="set STATION_JWT_KEYS on every service process")
     return SigningKeys.parse(text)
 
 

@@ -217,3 +217,11 @@ def open_users(config: Mapping) -> UserStore:
             where = {"DATABASE_URL": key[0], "STATION_DATA_DIR": key[1]}
             _open[key] = UserStore(open_store(SERVICE, where, registry, metadata))
         return _open[key]
+
+
+def close_users() -> None:
+    """Dispose of every identity store opened by open_users (tests, shutdown)."""
+    with _lock:
+        for user_store in _open.values():
+            user_store.store.engine.dispose()
+        _open.clear()
