@@ -265,7 +265,9 @@ def cmd_users_add(args) -> int:
     import getpass
     import json
 
+    from shared import logs
     from shared.security import principal, users
+    logs.configure("WARNING")  # migrations' INFO lines are noise here
     try:
         principal.check_username(args.username)
         principal.check_role(args.role)
@@ -288,6 +290,50 @@ def cmd_users_add(args) -> int:
     print(json.dumps({"username": user.username, "role": user.role, "scopes": list(user.scopes)},
                      ensure_ascii=False))
     return 0
+
+
+# -- organisation -----------------------------------------------------------------------
+
+def cmd_org(args) -> int:
+    """The organisation tree in the residents store (seeded first): show it, or add a node."""
+    import json
+    import uuid
+    from datetime import datetime, timezone
+
+    from services.residents import commands, handlers, queries
+    from services.residents.errors import DomainError
+    from shared import logs
+    from shared.eventstore import ConcurrencyError
+    from shared.stores import open_store
+    from station import catalog
+
+    logs.configure("WARNING")
+    store = open_store("residents", _config(args), catalog.registry("residents"))
+    try:
+        now = datetime.now(timezone.utc)
+        handlers.seed_org(store, now)
+        if args.action == "show":
+            print(json.dumps(queries.org_tree(store), ensure_ascii=False, indent=2))
+            return 0
+        kind = args.action.removeprefix("add-")
+        parent = {"street": "district", "station": "street", "community": "station"}[kind]
+        node_id = args.id or str(uuid.uuid4())
+        command = getattr(commands, "Add" + kind.capitalize())(
+            **{f"{kind}_id": node_id, f"{parent}_id": args.parent}, name=args.name, actor="cli")
+        handlers.handle(store, command, now)
+        print(json.dumps({"id": node_id}))
+        return 0
+    except DomainError as exc:
+        details = "".join(f"\n  {field}: {'; '.join(map(str, msgs))}"
+                          for field, msgs in exc.fields.items())
+        print(f"{exc.message}\n{exc.message_zh}{details}", file=sys.stderr)
+        return 1
+    except ConcurrencyError:
+        print("the tree changed meanwhile: run the command again\n组织结构已被修改，请重试",
+              file=sys.stderr)
+        return 1
+    finally:
+        store.engine.dispose()
 
 
 # -- parser ---------------------------------------------------------------------------
@@ -340,6 +386,17 @@ def parser() -> argparse.ArgumentParser:
     users_add.add_argument("--scope", action="append", required=True,
                            help="station:<id>, street:<id> or district:<id> (repeatable)")
     users_add.set_defaults(func=cmd_users_add)
+
+    org = sub.add_parser("org", help="the organisation tree").add_subparsers(dest="action",
+                                                                          required=True)
+    with_data_dir(org.add_parser("show", help="the tree as JSON, as GET /api/v1/org")
+                  ).set_defaults(func=cmd_org)
+    for kind, parent in (("street", "district"), ("station", "street"), ("community", "station")):
+        add = with_data_dir(org.add_parser(f"add-{kind}", help=f"add a {kind} to a {parent}"))
+        add.add_argument(f"--{parent}", dest="parent", required=True, help=f"the {parent}'s id")
+        add.add_argument("--name", required=True)
+        add.add_argument("--id", help="a stable id (a-z, 0-9, - or _); default: a new uuid")
+        add.set_defaults(func=cmd_org)
     return top
 
 

@@ -85,7 +85,7 @@ class MoveResident:
 
     resident_id: str
     community_id: str
-    station_id: str
+    station_id: str | None = None
     address: str | None = None
     expected_version: int | None = None
     actor: str = "anonymous"

@@ -120,9 +120,14 @@ class ResidentMoved(Schema):
 
 
 class ResidentTransferred(Schema):
-    """To a community of another station (the resident moved street); the record goes along."""
+    """To a community of another station (the resident moved street); the record goes along.
+
+    The envelope names the old station (it hands over); `station_id` in the payload is,
+    as in every resident event, the resident's station after the event (= to_station_id).
+    """
 
     resident_id = _text()
+    station_id = _text()
     from_station_id = _text()
     from_community_id = _text()
     to_station_id = _text()
@@ -217,7 +222,8 @@ class MajorChangeRecorded(Schema):
 
     resident_id = _text()
     station_id = _text()
-    change = fields.Str(required=True, validate=validate.OneOf(MAJOR_CHANGES))
+    # Casework names the change (MAJOR_CHANGES today); a new kind must not park the event.
+    change = fields.Str(required=True, validate=validate.Length(min=1, max=50))
     visit_id = _optional(fields.Str())
     flagged_at = fields.Str(required=True)
     source_event_id = _text()

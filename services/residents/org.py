@@ -184,7 +184,8 @@ def check_name_is_free(state: OrgTree, kind: str, parent_id: str | None, name: s
     clash = next((n for n in state.nodes[kind].values()
                   if n.parent_id == parent_id and n.name == name), None)
     if clash is not None:
-        raise NameTaken(f"A {kind} named so exists here", f"同级已有同名{LABELS_ZH[kind]}",
+        raise NameTaken(f"A {kind} of this name exists under the same parent",
+                        f"同级已有同名{LABELS_ZH[kind]}",
                         existing_id=clash.id)
 
 

@@ -1,0 +1,235 @@
+"""Command handlers: load (read the stream and fold), decide, append with the expected
+version, update the read models, all in one transaction. Routed by COMMAND_HANDLERS.
+
+Every handler takes `now` from its caller (the service's clock, or a test's), so the
+events' recorded_at, due dates and ages follow it.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from datetime import datetime, timezone
+from typing import Callable, Iterator, Sequence
+
+import sqlalchemy as sa
+
+from shared import logs
+from shared.events import NewEvent, Recorded
+from shared.eventstore import ConcurrencyError, EventStore
+
+from services.residents import commands as c
+from services.residents import configuration, org, projections, resident
+from services.residents.errors import Invalid
+from services.residents.resident import Resident
+
+log = logs.get("residents")
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What a command did: the aggregate's state after it and the events stored."""
+
+    state: object
+    recorded: tuple[Recorded, ...]
+
+    def first(self, event_type: str) -> Recorded | None:
+        return next((e for e in self.recorded if e.type == event_type), None)
+
+
+# -- loading ------------------------------------------------------------------------------
+
+def load_org(store: EventStore, conn: sa.Connection | None = None) -> org.OrgTree:
+    return org.fold(store.read_stream(org.STREAM, conn=conn))
+
+
+def load_resident(store: EventStore, resident_id: str, conn: sa.Connection | None = None,
+                  as_of: datetime | None = None) -> Resident:
+    return resident.fold(store.read_stream(resident.stream_of(resident_id), as_of=as_of, conn=conn))
+
+
+def policy_for(tree: org.OrgTree, station_id: str | None) -> resident.Policy:
+    s = configuration.settings()
+    return resident.Policy(
+        rubrics=s.rubrics, schedule=tree.schedule_for(station_id or "", s.schedule),
+        supervisor_roles=s.supervisor_roles, categories=s.categories.codes,
+        derived_categories=s.categories.derived_min_age(),
+        need_categories=s.need_categories.codes, urgencies=s.urgencies.codes)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _transaction(store: EventStore, conn: sa.Connection | None) -> Iterator[sa.Connection]:
+    if conn is not None:
+        yield conn  # the caller's transaction (a subscriber's, with its checkpoint)
+    else:
+        with store.engine.begin() as own:
+            yield own
+
+
+def _stamp(events: Sequence[NewEvent], correlation_id: str | None,
+           causation_id: str | None = None) -> list[NewEvent]:
+    return [dataclasses.replace(e, correlation_id=correlation_id, causation_id=causation_id)
+            for e in events]
+
+
+def _append(store: EventStore, conn, stream_id: str, version: int, events: list[NewEvent],
+            now: datetime) -> tuple[Recorded, ...]:
+    recorded = tuple(store.append(stream_id, version, events, conn=conn, now=now))
+    for event in recorded:
+        projections.apply(conn, event)
+    return recorded
+
+
+def change_org(store: EventStore, command, now: datetime, correlation_id: str | None = None,
+               conn: sa.Connection | None = None, causation_id: str | None = None) -> Outcome:
+    with _transaction(store, conn) as conn:
+        tree = load_org(store, conn)
+        events = _stamp(org.decide(tree, command), correlation_id, causation_id)
+        recorded = _append(store, conn, org.STREAM, tree.version, events, now)
+        return Outcome(org.fold(recorded, tree), recorded)
+
+
+def register_resident(store: EventStore, command: c.RegisterResident, now: datetime,
+                      correlation_id: str | None = None, conn: sa.Connection | None = None,
+                      causation_id: str | None = None) -> Outcome:
+    """Register, claiming the ID number in the same transaction (409 if it is taken)."""
+    with _transaction(store, conn) as conn:
+        tree = load_org(store, conn)
+        check_community_in_station(tree, command.community_id, command.station_id)
+        state = load_resident(store, command.resident_id, conn)
+        events = resident.decide(state, command, now, policy_for(tree, command.station_id))
+        _claim_id_number(store, conn, command, now, correlation_id)
+        recorded = _append(store, conn, resident.stream_of(command.resident_id), state.version,
+                           _stamp(events, correlation_id, causation_id), now)
+        log.info("resident.registered", resident_id=command.resident_id,
+                 station_id=command.station_id)
+        return Outcome(resident.fold(recorded, state), recorded)
+
+
+def _claim_id_number(store: EventStore, conn, command: c.RegisterResident, now: datetime,
+                     correlation_id: str | None) -> None:
+    stream = resident.id_number_stream(command.id_number)
+    claim = _stamp([resident.id_number_claim(command)], correlation_id)
+    try:
+        if not store.read_stream(stream, conn=conn):
+            store.append(stream, 0, claim, conn=conn, now=now)
+            return
+    except ConcurrencyError:
+        pass  # another registration of the same number committed first
+    existing = store.read_stream(stream, conn=conn)[0].payload["resident_id"]
+    raise resident.DuplicateIdNumber(
+        "A resident with this ID number is registered", "该身份证号码已登记",
+        fields={"id_number": ["Already registered / 已登记"]}, existing_id=existing)
+
+
+def change_resident(store: EventStore, command, now: datetime, correlation_id: str | None = None,
+                    conn: sa.Connection | None = None, causation_id: str | None = None) -> Outcome:
+    with _transaction(store, conn) as conn:
+        state = load_resident(store, command.resident_id, conn)
+        resident.check_registered(state)
+        check_expected_version(state, command)
+        tree = load_org(store, conn)
+        command = _PREPARE.get(type(command), lambda tree, cmd: cmd)(tree, command)
+        events = resident.decide(state, command, now, policy_for(tree, state.station_id))
+        recorded = _append(store, conn, resident.stream_of(state.id), state.version,
+                           _stamp(events, correlation_id, causation_id), now)
+        if recorded:
+            log.info("resident.changed", resident_id=state.id, command=type(command).__name__,
+                     events=[e.type for e in recorded])
+        return Outcome(resident.fold(recorded, state), recorded)
+
+
+def _resolve_station(tree: org.OrgTree, command: c.MoveResident) -> c.MoveResident:
+    station_id = tree.station_of(command.community_id)
+    if station_id is None:
+        raise Invalid("Unknown community", "社区不存在",
+                      fields={"community_id": ["Unknown community / 未知的社区"]})
+    return dataclasses.replace(command, station_id=station_id)
+
+
+_PREPARE: dict[type, Callable] = {c.MoveResident: _resolve_station}
+
+
+def check_expected_version(state: Resident, command) -> None:
+    expected = getattr(command, "expected_version", None)
+    if expected is not None and expected != state.version:
+        raise ConcurrencyError(resident.stream_of(state.id), expected, state.version)
+
+
+def check_community_in_station(tree: org.OrgTree, community_id: str, station_id: str) -> None:
+    if tree.get("station", station_id) is None:
+        raise Invalid("Unknown station", "社工站不存在",
+                      fields={"station_id": ["Unknown station / 未知的社工站"]})
+    if tree.station_of(community_id) != station_id:
+        raise Invalid("The community is not in this station", "该社区不属于此社工站",
+                      fields={"community_id": ["Not a community of this station / 不是该社工站的社区"]})
+
+
+COMMAND_HANDLERS: dict[type, Callable[..., Outcome]] = {
+    c.AddDistrict: change_org,
+    c.AddStreet: change_org,
+    c.AddStation: change_org,
+    c.AddCommunity: change_org,
+    c.SetReassessmentSchedule: change_org,
+    c.RegisterResident: register_resident,
+    c.UpdateResident: change_resident,
+    c.MoveResident: change_resident,
+    c.ChangeStatus: change_resident,
+    c.AssessRisk: change_resident,
+    c.OverrideCard: change_resident,
+    c.ConfirmDowngrade: change_resident,
+    c.RejectDowngrade: change_resident,
+    c.FlagMajorChange: change_resident,
+    c.RecordNeed: change_resident,
+    c.MeetNeed: change_resident,
+    c.WithdrawNeed: change_resident,
+}
+
+
+def handle(store: EventStore, command, now: datetime, correlation_id: str | None = None,
+           conn: sa.Connection | None = None, causation_id: str | None = None) -> Outcome:
+    """Run one command to completion; its failure propagates (nothing is written then)."""
+    return COMMAND_HANDLERS[type(command)](store, command, now, correlation_id, conn, causation_id)
+
+
+# -- seeding --------------------------------------------------------------------------------
+
+def seed_org(store: EventStore, now: datetime, seed: dict | None = None, attempts: int = 5) -> int:
+    """Append the seed tree's events not stored yet (fixed ids); returns how many were added.
+
+    Safe on every start and from several processes at once: a restart appends nothing.
+    """
+    wanted = org.seed_events(seed if seed is not None else configuration.org_seed())
+    for attempt in range(attempts):
+        with store.engine.begin() as conn:
+            stored = store.read_stream(org.STREAM, conn=conn)
+            missing = org.missing_seed_events(wanted, {e.event_id for e in stored})
+            if not missing:
+                return 0
+            try:
+                store.append(org.STREAM, len(stored), missing, conn=conn, now=now)
+                return len(missing)
+            except ConcurrencyError:
+                if attempt == attempts - 1:
+                    raise
+    return 0
+
+
+# -- events from other services ----------------------------------------------------------------
+
+def on_major_change_flagged(store: EventStore, conn: sa.Connection, event: Recorded,
+                            now: datetime) -> None:
+    """Casework's MajorChangeFlagged: make a reassessment due at once (in the inbox's transaction)."""
+    p = event.payload
+    command = c.FlagMajorChange(
+        resident_id=p["resident_id"], change=p["change"], visit_id=p.get("visit_id"),
+        flagged_at=_moment(p["flagged_at"]), source_event_id=event.event_id,
+        actor=event.actor or "casework")
+    handle(store, command, now, correlation_id=event.correlation_id, conn=conn,
+           causation_id=event.event_id)
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,158 @@
+"""Read models of the residents service, kept in the same transaction as the events.
+
+`residents_view`: one row per resident for lists and search (by station, community,
+category, card, status, due reassessment). `needs_view`: the needs library (需求库).
+Both are rebuildable from the events alone (`rebuild`). Derived categories (高龄) are
+not stored: queries compute them from the birth date.
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import sqlalchemy as sa
+
+from shared.events import Recorded
+from shared.eventstore import EventStore
+
+metadata = sa.MetaData()
+
+residents_view = sa.Table(
+    "residents_view", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("station_id", sa.String(100), nullable=False, index=True),
+    sa.Column("community_id", sa.String(100), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("gender", sa.String(8), nullable=False),
+    sa.Column("birth_date", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("card", sa.String(8), nullable=True, index=True),
+    sa.Column("pending_card", sa.String(8), nullable=True),
+    # ",low_income,disabled," so that one LIKE finds a category
+    sa.Column("categories", sa.Text, nullable=False),
+    sa.Column("reassess_on", sa.String(10), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("registered_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+needs_view = sa.Table(
+    "needs_view", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("resident_id", sa.String(64), nullable=False, index=True),
+    sa.Column("station_id", sa.String(100), nullable=False, index=True),
+    sa.Column("community_id", sa.String(100), nullable=False, index=True),
+    sa.Column("category", sa.String(50), nullable=False),
+    sa.Column("urgency", sa.String(20), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("closed_at", sa.String(32), nullable=True),
+)
+
+
+def category_text(categories) -> str:
+    return "," + ",".join(sorted(set(categories) - {"advanced_age"})) + ","
+
+
+def _resident(conn, event: Recorded, **values) -> None:
+    conn.execute(residents_view.update().where(residents_view.c.id == event.payload["resident_id"])
+                 .values(version=event.stream_version, updated_at=event.recorded_at, **values))
+
+
+def _registered(conn, e: Recorded) -> None:
+    p = e.payload
+    conn.execute(residents_view.insert().values(
+        id=p["resident_id"], station_id=p["station_id"], community_id=p["community_id"],
+        name=p["name"], gender=p["gender"], birth_date=p["birth_date"], status="active",
+        card=None, pending_card=None, categories=category_text(p["categories"]),
+        reassess_on=None, version=e.stream_version, registered_at=e.recorded_at,
+        updated_at=e.recorded_at))
+
+
+def _updated(conn, e: Recorded) -> None:
+    p = e.payload
+    values = {}
+    if "name" in p["changed"]:
+        values["name"] = p["name"]
+    if "categories" in p["changed"]:
+        values["categories"] = category_text(p["categories"])
+    _resident(conn, e, **values)
+
+
+def _moved(conn, e: Recorded) -> None:
+    p = e.payload
+    station_id = p.get("to_station_id") or p["station_id"]
+    _resident(conn, e, community_id=p["community_id"], station_id=station_id)
+    # Open needs go with the person; met and withdrawn ones stay where they were handled.
+    conn.execute(needs_view.update().where(needs_view.c.resident_id == p["resident_id"])
+                 .where(needs_view.c.status == "open")
+                 .values(community_id=p["community_id"], station_id=station_id))
+
+
+def _need_recorded(conn, e: Recorded) -> None:
+    p = e.payload
+    conn.execute(needs_view.insert().values(
+        id=p["need_id"], resident_id=p["resident_id"], station_id=p["station_id"],
+        community_id=p["community_id"], category=p["category"], urgency=p["urgency"],
+        description=p["description"], status="open", recorded_at=e.recorded_at, closed_at=None))
+    _resident(conn, e)
+
+
+def _need_closed(status: str) -> Callable:
+    def apply(conn, e: Recorded) -> None:
+        conn.execute(needs_view.update().where(needs_view.c.id == e.payload["need_id"])
+                     .values(status=status, closed_at=e.recorded_at))
+        _resident(conn, e)
+    return apply
+
+
+def _values(**from_payload: Callable[[dict], object]) -> Callable:
+    def apply(conn, e: Recorded) -> None:
+        _resident(conn, e, **{column: get(e.payload) for column, get in from_payload.items()})
+    return apply
+
+
+_APPLIERS: Mapping[str, Callable[[sa.Connection, Recorded], None]] = {
+    "ResidentRegistered": _registered,
+    "ResidentUpdated": _updated,
+    "ResidentMoved": _moved,
+    "ResidentTransferred": _moved,
+    "ResidentStatusChanged": _values(status=lambda p: p["status"]),
+    "CardAssigned": _values(card=lambda p: p["card"], pending_card=lambda p: None),
+    "CardUpgraded": _values(card=lambda p: p["to_card"], pending_card=lambda p: None),
+    "CardDowngraded": _values(card=lambda p: p["to_card"], pending_card=lambda p: None),
+    "CardDowngradeRequested": _values(pending_card=lambda p: p["to_card"]),
+    "CardDowngradeRejected": _values(pending_card=lambda p: None),
+    "CardDowngradeCancelled": _values(pending_card=lambda p: None),
+    "ReassessmentScheduled": _values(reassess_on=lambda p: p["due_on"]),
+    "RiskAssessed": _values(),
+    "MajorChangeRecorded": _values(),
+    "NeedRecorded": _need_recorded,
+    "NeedMet": _need_closed("met"),
+    "NeedWithdrawn": _need_closed("withdrawn"),
+}
+
+
+def apply(conn: sa.Connection, event: Recorded) -> None:
+    """Bring the read models up to date with one stored event (same transaction)."""
+    applier = _APPLIERS.get(event.type)
+    if applier is not None:
+        applier(conn, event)
+
+
+def rebuild(store: EventStore, page: int = 1000) -> int:
+    """Empty the read models and fold every event into them again; returns events read."""
+    while store.sequence():
+        pass
+    count, after = 0, 0
+    with store.engine.begin() as conn:
+        for table in (needs_view, residents_view):
+            conn.execute(table.delete())
+        while True:
+            batch = store.read_all(after, page, conn=conn)
+            if not batch:
+                return count
+            for event in batch:
+                apply(conn, event)
+            count += len(batch)
+            after = batch[-1].position

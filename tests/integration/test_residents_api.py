@@ -1,0 +1,285 @@
+"""The rest of the residents API over HTTP, with the service in a subprocess on the real
+broker (SQLite store): registry commands and queries, the needs library, the
+organisation tree and transfers, casework's major-change events, restarts."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import kombu
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared import topology
+
+from services.residents.cards import local_date
+
+from tests.integration.test_residents_http import (REGISTRATION, Store, answers, call, valid_id,
+                                                   wait_until)
+
+pytestmark = pytest.mark.integration
+
+
+def register(base: str, **overrides) -> str:
+    status, body = call(base, "POST", "/api/v1/residents", {**REGISTRATION, **overrides})
+    assert status == 201, body
+    return body["id"]
+
+
+def test_registry_commands_and_queries(services):
+    base = services.start("residents").url("residents")
+    rid = register(base)
+
+    # The same ID number anywhere in the district: 409 with the existing resident's id.
+    status, body = call(base, "POST", "/api/v1/residents",
+                        {**REGISTRATION, "community_id": "guanjinglu", "name": "别人"})
+    assert (status, body["error"]["code"], body["error"]["existing_id"]) == (
+        409, "duplicate_id_number", rid)
+
+    status, body = call(base, "GET", "/api/v1/residents/no-such-id")
+    assert (status, body["error"]["message_zh"]) == (404, "居民不存在")
+
+    status, shown = call(base, "GET", f"/api/v1/residents/{rid}")
+    assert status == 200
+    assert {k: shown[k] for k in ("station_id", "community_id", "name", "gender", "birth_date",
+                                  "id_number", "phone", "status", "card", "version")} == {
+        "station_id": "xihulu-station", "community_id": "nanmingtang", "name": "王秀英",
+        "gender": "female", "birth_date": "1938-05-02", "id_number": REGISTRATION["id_number"],
+        "phone": "13985000000", "status": "active", "card": None, "version": 1}
+    assert shown["categories"] == ["advanced_age", "living_alone", "low_income"]
+
+    # Update with a stale version: 409; with the current one: applied.
+    status, body = call(base, "PATCH", f"/api/v1/residents/{rid}", {"phone": "110", "version": 5})
+    assert (status, body["error"]["code"]) == (409, "version_conflict")
+    status, body = call(base, "PATCH", f"/api/v1/residents/{rid}",
+                        {"phone": "13700000000", "categories": ["living_alone", "disabled"],
+                         "version": 1})
+    assert (status, body["phone"], body["version"]) == (200, "13700000000", 2)
+    status, body = call(base, "PATCH", f"/api/v1/residents/{rid}", {"id_number": "x"})
+    assert status == 400 and "id_number" in body["error"]["fields"]
+
+    # Lists by community, category and card, with paging.
+    others = [register(base, id_number=valid_id("19600101", f"{i}13"), birth_date="1960-01-01",
+                       gender="male", community_id="guanjinglu", categories=["low_income"])
+              for i in range(3)]
+    call(base, "POST", f"/api/v1/residents/{others[0]}/assessments",
+         {"domain": "assistance", "answers": answers("assistance", "red")})
+    status, page = call(base, "GET", "/api/v1/residents?community_id=guanjinglu&page=2&page_size=2")
+    assert (status, page["total"], page["page"], page["page_size"], len(page["items"])) == (
+        200, 3, 2, 2, 1)
+    _, page = call(base, "GET", "/api/v1/residents?card=red")
+    assert [r["id"] for r in page["items"]] == [others[0]]
+    _, page = call(base, "GET", "/api/v1/residents?category=advanced_age")
+    assert [r["id"] for r in page["items"]] == [rid]
+    _, page = call(base, "GET", "/api/v1/residents?category=disabled&station_id=xihulu-station")
+    assert [r["id"] for r in page["items"]] == [rid]
+    status, body = call(base, "GET", "/api/v1/residents?card=purple&page_size=9999")
+    assert status == 400 and {"card", "page_size"} <= set(body["error"]["fields"])
+
+    # Overrides: supervisor role and a written reason.
+    status, body = call(base, "POST", f"/api/v1/residents/{rid}/card-override",
+                        {"card": "red", "reason": "独居且近期跌倒"}, role="social_worker")
+    assert (status, body["error"]["code"]) == (403, "supervisor_required")
+    status, body = call(base, "POST", f"/api/v1/residents/{rid}/card-override",
+                        {"card": "red", "reason": ""}, role="supervisor")
+    assert status == 400 and "reason" in body["error"]["fields"]
+    status, body = call(base, "POST", f"/api/v1/residents/{rid}/card-override",
+                        {"card": "red", "reason": "独居且近期跌倒"}, actor="sup-1", role="supervisor")
+    assert (status, body["card"]) == (200, "red")
+
+    # Status: moved out residents are not assessed; the deceased stay deceased.
+    status, body = call(base, "POST", f"/api/v1/residents/{others[1]}/status",
+                        {"status": "moved_out", "reason": "随子女迁往外省"})
+    assert (status, body["status"]) == (200, "moved_out")
+    status, body = call(base, "POST", f"/api/v1/residents/{others[1]}/assessments",
+                        {"domain": "elderly", "answers": answers("elderly", "red")})
+    assert (status, body["error"]["code"]) == (409, "resident_not_active")
+
+    # Bad answers are named per question.
+    status, body = call(base, "POST", f"/api/v1/residents/{rid}/assessments",
+                        {"domain": "elderly", "answers": {"health": "superb"}})
+    assert status == 400 and "health" in body["error"]["fields"]["answers"]
+
+    status, rubrics = call(base, "GET", "/api/v1/rubrics")
+    assert status == 200
+    assert {r["domain"] for r in rubrics["items"]} == {"elderly", "child", "assistance"}
+    assert any(c["code"] == "advanced_age" and c["name_zh"] == "高龄" for c in rubrics["categories"])
+
+    # The actor of each request is on its events.
+    _, history = call(base, "GET", f"/api/v1/residents/{rid}/history")
+    assigned = next(e for e in history["events"] if e["type"] == "CardAssigned")
+    assert (assigned["actor"], assigned["payload"]["override"]) == ("sup-1", True)
+    assert {e["actor"] for e in history["events"][:2]} == {"worker-1"}
+
+
+def test_needs_library(services):
+    base = services.start("residents").url("residents")
+    rid = register(base)
+    other = register(base, id_number=valid_id("19500101", "218"), birth_date="1950-01-01",
+                     gender="female", community_id="suoshixiang", categories=["empty_nest"])
+    ids = []
+    for resident, category, urgency in ((rid, "daily_care", "urgent"), (rid, "medical", "high"),
+                                        (other, "daily_care", "medium")):
+        status, body = call(base, "POST", f"/api/v1/residents/{resident}/needs",
+                            {"category": category, "urgency": urgency, "description": "需要助餐服务"})
+        assert status == 201, body
+        ids.append(body["id"])
+    status, body = call(base, "POST", f"/api/v1/residents/{rid}/needs",
+                        {"category": "yacht", "urgency": "urgent", "description": ""})
+    assert status == 400 and {"category", "description"} <= set(body["error"]["fields"])
+
+    _, page = call(base, "GET", "/api/v1/needs?category=daily_care")
+    assert {n["id"] for n in page["items"]} == {ids[0], ids[2]}
+    _, page = call(base, "GET", "/api/v1/needs?community_id=nanmingtang")
+    assert {n["id"] for n in page["items"]} == {ids[0], ids[1]}
+
+    status, body = call(base, "POST", f"/api/v1/needs/{ids[0]}/met", {"note": "已链接社区食堂"})
+    assert (status, body["status"]) == (200, "met")
+    status, body = call(base, "POST", f"/api/v1/needs/{ids[1]}/withdraw", {"reason": "家属已安排"})
+    assert (status, body["status"]) == (200, "withdrawn")
+    status, body = call(base, "POST", f"/api/v1/needs/{ids[0]}/met", {})
+    assert (status, body["error"]["code"]) == (409, "need_closed")
+    status, body = call(base, "POST", "/api/v1/needs/nope/met", {})
+    assert status == 404
+
+    _, page = call(base, "GET", "/api/v1/needs?community_id=nanmingtang")
+    assert page["total"] == 0
+    _, page = call(base, "GET", "/api/v1/needs?status=all&page_size=2")
+    assert (page["total"], len(page["items"])) == (3, 2)
+
+
+def test_other_services_read_over_rpc(services, amqp_uri):
+    base = services.start("residents").url("residents")
+    rid = register(base)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+        record = rpc.residents.get_resident_record(rid)
+        assert (record["id"], record["community_id"], record["card"]) == (rid, "nanmingtang", None)
+        assert rpc.residents.get_resident_record("nobody") is None
+        page = rpc.residents.find_residents({"community_id": "nanmingtang"}, 1, 10)
+        assert [r["id"] for r in page["items"]] == [rid]
+        assert rpc.residents.station_of_community("dongshengxiang") == "xihulu-station"
+        assert rpc.residents.org()["districts"][0]["id"] == "nanming"
+
+
+def test_organisation_tree_and_transfer_between_stations(services):
+    base = services.start("residents").url("residents")
+    status, tree = call(base, "GET", "/api/v1/org")
+    station = tree["districts"][0]["streets"][0]["stations"][0]
+    assert status == 200 and len(station["communities"]) == 7
+
+    status, body = call(base, "POST", "/api/v1/org/streets",
+                        {"district_id": "nanming", "name": "中华南路街道", "id": "zhonghua"})
+    assert (status, body) == (201, {"id": "zhonghua"})
+    status, body = call(base, "POST", "/api/v1/org/stations",
+                        {"street_id": "zhonghua", "name": "中华南路街道社工站"})
+    assert status == 201
+    new_station = body["id"]
+    status, body = call(base, "POST", "/api/v1/org/communities",
+                        {"station_id": new_station, "name": "新华社区", "id": "xinhua"})
+    assert status == 201
+    status, body = call(base, "POST", "/api/v1/org/communities",
+                        {"station_id": "nowhere", "name": "x"})
+    assert status == 400 and "station_id" in body["error"]["fields"]
+    status, body = call(base, "POST", "/api/v1/org/streets",
+                        {"district_id": "nanming", "name": "西湖路街道"})
+    assert (status, body["error"]["code"], body["error"]["existing_id"]) == (409, "name_taken", "xihulu")
+    status, body = call(base, "PUT", f"/api/v1/org/stations/{new_station}/reassessment",
+                        {"red": 1, "blue": 2, "green": 6})
+    assert status == 200
+
+    rid = register(base)
+    call(base, "POST", f"/api/v1/residents/{rid}/assessments",
+         {"domain": "elderly", "answers": answers("elderly", "green")})
+    status, moved = call(base, "POST", f"/api/v1/residents/{rid}/move",
+                         {"community_id": "xinhua", "address": "新华路 8 号"})
+    assert (status, moved["station_id"], moved["community_id"]) == (200, new_station, "xinhua")
+    assert moved["card"] == "green"  # the record goes along
+    _, page = call(base, "GET", "/api/v1/residents?station_id=xihulu-station")
+    assert page["total"] == 0
+    _, page = call(base, "GET", f"/api/v1/residents?station_id={new_station}")
+    assert [r["id"] for r in page["items"]] == [rid]
+    _, history = call(base, "GET", f"/api/v1/residents/{rid}/history")
+    stations = [(e["type"], e["station_id"]) for e in history["events"]]
+    assert ("RiskAssessed", "xihulu-station") in stations
+    assert ("ResidentTransferred", "xihulu-station") in stations
+    status, body = call(base, "POST", f"/api/v1/residents/{rid}/move", {"community_id": "mars"})
+    assert status == 400 and "community_id" in body["error"]["fields"]
+
+
+def test_a_major_change_flagged_by_casework_makes_a_reassessment_due_at_once(services, amqp_uri):
+    base = services.start("residents").url("residents")
+    rid = register(base)
+    call(base, "POST", f"/api/v1/residents/{rid}/assessments",
+         {"domain": "elderly", "answers": answers("elderly", "green")})
+    _, before = call(base, "GET", f"/api/v1/residents/{rid}")
+    assert before["reassess_reason"] == "card:green"
+    flagged_at = datetime.now(timezone.utc).isoformat()
+    envelope = {
+        "event_id": "0b9f3c1e-0000-4000-8000-000000000001", "stream_id": "visit-v1",
+        "stream_version": 1, "position": 1, "type": "MajorChangeFlagged", "schema_version": 1,
+        "station_id": "xihulu-station", "occurred_at": flagged_at, "recorded_at": flagged_at,
+        "actor": "worker-3", "correlation_id": "c-1", "causation_id": None,
+        "prev_hash": "0" * 64, "hash": "1" * 64,
+        "payload": {"resident_id": rid, "station_id": "xihulu-station", "change": "hospitalised",
+                    "visit_id": "v1", "flagged_at": flagged_at}}
+    with kombu.Connection(amqp_uri, connect_timeout=5) as conn:
+        conn.Producer(serializer="json").publish(
+            envelope, exchange=topology.events_exchange("casework"),
+            routing_key="MajorChangeFlagged", declare=[topology.events_exchange("casework")])
+
+    def reassessment_due():
+        _, shown = call(base, "GET", f"/api/v1/residents/{rid}")
+        return shown if shown["reassess_reason"] == "major_change:hospitalised" else None
+    shown = wait_until(reassessment_due, what="the major change applied")
+    assert shown["reassess_on"] == local_date(datetime.now(timezone.utc)).isoformat()
+    assert shown["major_change"] == "hospitalised"
+    _, page = call(base, "GET", "/api/v1/residents?due=true")
+    assert [r["id"] for r in page["items"]] == [rid]
+
+
+def test_a_restart_seeds_nothing_twice(services, tmp_path):
+    services.start("residents")
+    store = Store(tmp_path, None)
+    try:
+        seeded = store.count()
+        assert seeded == 10  # district, street, station, seven communities
+        services.stop("residents")
+        services.start("residents")
+        _, tree = call(services.url("residents"), "GET", "/api/v1/org")
+        assert len(tree["districts"][0]["streets"][0]["stations"][0]["communities"]) == 7
+        assert store.count() == seeded
+    finally:
+        store.engine.dispose()
+
+
+def test_the_org_command_on_postgres(database_url, tmp_path, capsys, monkeypatch):
+    from station.cli import main
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["org", "add-street", "--district", "nanming", "--name", "中华南路街道",
+                 "--data-dir", str(tmp_path)]) == 0
+    street_id = json.loads(capsys.readouterr().out)["id"]
+    assert main(["org", "show", "--data-dir", str(tmp_path)]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    assert street_id in {s["id"] for s in tree["districts"][0]["streets"]}
+
+
+def test_the_org_command_shows_and_extends_the_tree(tmp_path, capsys, monkeypatch):
+    from station.cli import main
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    data_dir = str(tmp_path)
+    assert main(["org", "add-street", "--district", "nanming", "--name", "中华南路街道",
+                 "--id", "zhonghua", "--data-dir", data_dir]) == 0
+    assert json.loads(capsys.readouterr().out) == {"id": "zhonghua"}
+    assert main(["org", "add-station", "--street", "zhonghua", "--name", "中华南路社工站",
+                 "--id", "zh-station", "--data-dir", data_dir]) == 0
+    assert main(["org", "add-community", "--station", "zh-station", "--name", "一社区",
+                 "--data-dir", data_dir]) == 0
+    capsys.readouterr()
+    assert main(["org", "add-community", "--station", "nowhere", "--name", "x",
+                 "--data-dir", data_dir]) == 1
+    assert "社工站不存在" in capsys.readouterr().err
+    assert main(["org", "show", "--data-dir", data_dir]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    streets = {s["id"]: s for s in tree["districts"][0]["streets"]}
+    assert set(streets) == {"xihulu", "zhonghua"}
+    assert streets["zhonghua"]["stations"][0]["communities"][0]["name"] == "一社区"
