@@ -15,11 +15,16 @@ from typing import Callable
 from shared.events import NewEvent, iso
 
 from services.casework import commands as c
-from services.casework.errors import Duplicate, IllegalTransition, InvalidCommand
+from services.casework.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
 from services.casework.policy import CardRule
 
 NONE, PENDING, DONE, CANCELLED = "none", "pending", "done", "cancelled"
 STATUS_NAMES_ZH = {NONE: "不存在", PENDING: "待随访", DONE: "已完成", CANCELLED: "已取消"}
+
+
+class FollowUpNotFound(Unknown):
+    def __init__(self, followup_id: str):
+        super().__init__(f"Follow-up {followup_id} not found", f"未找到随访 {followup_id}")
 
 
 class FollowUpExists(Duplicate):

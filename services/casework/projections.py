@@ -33,6 +33,7 @@ known_residents = Table(
     Column("community_id", String(100), nullable=True),
     Column("card", String(8), nullable=True),
     _time("card_since", nullable=True),
+    Column("status", String(12), nullable=True),  # active | moved_out | deceased
     Index("ix_known_residents_station_card", "station_id", "card"),
 )
 
@@ -308,12 +309,14 @@ def card_of(event: Recorded) -> str | None:
 
 
 def apply_resident(conn: sa.Connection, event: Recorded) -> None:
-    """Keep ids, station, community and card of a resident from the residents' events."""
+    """Keep ids, station, community, status and card of a resident from the residents'
+    events (ResidentRegistered, ResidentMoved, ResidentTransferred, ResidentStatusChanged,
+    CardAssigned, CardUpgraded, CardDowngraded: `station_id` is always the station after)."""
     p = event.payload
     resident_id = p.get("resident_id")
     if not resident_id:
         return
-    values = {k: p[k] for k in ("station_id", "community_id") if p.get(k)}
+    values = {k: p[k] for k in ("station_id", "community_id", "status") if p.get(k)}
     if event.type in CARD_EVENTS:
         values.update(card=card_of(event), card_since=canonical(event.occurred_at))
     if not values:
