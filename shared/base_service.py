@@ -5,16 +5,45 @@ never from another service's database.
 """
 from __future__ import annotations
 
+import functools
+
 from nameko.rpc import rpc
 
+from shared import openapi
 from shared.providers import Correlation
+from shared.web import api
+
+
+@functools.cache
+def openapi_document(service_cls) -> dict:
+    name = service_cls.name
+    return openapi.spec_for(service_cls, f"{name} service / {name} 服务")
+
+
+def _openapi_entrypoint(name: str):
+    """GET /api/v1/<name>/openapi.json, a static route of the service's own: a variable
+    segment would lose to the service's routes (…/residents/<resident_id> would match)."""
+    @api("GET", f"/api/v1/{name}/openapi.json", auth=False,
+         summary=f"The {name} service's OpenAPI document / {name} 服务的 OpenAPI 文档")
+    def openapi_json(self, request):
+        return openapi_document(type(self))
+    return openapi_json
 
 
 class EventSourcedService:
-    """Base of the five services. Subclasses set `name` and `store = StoreProvider(...)`."""
+    """Base of the five services. Subclasses set `name` and `store = StoreProvider(...)`.
+
+    Each subclass that sets `name` answers GET /api/v1/<name>/openapi.json with the
+    OpenAPI document of its own `@api` entrypoints (see shared.openapi).
+    """
 
     name = "base"
     correlation_id = Correlation()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            cls.openapi_json = _openapi_entrypoint(cls.name)
 
     @rpc
     def ping(self) -> dict:

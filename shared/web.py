@@ -9,8 +9,18 @@
 
 Handlers return a dict/list (200), or (status, body). Exceptions are mapped by
 shared.errors.to_api_error; an unexpected one is a 500 with no detail leaked.
+
+The optional keywords document the endpoint in the OpenAPI document (shared.openapi)
+and change nothing at run time:
+
+    @api("POST", "/api/v1/residents", body=RegisterIn, query=None,
+         responses={201: IdOut, 409: None}, summary="Register a resident / 登记居民",
+         tags=["residents"], auth=True)
 """
 from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
 
 import marshmallow
 import orjson
@@ -18,7 +28,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from shared import logs
-from shared.errors import ApiError, TooLarge, ValidationFailed, to_api_error
+from shared.errors import TooLarge, ValidationFailed, to_api_error
 
 MAX_BODY = 1_000_000
 log = logs.get("web")
@@ -54,7 +64,36 @@ def load(schema: marshmallow.Schema, data: dict):
         raise ValidationFailed(fields=fields) from None
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class ApiDoc:
+    """What an endpoint tells the OpenAPI document; shared.openapi reads it.
+
+    body:      marshmallow schema (class or instance) of the JSON request body
+    query:     marshmallow schema of the query string (one parameter per field)
+    responses: {status: schema | None | OpenAPI response dict}; None is the Error shape
+               for a 4xx, no content for 204; default {200: any JSON object}
+    summary:   one line, "English / 中文" (default: the docstring's first line)
+    tags:      groups in the rendered docs (default: the service's name)
+    auth:      True: needs a bearer token; False: public; None (default): public only
+               for POST /api/v1/auth/token and the …/ping and …/openapi.json routes
+    """
+    body: Any = None
+    query: Any = None
+    responses: Mapping[int, Any] | None = None
+    summary: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    auth: bool | None = None
+
+
 class ApiHandler(HttpRequestHandler):
+    def __init__(self, method, url, *, body=None, query=None, responses=None, summary=None,
+                 description=None, tags=(), auth=None, **kwargs):
+        self.doc = ApiDoc(body=body, query=query, responses=dict(responses or {}) or None,
+                          summary=summary, description=description,
+                          tags=(tags,) if isinstance(tags, str) else tuple(tags), auth=auth)
+        super().__init__(method, url, **kwargs)
+
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
@@ -66,7 +105,7 @@ class ApiHandler(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         error = to_api_error(exc)
-        if not isinstance(exc, ApiError):
+        if error.code == "internal":  # not mapped: ConcurrencyError and InvalidEvent are
             log.error("http.unexpected", error_type=type(exc).__name__, path=self.url)
             return json_response(500, error.body())
         return json_response(error.status, error.body())

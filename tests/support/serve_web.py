@@ -1,0 +1,32 @@
+"""Run one nameko service class with its web server on a given port, as `station serve`
+does for the real services:  python -m tests.support.serve_web MODULE:CLASS PORT
+(AMQP_URI and the rest from the environment; prints "ready" once started)."""
+import eventlet
+
+eventlet.monkey_patch()
+
+import importlib  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from shared import logs  # noqa: E402
+from shared.config import Settings  # noqa: E402
+
+
+def main(target: str, port: int) -> None:
+    module, _, cls_name = target.partition(":")
+    cls = getattr(importlib.import_module(module), cls_name)
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    runner = ServiceRunner(settings.nameko_config(f"127.0.0.1:{port}"))
+    runner.add_service(cls)
+    runner.start()
+    signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(runner.stop))
+    print("ready", flush=True)
+    runner.wait()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
