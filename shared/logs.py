@@ -21,8 +21,32 @@ def _drop_personal(_logger, _method, event_dict):
     return event_dict
 
 
+class _StderrLogger:
+    """Writes each line to whatever sys.stderr is *now* (test runners swap it)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+class _StderrHandler(logging.StreamHandler):
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure(level: str = "INFO", stream=None) -> None:
-    logging.basicConfig(level=level, stream=stream or sys.stderr, format="%(message)s")
+    """JSON lines to stderr (or to `stream`), for structlog and the libraries' stdlib logs."""
+    if stream is None and not any(isinstance(h, _StderrHandler) for h in logging.root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logging.root.addHandler(handler)
+    logging.root.setLevel(level)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -32,7 +56,8 @@ def configure(level: str = "INFO", stream=None) -> None:
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=(structlog.PrintLoggerFactory(stream) if stream is not None
+                        else lambda *_: _StderrLogger()),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,
     )
