@@ -155,6 +155,20 @@ def _wait_healthy(port: int, procs: dict, timeout: float = 90.0) -> bool:
     return False
 
 
+def _seed_demo(port: int, logins: dict, data_dir: str) -> None:
+    """Fill the demo station through the API, then show what the events now say."""
+    from station import demo
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    say("seeding the demo station / 正在生成演示数据 …")
+    try:
+        demo.seed(port, logins, say)
+        summary = demo.summary(port, logins)
+    except Exception as exc:  # the services are up; a failed demo should say so, not stop them
+        say(f"  demo seeding failed / 演示数据生成失败: {exc}")
+        return
+    print(summary, flush=True)
+
+
 def cmd_up(args) -> int:
     import signal
     import subprocess
@@ -166,6 +180,10 @@ def cmd_up(args) -> int:
     settings = _settings(args)
     check_broker(settings.amqp_uri)
     os.makedirs(settings.data_dir, exist_ok=True)
+    logins = None
+    if args.demo:
+        from station import demo
+        logins = demo.create_users(settings.nameko_config(), settings.data_dir)
     ports = {name: _free_port() for name in catalog.SERVICES}
     print(f"starting {len(ports)} services / 正在启动服务 …", file=sys.stderr)
     procs = {name: subprocess.Popen([sys.executable, "-m", "station.cli", "serve", name,
@@ -180,13 +198,18 @@ def cmd_up(args) -> int:
         if not _wait_healthy(args.port, procs):
             print("services did not come up / 服务未能启动", file=sys.stderr)
             return 1
+        if logins:
+            _seed_demo(args.port, logins, settings.data_dir)
         store = ("PostgreSQL (DATABASE_URL)" if settings.database_url
                  else f"SQLite files in {os.path.abspath(settings.data_dir)}")
         print(f"station is up / 社工站系统已启动\n"
               f"  API:     http://127.0.0.1:{args.port}/api/v1/\n"
+              f"  docs:    http://127.0.0.1:{args.port}/api/v1/docs\n"
               f"  health:  http://127.0.0.1:{args.port}/api/v1/health\n"
               f"  stores:  {store}\n"
               f"  broker:  {masked_uri(settings.amqp_uri)}\n"
+              + (f"  demo logins (user: password): {os.path.join(os.path.abspath(settings.data_dir), 'demo-logins.json')}\n"
+                 if logins else "") +
               f"Ctrl-C stops it / 按 Ctrl-C 停止", flush=True)
         while not stopping.wait(0.5):
             dead = [n for n, p in procs.items() if p.poll() is not None]
@@ -214,7 +237,36 @@ def _stores(args):
     from station import catalog
     names = [args.service] if getattr(args, "service", None) else list(catalog.SERVICES)
     config = _config(args)
-    return {name: open_store(name, config, catalog.registry(name)) for name in names}
+    return {name: open_store(name, config, catalog.registry(name), catalog.projections(name))
+            for name in names}
+
+
+def cmd_projections_rebuild(args) -> int:
+    import json
+    from station.audit import rebuild_projections
+    result = {}
+    for name, store in _stores(args).items():
+        count = rebuild_projections(name, store)
+        result[name] = {"events_folded": count} if count is not None else {"projections": "none"}
+        print(f"{name}: {'no projections' if count is None else f'{count} events folded'}",
+              file=sys.stderr)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_audit_resident(args) -> int:
+    import json
+    from station.audit import resident_timeline
+    timeline = resident_timeline(_stores(args), args.resident_id)
+    if not timeline["events"]:
+        print(f"no events about resident {args.resident_id} / 未找到该居民的任何事件",
+              file=sys.stderr)
+        return 1
+    print(json.dumps(timeline, ensure_ascii=False, indent=2))
+    verdict = ("every stream verifies / 哈希链校验通过" if timeline["verified"]
+               else "DAMAGED: see streams[].problems / 哈希链校验失败")
+    print(f"{len(timeline['events'])} events, {verdict}", file=sys.stderr)
+    return 0 if timeline["verified"] else 1
 
 
 def cmd_events_verify(args) -> int:
@@ -349,6 +401,8 @@ def parser() -> argparse.ArgumentParser:
 
     up = with_data_dir(sub.add_parser("up", help="all services and the HTTP edge"))
     up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--no-demo", dest="demo", action="store_false",
+                    help="start without the demo station's users and caseload")
     up.set_defaults(func=cmd_up)
 
     serve = with_data_dir(sub.add_parser("serve", help="one service alone"))
@@ -397,6 +451,20 @@ def parser() -> argparse.ArgumentParser:
         add.add_argument("--name", required=True)
         add.add_argument("--id", help="a stable id (a-z, 0-9, - or _); default: a new uuid")
         add.set_defaults(func=cmd_org)
+
+    projections = sub.add_parser("projections", help="read models").add_subparsers(
+        dest="action", required=True)
+    rebuild = with_data_dir(projections.add_parser("rebuild", help="fold every event again "
+                                                   "(stop the services first)"))
+    rebuild.add_argument("--service")
+    rebuild.set_defaults(func=cmd_projections_rebuild)
+
+    audit = sub.add_parser("audit", help="for auditors").add_subparsers(dest="action",
+                                                                      required=True)
+    audit_resident = with_data_dir(audit.add_parser(
+        "resident", help="one resident's events from every service, with hash-chain checks"))
+    audit_resident.add_argument("resident_id")
+    audit_resident.set_defaults(func=cmd_audit_resident)
     return top
 
 
