@@ -285,7 +285,8 @@ def execute(ctx: Context, command, now: datetime) -> dict:
 
 def residents_handlers(store: EventStore, policy: Policy) -> dict:
     """Handlers of the residents' events, run in the inbox's transaction: each keeps the
-    local picture of the resident, then reacts (retried on a conflicting append)."""
+    local picture of the resident (or of the organisation tree), then reacts (retried on
+    a conflicting append)."""
     def reacting(react):
         def handle(conn, event: Recorded) -> None:
             projections.apply_resident(conn, event)
@@ -299,7 +300,9 @@ def residents_handlers(store: EventStore, policy: Policy) -> dict:
                     if attempt == ATTEMPTS:
                         raise
         return handle
-    return {"ResidentRegistered": projections.apply_resident,
+    return {"StationAdded": projections.apply_org,
+            "StreetAdded": projections.apply_org,
+            "ResidentRegistered": projections.apply_resident,
             "ResidentMoved": projections.apply_resident,
             "ResidentTransferred": reacting(restart_at_new_station),
             "ResidentStatusChanged": reacting(stop_when_gone),

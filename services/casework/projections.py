@@ -4,7 +4,9 @@ Every table except `known_residents` is a fold of casework's own events (`apply`
 written in the transaction that appends them and rebuildable with `rebuild(store)`.
 `known_residents` is the local picture of the residents service (ids, station, card:
 no personal data), kept from its events by `apply_resident` in the inbox transaction;
-it is rebuilt by feeding the residents' events again (`rebuild_residents`).
+`known_stations` and `known_streets` are its organisation tree (station -> street ->
+district, `apply_org`), which the scope checks of street and district users need. Both
+are rebuilt by feeding the residents' events again (`rebuild_residents`).
 Times are canonical UTC text (shared.events.iso), so they compare as text.
 """
 from __future__ import annotations
@@ -35,6 +37,18 @@ known_residents = Table(
     _time("card_since", nullable=True),
     Column("status", String(12), nullable=True),  # active | moved_out | deceased
     Index("ix_known_residents_station_card", "station_id", "card"),
+)
+
+known_stations = Table(
+    "known_stations", metadata,
+    Column("station_id", String(100), primary_key=True),
+    Column("street_id", String(100), nullable=False),
+)
+
+known_streets = Table(
+    "known_streets", metadata,
+    Column("street_id", String(100), primary_key=True),
+    Column("district_id", String(100), nullable=False),
 )
 
 cases = Table(
@@ -328,9 +342,46 @@ def apply_resident(conn: sa.Connection, event: Recorded) -> None:
         conn.execute(known_residents.insert().values(resident_id=resident_id, **values))
 
 
+ORG_EVENTS = {"StationAdded": (known_stations, "station_id", "street_id"),
+              "StreetAdded": (known_streets, "street_id", "district_id")}
+
+
+def apply_org(conn: sa.Connection, event: Recorded) -> None:
+    """Keep station -> street and street -> district from StationAdded and StreetAdded."""
+    table, key, parent = ORG_EVENTS[event.type]
+    p = event.payload
+    if not (p.get(key) and p.get(parent)):
+        return
+    updated = conn.execute(table.update().where(table.c[key] == p[key])
+                           .values({parent: p[parent]})).rowcount
+    if not updated:
+        conn.execute(table.insert().values({key: p[key], parent: p[parent]}))
+
+
+def org_map(conn: sa.Connection) -> dict[str, tuple[str, str]]:
+    """{station_id: (street_id, district_id)} for every station of a known street."""
+    rows = conn.execute(sa.select(known_stations.c.station_id, known_stations.c.street_id,
+                                  known_streets.c.district_id)
+                        .join(known_streets,
+                              known_streets.c.street_id == known_stations.c.street_id))
+    return {station: (street, district) for station, street, district in rows}
+
+
+def org_place(conn: sa.Connection, station_id: str) -> tuple[str, str] | None:
+    """(street_id, district_id) of one known station, or None."""
+    row = conn.execute(sa.select(known_stations.c.street_id, known_streets.c.district_id)
+                       .join(known_streets,
+                             known_streets.c.street_id == known_stations.c.street_id)
+                       .where(known_stations.c.station_id == station_id)).first()
+    return tuple(row) if row else None
+
+
 def rebuild_residents(engine: sa.Engine, envelopes: Iterable[dict]) -> None:
-    """Rebuild `known_residents` from the residents' events (read over RPC by the caller)."""
+    """Rebuild `known_residents` and the organisation tree from the residents' events
+    (read over RPC by the caller)."""
     with engine.begin() as conn:
-        conn.execute(known_residents.delete())
+        for table in (known_residents, known_stations, known_streets):
+            conn.execute(table.delete())
         for envelope in envelopes:
-            apply_resident(conn, Recorded.from_dict(envelope))
+            event = Recorded.from_dict(envelope)
+            (apply_org if event.type in ORG_EVENTS else apply_resident)(conn, event)

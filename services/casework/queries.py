@@ -1,5 +1,9 @@
 """Reads of the read models: worklists and list pages ({"items", "total", "page",
-"page_size"}). Statuses that depend on the clock (overdue) take `now` or `today`."""
+"page_size"}). Statuses that depend on the clock (overdue) take `now` or `today`.
+
+Every list takes `stations`: the stations the caller may see (access.stations_in_scope);
+rows of any other station are never read. None means every station (trusted callers:
+RPC and tests)."""
 from __future__ import annotations
 
 import dataclasses
@@ -30,6 +34,10 @@ def _where(query, column, value):
     return query.where(column == value) if value is not None else query
 
 
+def _within(query, column, stations):
+    return query.where(column.in_(list(stations))) if stations is not None else query
+
+
 # -- follow-ups -----------------------------------------------------------------------
 
 def followup_status(now_text: str):
@@ -47,9 +55,10 @@ def _followup_item(row: dict) -> dict:
             "visit_id": row["visit_id"], "done_by": row["done_by"], "late": row["late"]}
 
 
-def _followups_query(now: datetime, station_id=None, worker=None, resident_id=None, card=None):
+def _followups_query(now: datetime, station_id=None, worker=None, resident_id=None, card=None,
+                     stations=None):
     status = followup_status(iso(now)).label("computed_status")
-    query = sa.select(F, status)
+    query = _within(sa.select(F, status), F.c.station_id, stations)
     query = _where(_where(_where(query, F.c.station_id, station_id), F.c.resident_id,
                           resident_id), F.c.card, card)
     if worker is not None:
@@ -78,7 +87,7 @@ def followup_counts(conn, now: datetime, **filters) -> dict:
 
 
 def get_followup(conn, now: datetime, followup_id: str) -> dict | None:
-    query, _ = _followups_query(now)
+    query, _ = _followups_query(now)  # the caller checked the follow-up's station
     row = conn.execute(query.where(F.c.followup_id == followup_id)).first()
     return _followup_item(dict(row._mapping)) if row else None
 
@@ -91,9 +100,9 @@ def _case_item(row: dict) -> dict:
         "outcome", "minutes_spent", "pending_request_id", "version")}}
 
 
-def list_cases(conn, *, station_id=None, worker=None, state=None, resident_id=None,
-               domain=None, page=1, page_size=50) -> dict:
-    query = sa.select(cases)
+def list_cases(conn, *, stations=None, station_id=None, worker=None, state=None,
+               resident_id=None, domain=None, page=1, page_size=50) -> dict:
+    query = _within(sa.select(cases), cases.c.station_id, stations)
     for column, value in ((cases.c.station_id, station_id), (cases.c.worker, worker),
                           (cases.c.state, state), (cases.c.resident_id, resident_id),
                           (cases.c.domain, domain)):
@@ -102,9 +111,9 @@ def list_cases(conn, *, station_id=None, worker=None, state=None, resident_id=No
                    _case_item)
 
 
-def list_approvals(conn, *, station_id=None, status=None, case_id=None, page=1,
-                   page_size=50) -> dict:
-    query = sa.select(approvals)
+def list_approvals(conn, *, stations=None, station_id=None, status=None, case_id=None,
+                   page=1, page_size=50) -> dict:
+    query = _within(sa.select(approvals), approvals.c.station_id, stations)
     for column, value in ((approvals.c.station_id, station_id), (approvals.c.status, status),
                           (approvals.c.case_id, case_id)):
         query = _where(query, column, value)
@@ -114,9 +123,9 @@ def list_approvals(conn, *, station_id=None, status=None, case_id=None, page=1,
 
 # -- visits and referrals -------------------------------------------------------------
 
-def list_visits(conn, *, resident_id=None, station_id=None, case_id=None, worker=None,
-                method=None, campaign_id=None, page=1, page_size=50) -> dict:
-    query = sa.select(visits)
+def list_visits(conn, *, stations=None, resident_id=None, station_id=None, case_id=None,
+                worker=None, method=None, campaign_id=None, page=1, page_size=50) -> dict:
+    query = _within(sa.select(visits), visits.c.station_id, stations)
     for column, value in ((visits.c.resident_id, resident_id), (visits.c.station_id, station_id),
                           (visits.c.case_id, case_id), (visits.c.worker, worker),
                           (visits.c.method, method), (visits.c.campaign_id, campaign_id)):
@@ -136,10 +145,12 @@ def _referral_item(row: dict) -> dict:
     return {"id": row.pop("referral_id"), **row}
 
 
-def list_referrals(conn, today: date, *, station_id=None, status=None, agency=None,
-                   case_id=None, overdue: bool | None = None, page=1, page_size=50) -> dict:
+def list_referrals(conn, today: date, *, stations=None, station_id=None, status=None,
+                   agency=None, case_id=None, overdue: bool | None = None, page=1,
+                   page_size=50) -> dict:
     flag = referral_overdue(today)
-    query = sa.select(referrals, flag.label("overdue"))
+    query = _within(sa.select(referrals, flag.label("overdue")), referrals.c.station_id,
+                    stations)
     for column, value in ((referrals.c.station_id, station_id), (referrals.c.status, status),
                           (referrals.c.agency, agency), (referrals.c.case_id, case_id)):
         query = _where(query, column, value)
@@ -163,8 +174,9 @@ def _campaign_item(row: dict) -> dict:
             "cards": row["cards"].split(",")}
 
 
-def list_campaigns(conn, *, station_id=None, page=1, page_size=50) -> dict:
-    query = _where(sa.select(campaigns), campaigns.c.station_id, station_id)
+def list_campaigns(conn, *, stations=None, station_id=None, page=1, page_size=50) -> dict:
+    query = _where(_within(sa.select(campaigns), campaigns.c.station_id, stations),
+                   campaigns.c.station_id, station_id)
     return page_of(conn, query, [campaigns.c.starts_on.desc(), campaigns.c.campaign_id], page,
                    page_size, _campaign_item)
 

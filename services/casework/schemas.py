@@ -72,12 +72,19 @@ def with_choices(schema: ma.Schema, field: str, choices: Iterable[str]) -> ma.Sc
     return schema
 
 
+def no_nul(value: str) -> None:
+    """PostgreSQL stores no NUL character, in text or in JSON."""
+    if "\x00" in value:
+        raise ma.ValidationError("Contains a NUL character. / 含有空字符（NUL）。")
+
+
 def Str(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=kwargs.pop("max", 200)), **kwargs)
+    return fields.String(validate=[validate.Length(min=1, max=kwargs.pop("max", 200)), no_nul],
+                         **kwargs)
 
 
 def Long(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=5000), **kwargs)
+    return fields.String(validate=[validate.Length(min=1, max=5000), no_nul], **kwargs)
 
 
 def Optional(field_type=Long, **kwargs) -> fields.Field:
@@ -193,11 +200,14 @@ class CheckOverdueRequest(ma.Schema):
 
 # -- query strings --------------------------------------------------------------------
 
+MAX_PAGE = 1_000_000  # offsets stay far inside the database's integers
+
+
 class PageQuery(ma.Schema):
     class Meta:
         unknown = EXCLUDE
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -259,3 +269,226 @@ class CampaignQuery(PageQuery):
 
 class CampaignWorklistQuery(PageQuery):
     visited = fields.Boolean(load_default=None)
+
+
+# -- responses (what the OpenAPI document promises; schemathesis holds us to it) ------
+
+def _out(field_type=fields.String, **kwargs) -> fields.Field:
+    return field_type(required=True, **kwargs)
+
+
+def _maybe(field_type=fields.String, **kwargs) -> fields.Field:
+    return field_type(required=True, allow_none=True, **kwargs)
+
+
+def _strings() -> fields.List:
+    return _out(fields.List, cls_or_instance=fields.String())
+
+
+def Page(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A list page {"items": [item], "total", "page", "page_size"}."""
+    return ma.Schema.from_dict({
+        "items": _out(fields.List, cls_or_instance=fields.Nested(item)),
+        "total": _out(fields.Integer), "page": _out(fields.Integer),
+        "page_size": _out(fields.Integer)}, name=name)
+
+
+class IdOut(ma.Schema):
+    id = _out()
+
+
+class CaseOut(ma.Schema):
+    """A case after a command: its state and version, the pending request if any."""
+    id = _out()
+    state = _out()
+    version = _out(fields.Integer)
+    request_id = _maybe()
+
+
+class ServiceRecordedOut(CaseOut):
+    record_id = _out()
+
+
+class ApprovalOut(ma.Schema):
+    request_id = _out()
+    subject = _out()
+    requested_by = _out()
+    requested_at = _out()
+    outcome = _maybe()
+    evaluation = _maybe()
+    status = _out()
+    decided_by = _maybe()
+    comments = _maybe()
+
+
+class ServiceRecordOut(ma.Schema):
+    record_id = _out()
+    served_at = _out()
+    minutes = _out(fields.Integer)
+    kind = _maybe()
+    description = _maybe()
+    worker = _out()
+
+
+class CaseDetailOut(ma.Schema):
+    id = _out()
+    resident_id = _out()
+    station_id = _out()
+    domain = _out()
+    problem = _out()
+    worker = _out()
+    state = _out()
+    opened_at = _out()
+    assessment = _maybe()
+    needs = _strings()
+    goals = _strings()
+    outcome = _maybe()
+    evaluation = _maybe()
+    closed_at = _maybe()
+    minutes_spent = _out(fields.Integer)
+    reopened_count = _out(fields.Integer)
+    pending_approval = _maybe(fields.Nested, nested=ApprovalOut)
+    approvals = _out(fields.List, cls_or_instance=fields.Nested(ApprovalOut))
+    services = _out(fields.List, cls_or_instance=fields.Nested(ServiceRecordOut))
+    version = _out(fields.Integer)
+
+
+class CaseItemOut(ma.Schema):
+    id = _out()
+    resident_id = _out()
+    station_id = _out()
+    domain = _out()
+    worker = _out()
+    state = _out()
+    opened_at = _out()
+    closed_at = _maybe()
+    outcome = _maybe()
+    minutes_spent = _out(fields.Integer)
+    pending_request_id = _maybe()
+    version = _out(fields.Integer)
+
+
+class ApprovalItemOut(ma.Schema):
+    id = _out()
+    case_id = _out()
+    station_id = _maybe()
+    subject = _out()
+    requested_by = _out()
+    requested_at = _out()
+    status = _out()
+    decided_by = _maybe()
+    comments = _maybe()
+
+
+class ReferralMadeOut(ma.Schema):
+    id = _out()
+    status = _out()
+
+
+class ReferralStepOut(ReferralMadeOut):
+    version = _out(fields.Integer)
+
+
+class ReferralOut(ma.Schema):
+    id = _out()
+    case_id = _out()
+    resident_id = _out()
+    station_id = _out()
+    agency = _out()
+    status = _out()
+    made_on = _out()
+    due_date = _out()
+    completion_due_date = _maybe()
+    referred_by = _out()
+    overdue = _out(fields.Boolean)
+
+
+class AgencyOut(ma.Schema):
+    code = _out()
+    name = _out()
+    name_zh = _out()
+
+
+class AgencyListOut(ma.Schema):
+    items = _out(fields.List, cls_or_instance=fields.Nested(AgencyOut))
+
+
+class VisitRecordedOut(ma.Schema):
+    id = _out()
+    followups_done = _strings()
+    major_changes = _strings()
+
+
+class VisitOut(ma.Schema):
+    id = _out()
+    resident_id = _out()
+    case_id = _maybe()
+    station_id = _out()
+    method = _out()
+    visited_at = _out()
+    worker = _out()
+    campaign_id = _maybe()
+
+
+class FollowUpOut(ma.Schema):
+    id = _out()
+    resident_id = _out()
+    station_id = _out()
+    card = _out()
+    kind = _out()
+    status = _out()
+    window_start = _out()
+    due_at = _out()
+    worker = _maybe()
+    done_at = _maybe()
+    visit_id = _maybe()
+    done_by = _maybe()
+    late = _maybe(fields.Boolean)
+
+
+class FollowUpSummaryOut(ma.Schema):
+    due = _out(fields.Integer)
+    overdue = _out(fields.Integer)
+    done = _out(fields.Integer)
+
+
+class AssignedOut(ma.Schema):
+    id = _out()
+    worker = _out()
+
+
+class CampaignOut(ma.Schema):
+    id = _out()
+    station_id = _out()
+    name = _out()
+    kind = _out()
+    starts_on = _out()
+    ends_on = _out()
+    cards = _strings()
+
+
+class CoverageOut(ma.Schema):
+    total = _out(fields.Integer)
+    visited = _out(fields.Integer)
+    ratio = _out()
+
+
+class CampaignDetailOut(CampaignOut):
+    coverage = _out(fields.Nested, nested=CoverageOut)
+
+
+class CampaignTargetOut(ma.Schema):
+    resident_id = _out()
+    card = _out()
+    visit_id = _maybe()
+    visited_at = _maybe()
+    visited = _out(fields.Boolean)
+
+
+CasePageOut = Page(CaseItemOut, "CasePage")
+ApprovalPageOut = Page(ApprovalItemOut, "ApprovalPage")
+ReferralPageOut = Page(ReferralOut, "ReferralPage")
+VisitPageOut = Page(VisitOut, "VisitPage")
+FollowUpPageOut = Page(FollowUpOut, "FollowUpPage")
+CampaignPageOut = Page(CampaignOut, "CampaignPage")
+CampaignWorklistOut = Page(CampaignTargetOut, "CampaignWorklist")

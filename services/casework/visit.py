@@ -20,9 +20,10 @@ CLOCK_SKEW = timedelta(minutes=10)
 
 
 class ResidentUnknown(Unknown):
+    """Casework has not heard of the resident (or may not say that it has)."""
+
     def __init__(self, resident_id: str):
-        super().__init__(f"Resident {resident_id} is not known to casework; give station_id",
-                         f"个案服务尚未收到居民 {resident_id} 的信息，请提供 station_id")
+        super().__init__(f"Resident {resident_id} not found", f"未找到居民 {resident_id}")
 
 
 class VisitInFuture(InvalidCommand):

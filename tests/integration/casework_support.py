@@ -1,26 +1,40 @@
 """Helpers for casework's integration tests: the residents' events published the way
-the residents relay publishes them (without the residents service's code), HTTP calls,
-and a tap on a service's events exchange."""
+the residents relay publishes them (without the residents service's code), HTTP calls
+with bearer tokens signed by the suite's keys (tests.support.auth), and a tap on a
+service's events exchange."""
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
+import contextlib
+import os
+import shutil
 import uuid
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterator
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import kombu
 import marshmallow as ma
 import orjson
+import sqlalchemy as sa
 
-from shared import topology
+from shared import db, topology
 from shared.events import NewEvent, Registry
-from shared.relay import ConfirmingPublisher, Relay
-from shared.stores import open_store
+from shared.relay import Checkpoint, ConfirmingPublisher, Relay
+from shared.stores import engine_for, open_store
+from tests.support import auth
 from tests.support.harness import wait_until
 
 RESIDENT_FIELDS = ("resident_id", "station_id", "community_id", "categories", "name",
                    "gender", "birth_date", "card", "domain_cards", "reason", "from_card",
-                   "to_card", "confirmed_by", "change", "visit_id")
+                   "to_card", "confirmed_by", "change", "visit_id", "street_id", "district_id")
+
+# The organisation the tests use: two stations of one district, one of another.
+ORG = {"st-1": ("str-1", "dst-1"), "st-2": ("str-2", "dst-1"), "st-3": ("str-3", "dst-2")}
+
+
+def token(username: str = "wang", role: str = "social_worker", *scopes: str) -> str:
+    """A bearer token of the suite's keys; station:st-1 unless scopes are given."""
+    return auth.signed_token(username, role, *(scopes or ("station:st-1",)))
 
 
 def permissive_schema() -> ma.Schema:
@@ -33,7 +47,7 @@ def permissive_schema() -> ma.Schema:
 def residents_registry() -> Registry:
     registry = Registry()
     for name in ("ResidentRegistered", "CardAssigned", "CardUpgraded", "CardDowngraded",
-                 "ReassessmentDue"):
+                 "ReassessmentDue", "StreetAdded", "StationAdded"):
         registry.register(name, permissive_schema())
     return registry
 
@@ -52,13 +66,35 @@ class ResidentsFeed:
         self.versions: dict[str, int] = {}
 
     def append(self, resident_id: str, type_: str, payload: dict, station_id: str):
-        stream = f"resident-{resident_id}"
+        return self._append(f"resident-{resident_id}", type_, {
+            "resident_id": resident_id, "station_id": station_id, **payload}, station_id)
+
+    def _append(self, stream: str, type_: str, payload: dict, station_id: str | None):
         version = self.versions.get(stream, 0)
         recorded = self.store.append(stream, version, [NewEvent(
-            type_, {"resident_id": resident_id, "station_id": station_id, **payload},
-            station_id=station_id, actor="residents-test")])
+            type_, payload, station_id=station_id, actor="residents-test")])
         self.versions[stream] = version + len(recorded)
         return recorded[0]
+
+    def add_org(self, org: dict = ORG) -> None:
+        """StreetAdded and StationAdded for each {station: (street, district)}."""
+        for station, (street, district) in org.items():
+            if f"street-{street}" not in self.versions:
+                self._append(f"street-{street}", "StreetAdded", {
+                    "street_id": street, "district_id": district, "name": street}, None)
+            self._append(f"station-{station}", "StationAdded", {
+                "station_id": station, "street_id": street, "name": station}, station)
+
+    def deliver(self, env: dict, timeout: float = 60) -> None:
+        """Publish everything, then wait until the running casework has applied it all."""
+        position = self.publish_all()
+        engine = engine_for("casework", store_config(env))
+        inbox = Checkpoint(engine, "inbox:casework:residents")
+        try:
+            wait_until(lambda: inbox.get() >= position, timeout=timeout,
+                       what="casework applied the residents' events")
+        finally:
+            engine.dispose()
 
     def publish_all(self) -> int:
         """Run the relay until every event of the store is confirmed by the broker."""
@@ -91,20 +127,24 @@ class ResidentsFeed:
             "confirmed_by": "supervisor-1"}, station_id)
 
 
-def call(method: str, url: str, body: dict | None = None, actor: str | None = "wang",
-         role: str | None = "social_worker") -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json"}
-    if actor:
-        headers["X-Actor"] = actor
-    if role:
-        headers["X-Role"] = role
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
+def call(method: str, url: str, body: dict | None = None,
+         token: str | None = None) -> tuple[int, dict]:
+    """One JSON request to a full URL, with `Authorization: Bearer <token>` if given."""
+    return auth.call(url, method, "", body, token=token)
+
+
+class Api:
+    """Casework's /api/v1 as one caller: api("POST", "/cases", body) -> (status, body);
+    `token=` overrides the caller for one request."""
+
+    def __init__(self, base: str, token: str | None):
+        self.base, self.token = base, token
+
+    def __call__(self, method: str, path: str, body=None, token: str | None = None):
+        return auth.call(self.base, method, path, body, token=token or self.token)
+
+    def as_(self, token: str | None) -> "Api":
+        return Api(self.base, token)
 
 
 class BusTap:
@@ -132,3 +172,83 @@ class BusTap:
 
     def close(self):
         self.conn.release()
+
+
+# -- one running casework for a whole module --------------------------------------------
+
+@contextlib.contextmanager
+def module_environment(broker_uri: str, postgres_url: str, data_dir: str) -> Iterator[dict]:
+    """What `service_env` gives one test with `database_url` (a virtual host and a
+    PostgreSQL database of its own, the suite's keys), for a module of tests that share
+    one running service; both are deleted afterwards."""
+    from tests.conftest import rabbitmqctl
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(db.normalise_url(postgres_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    amqp_uri, vhost = broker_uri, None
+    if shutil.which("rabbitmqctl"):
+        vhost = f"test-{uuid.uuid4().hex[:10]}"
+        rabbitmqctl("add_vhost", vhost)
+        rabbitmqctl("set_permissions", "-p", vhost, urlsplit(broker_uri).username or "guest",
+                    ".*", ".*", ".*")
+        amqp_uri = urlunsplit(urlsplit(broker_uri)._replace(path="/" + quote(vhost, safe="")))
+    try:
+        yield {**os.environ, "AMQP_URI": amqp_uri, "STATION_DATA_DIR": data_dir,
+               "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
+               "STATION_JWT_KEYS": auth.TEST_JWT_KEYS, "STATION_LOOKUP_KEY": auth.TEST_LOOKUP_KEY,
+               "DATABASE_URL": urlunsplit(urlsplit(postgres_url)._replace(path="/" + name))}
+    finally:
+        if vhost:
+            rabbitmqctl("delete_vhost", vhost)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def stored_events(env: dict) -> int:
+    """How many events casework's store holds (a refused request adds none)."""
+    engine = engine_for("casework", store_config(env))
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM events").scalar()
+    finally:
+        engine.dispose()
+
+
+def now_text(hours_ago: float = 1) -> str:
+    return (datetime.now(timezone.utc) - timedelta(hours=hours_ago)).isoformat()
+
+
+def station_casework(api: Api, station: str, resident: str) -> dict:
+    """A station's casework through the API, as its own staff record it: a case with
+    its plan awaiting approval, a referral, a visit, a campaign and a follow-up.
+    -> the ids {"station", "resident", "case", "request", "referral", "visit",
+    "campaign", "followup"}"""
+    worker = token(f"worker-{station}", "social_worker", f"station:{station}")
+    head = token(f"head-{station}", "station_head", f"station:{station}")
+    ids = {"station": station, "resident": resident}
+
+    def ok(method: str, path: str, body: dict | None = None, who: str = worker) -> dict:
+        status, answer = api(method, path, body, token=who)
+        assert status in (200, 201, 202), (method, path, answer)
+        return answer
+
+    ids["case"] = ok("POST", "/cases", {"resident_id": resident, "domain": "elderly",
+                                        "problem": "Lives alone after a fall"})["id"]
+    ok("POST", f"/cases/{ids['case']}/assessment", {"summary": "Needs daily contact"})
+    ok("POST", f"/cases/{ids['case']}/plan", {"goals": ["Weekly visits"]})
+    ids["request"] = ok("POST", f"/cases/{ids['case']}/plan/approval", {})["request_id"]
+    due = (date.today() + timedelta(days=7)).isoformat()
+    ids["referral"] = ok("POST", f"/cases/{ids['case']}/referrals", {
+        "agency": "legal_aid", "reason": "Wage arrears", "due_date": due})["id"]
+    ids["campaign"] = ok("POST", "/campaigns", {
+        "station_id": station, "name": "春节走访", "kind": "spring_festival",
+        "starts_on": date.today().isoformat(),
+        "ends_on": (date.today() + timedelta(days=5)).isoformat()}, who=head)["id"]
+    ids["visit"] = ok("POST", "/visits", {"resident_id": resident, "method": "home",
+                                          "visited_at": now_text(), "case_id": ids["case"],
+                                          "campaign_id": ids["campaign"]})["id"]
+    followups = ok("GET", f"/followups?station_id={station}&status=due")["items"]
+    ids["followup"] = followups[0]["id"]
+    return ids

@@ -5,7 +5,9 @@ In the first tests the residents' events are written to a residents-shaped store
 published by the real relay, exactly as the residents service's relay would; the
 residents service is not running at all, so nothing could have been asked of it. The
 last test does the same through the real residents service (register, assess Green,
-assess Red). How long it takes is for a benchmark; the tests only wait with a generous
+assess Red), with a worker's token from the residents service's login, and a district
+administrator who sees the follow-up through the organisation tree the residents'
+events carried. How long it takes is for a benchmark; the tests only wait with a generous
 bound.
 """
 from __future__ import annotations
@@ -15,10 +17,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from shared.events import iso
-from tests.integration.casework_support import BusTap, ResidentsFeed, call
+from tests.integration.casework_support import BusTap, ResidentsFeed, call, token
+from tests.support.auth import People, signed_token
 from tests.support.harness import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("database_url")]  # PostgreSQL
 
 
 @pytest.fixture
@@ -28,9 +31,12 @@ def feed(service_env):
     residents.close()
 
 
-def worklist(services, **query) -> list[dict]:
+XIHU = token("wang", "social_worker", "station:st-xihu")
+
+
+def worklist(services, who: str = XIHU, **query) -> list[dict]:
     qs = "&".join(f"{k}={v}" for k, v in query.items())
-    status, body = call("GET", f"{services.url('casework')}/api/v1/followups?{qs}")
+    status, body = call("GET", f"{services.url('casework')}/api/v1/followups?{qs}", token=who)
     assert status == 200, body
     return body["items"]
 
@@ -56,8 +62,10 @@ def test_green_to_red_makes_a_24_hour_follow_up_appear_by_events_alone(services,
     assert red["due_at"] == iso(card_given + timedelta(hours=24))
     assert [i["card"] for i in worklist(services, station_id="st-xihu")] == ["red"]
     status, summary = call("GET", f"{services.url('casework')}/api/v1/followups/summary"
-                                  "?station_id=st-xihu")
+                                  "?station_id=st-xihu", token=XIHU)
     assert summary == {"due": 1, "overdue": 0, "done": 0}
+    elsewhere = token("zhao", "social_worker", "station:st-other")
+    assert worklist(services, elsewhere) == []
 
 
 def test_a_visit_that_flags_a_major_change_is_published_for_the_residents_service(
@@ -72,7 +80,8 @@ def test_a_visit_that_flags_a_major_change_is_published_for_the_residents_servic
         status, body = call("POST", f"{services.url('casework')}/api/v1/visits", {
             "resident_id": "res-2", "method": "home",
             "visited_at": datetime.now().astimezone().isoformat(),
-            "findings": "Admitted to hospital last night", "major_changes": ["hospitalised"]})
+            "findings": "Admitted to hospital last night", "major_changes": ["hospitalised"]},
+            token=XIHU)
         assert status == 201, body
         assert len(body["followups_done"]) == 1
 
@@ -116,37 +125,50 @@ def highest(options):
     return max(options, key=lambda o: o["points"])
 
 
-def test_green_to_red_assessed_on_the_residents_service_reaches_the_casework_worklist(services):
+def test_green_to_red_assessed_on_the_residents_service_reaches_the_casework_worklist(
+        services, service_env):
     services.start("residents", "casework")
     residents = f"{services.url('residents')}/api/v1"
-    who = dict(actor="wang", role="social_worker")
-    _, org = call("GET", f"{residents}/org", **who)
+    admin = signed_token("admin", "district_admin", "district:nanming")
+    status, org = call("GET", f"{residents}/org", token=admin)
+    assert status == 200, org
     station = org["districts"][0]["streets"][0]["stations"][0]
-    _, rubrics = call("GET", f"{residents}/rubrics", **who)
+    people = People(service_env)
+    try:  # the worker logs in on the residents service; casework trusts that token
+        who = people.token(services.url("residents"), "wang", "social_worker",
+                           f"station:{station['id']}")
+    finally:
+        people.close()
+    _, rubrics = call("GET", f"{residents}/rubrics", token=who)
     rubric = next(r for r in rubrics["items"] if r["domain"] == "elderly")
 
     status, registered = call("POST", f"{residents}/residents", {
         "station_id": station["id"], "community_id": station["communities"][0]["id"],
         "name": "张桂兰", "gender": "female", "birth_date": "1940-05-01",
         "id_number": id_number("1940-05-01", female=True), "categories": ["living_alone"]},
-        **who)
+        token=who)
     assert status == 201, registered
     resident = registered["id"]
     status, green = call("POST", f"{residents}/residents/{resident}/assessments",
-                         {"domain": "elderly", "answers": answers(rubric, lowest)}, **who)
+                         {"domain": "elderly", "answers": answers(rubric, lowest)}, token=who)
     assert (status, green["resident_card"]) == (201, "green"), green
-    wait_until(lambda: worklist(services, resident_id=resident, card="green"), timeout=60,
+    wait_until(lambda: worklist(services, who, resident_id=resident, card="green"), timeout=60,
                what="the Green follow-up")
 
     before = datetime.now().astimezone()
     status, red = call("POST", f"{residents}/residents/{resident}/assessments",
-                       {"domain": "elderly", "answers": answers(rubric, highest)}, **who)
+                       {"domain": "elderly", "answers": answers(rubric, highest)}, token=who)
     after = datetime.now().astimezone()
     assert (status, red["resident_card"]) == (201, "red"), red
-    (follow_up,) = wait_until(lambda: worklist(services, resident_id=resident, card="red"),
+    (follow_up,) = wait_until(lambda: worklist(services, who, resident_id=resident, card="red"),
                               timeout=60, what="the Red follow-up in casework's worklist")
     due = datetime.fromisoformat(follow_up["due_at"])
     assert before + timedelta(hours=24) <= due + timedelta(seconds=1)
     assert due <= after + timedelta(hours=24)
     assert follow_up["status"] == "due" and follow_up["station_id"] == station["id"]
-    assert [i["card"] for i in worklist(services, resident_id=resident)] == ["red"]
+    assert [i["card"] for i in worklist(services, who, resident_id=resident)] == ["red"]
+    district = signed_token("admin", "district_admin", "district:nanming")
+    assert [i["id"] for i in worklist(services, district, resident_id=resident,
+                                      card="red")] == [follow_up["id"]]
+    outside = signed_token("other", "district_admin", "district:elsewhere")
+    assert worklist(services, outside, resident_id=resident) == []

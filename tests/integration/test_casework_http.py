@@ -1,6 +1,7 @@
 """Casework's HTTP and RPC interfaces on a running service: the case life cycle with
 supervision, the error contract (400 in both languages, 401, 403, 404, 409) with
-nothing written on refusal, referrals, visits and campaign coverage."""
+nothing written on refusal, referrals, visits and campaign coverage. Callers carry
+bearer tokens of station st-1, where the residents' events put the residents."""
 from __future__ import annotations
 
 import json
@@ -11,39 +12,41 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from tests.integration.casework_support import ResidentsFeed, call
+from tests.integration.casework_support import Api, ResidentsFeed, token
 from tests.support.harness import wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("database_url")]  # PostgreSQL
 
-WORKER = dict(actor="wang", role="social_worker")
-SUPERVISOR = dict(actor="li", role="supervisor")
-
-
-NOBODY = dict(actor=None, role=None)
+WORKER = token("wang", "social_worker")
+SUPERVISOR = token("li", "supervisor")
+RESIDENTS = ("res-1", "res-r", "res-b", "res-g")
 
 
-class Api:
-    def __init__(self, base: str):
-        self.base = base
-
-    def __call__(self, method: str, path: str, body=None, who=WORKER):
-        return call(method, self.base + path, body, **who)
-
-    def raw(self, method: str, path: str, data: bytes):
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers={
-            "X-Actor": "wang", "X-Role": "social_worker", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read())
+def raw(api: Api, method: str, path: str, data: bytes):
+    request = urllib.request.Request(api.base + path, data=data, method=method, headers={
+        "Authorization": f"Bearer {WORKER}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
 
 
 @pytest.fixture
-def api(services):
+def feed(service_env):
+    residents = ResidentsFeed(service_env)
+    yield residents
+    residents.close()
+
+
+@pytest.fixture
+def api(services, feed, service_env):
+    """Casework, knowing residents res-1, res-r, res-b and res-g of station st-1."""
     services.start("casework")
-    return Api(f"{services.url('casework')}/api/v1")
+    for resident in RESIDENTS:
+        feed.register(resident, "st-1")
+    feed.deliver(service_env)
+    return Api(f"{services.url('casework')}/api/v1", WORKER)
 
 
 def error_of(response, status: int, code: str | None = None) -> dict:
@@ -78,11 +81,11 @@ def test_a_case_runs_from_opening_to_closure_under_supervision(api):
     plan_request = asked["request_id"]
 
     error_of(api("POST", f"/cases/{case_id}/approvals/{plan_request}/approve", {},
-                 who=dict(actor="wang", role="supervisor")), 403, "self_approval")
+                 token=token("wang", "supervisor")), 403, "self_approval")
     error_of(api("POST", f"/cases/{case_id}/approvals/{plan_request}/approve", {},
-                 who=dict(actor="chen", role="social_worker")), 403)
+                 token=token("chen", "social_worker")), 403)
     status, approved = api("POST", f"/cases/{case_id}/approvals/{plan_request}/approve",
-                           {"comments": "Good plan"}, who=SUPERVISOR)
+                           {"comments": "Good plan"}, token=SUPERVISOR)
     assert (status, approved["state"]) == (200, "in_service")
 
     status, service = api("POST", f"/cases/{case_id}/services",
@@ -92,7 +95,7 @@ def test_a_case_runs_from_opening_to_closure_under_supervision(api):
                           {"outcome": "goals_met", "evaluation": "Safe at home"})
     assert (status, closing["state"]) == (202, "closure_pending")
     status, closed = api("POST", f"/cases/{case_id}/approvals/{closing['request_id']}/approve",
-                         {}, who=SUPERVISOR)
+                         {}, token=SUPERVISOR)
     assert (status, closed["state"]) == (200, "closed")
 
     status, case = api("GET", f"/cases/{case_id}")
@@ -121,11 +124,13 @@ def test_refused_requests_answer_with_the_error_contract_and_write_nothing(api):
     assert "必须是以下之一" in error["fields"]["domain"][0]
     error_of(api("POST", "/cases", {"resident_id": "res-1", "domain": "elderly",
                                     "problem": "again", "station_id": "st-1"}), 409, "duplicate")
-    error_of(api("POST", f"/cases/{case_id}/assessment", {"summary": "x"}, who=NOBODY), 401)
+    error_of(api.as_(None)("POST", f"/cases/{case_id}/assessment", {"summary": "x"}), 401)
+    error_of(api("POST", f"/cases/{case_id}/assessment", {"summary": "x"},
+                 token=WORKER[:-4] + "AAAA"), 401, "invalid_token")
     error_of(api("GET", "/cases/no-such-case"), 404)
     error_of(api("POST", "/cases/no-such-case/assessment", {"summary": "x"}), 404)
-    error_of(api.raw("POST", "/visits", b"[1, 2"), 400)
-    error_of(api.raw("POST", "/visits", b"[1, 2]"), 400)
+    error_of(raw(api, "POST", "/visits", b"[1, 2"), 400)
+    error_of(raw(api, "POST", "/visits", b"[1, 2]"), 400)
 
     _, after = api("GET", f"/cases/{case_id}")
     assert after["version"] == before["version"] and after["state"] == "open"
@@ -156,31 +161,34 @@ def test_referrals_move_from_made_to_completed_and_refuse_steps_out_of_order(api
     assert len(api("GET", "/referrals/agencies")[1]["items"]) == 9
 
 
-def test_visits_need_a_station_for_residents_casework_has_not_heard_of(api):
-    body = {"resident_id": "res-unknown", "method": "consolation", "visited_at": now_text()}
-    error_of(api("POST", "/visits", body), 404)
+def test_visits_are_only_for_residents_casework_has_heard_of_at_their_own_station(api):
+    unknown = {"resident_id": "res-unknown", "method": "consolation", "visited_at": now_text()}
+    error_of(api("POST", "/visits", unknown), 404)
+    error_of(api("POST", "/visits", {**unknown, "station_id": "st-1"}), 404)
+    body = {**unknown, "resident_id": "res-1"}
+    error = error_of(api("POST", "/visits", {**body, "station_id": "st-9"}), 400)
+    assert set(error["fields"]) == {"station_id"}
     status, recorded = api("POST", "/visits", {**body, "station_id": "st-1"})
     assert status == 201 and recorded["followups_done"] == []
-    _, visits = api("GET", "/visits?resident_id=res-unknown")
-    assert [(v["id"], v["method"], v["worker"]) for v in visits["items"]] == [
-        (recorded["id"], "consolation", "wang")]
+    _, visits = api("GET", "/visits?resident_id=res-1")
+    assert [(v["id"], v["method"], v["worker"], v["station_id"]) for v in visits["items"]] == [
+        (recorded["id"], "consolation", "wang", "st-1")]
 
 
-def test_a_campaign_shows_which_red_and_blue_residents_are_still_to_visit(api, service_env):
-    feed = ResidentsFeed(service_env)
-    try:
-        for resident, card in (("res-r", "red"), ("res-b", "blue"), ("res-g", "green")):
-            feed.assign(resident, "st-1", card)
-        feed.publish_all()
-        wait_until(lambda: api("GET", "/followups?station_id=st-1")[1]["total"] == 3,
-                   timeout=60, what="three follow-ups")
-    finally:
-        feed.close()
+def test_a_campaign_shows_which_red_and_blue_residents_are_still_to_visit(api, feed):
+    for resident, card in (("res-r", "red"), ("res-b", "blue"), ("res-g", "green")):
+        feed.assign(resident, "st-1", card)
+    feed.publish_all()
+    wait_until(lambda: api("GET", "/followups?station_id=st-1")[1]["total"] == 3,
+               timeout=60, what="three follow-ups")
     today = date.today()
+    error_of(api("POST", "/campaigns", {
+        "station_id": "st-1", "name": "高温走访", "kind": "extreme_heat",
+        "starts_on": today.isoformat(), "ends_on": today.isoformat()}), 403)
     status, declared = api("POST", "/campaigns", {
         "station_id": "st-1", "name": "高温走访", "kind": "extreme_heat",
         "starts_on": (today - timedelta(days=1)).isoformat(),
-        "ends_on": (today + timedelta(days=5)).isoformat()}, who=SUPERVISOR)
+        "ends_on": (today + timedelta(days=5)).isoformat()}, token=SUPERVISOR)
     assert status == 201
     campaign = declared["id"]
     api("POST", "/visits", {"resident_id": "res-r", "method": "home", "visited_at": now_text(),

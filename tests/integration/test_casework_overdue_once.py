@@ -14,7 +14,7 @@ from shared.relay import Checkpoint
 from shared.stores import open_store
 from services.casework.events import registry
 from tests.conftest import RunningServices
-from tests.integration.casework_support import BusTap, ResidentsFeed, call, store_config
+from tests.integration.casework_support import BusTap, ResidentsFeed, call, store_config, token
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
@@ -60,7 +60,8 @@ def test_a_missed_red_follow_up_is_flagged_once_by_two_checker_instances(
         feed.publish_all()
 
         def red_follow_up():
-            _, body = call("GET", f"{services.url('casework')}/api/v1/followups?card=red")
+            _, body = call("GET", f"{services.url('casework')}/api/v1/followups?card=red",
+                           token=token())
             return body["items"]
         (followup,) = wait_until(red_follow_up, timeout=60, what="the Red follow-up")
         missed = datetime.fromisoformat(followup["due_at"]) + timedelta(hours=1)
@@ -94,7 +95,8 @@ def test_a_missed_red_follow_up_is_flagged_once_by_two_checker_instances(
                                         "station_id": "st-1", "card": "red",
                                         "due_at": followup["due_at"]}
 
-        _, overdue = call("GET", f"{services.url('casework')}/api/v1/followups?status=overdue")
+        _, overdue = call("GET", f"{services.url('casework')}/api/v1/followups?status=overdue",
+                          token=token())
         assert [i["id"] for i in overdue["items"]] == [followup["id"]]
     finally:
         tap.close()

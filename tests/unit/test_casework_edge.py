@@ -1,13 +1,14 @@
-"""The edge of casework: bilingual field errors, configured choices, the acting user."""
+"""The edge of casework: bilingual field errors, configured choices, what each endpoint
+documents and which roles may act."""
 from __future__ import annotations
 
 import pytest
-from werkzeug.test import EnvironBuilder
-
-from shared.errors import Unauthorized, ValidationFailed
+from shared.errors import ValidationFailed
+from shared.openapi import spec_for
+from shared.security.roles import ROLES, allowed
 from services.casework import policy
 from services.casework import schemas as s
-from services.casework.service import principal_of
+from services.casework.service import CaseworkService
 
 
 def errors_of(schema, data) -> dict:
@@ -45,20 +46,44 @@ def test_agencies_come_from_the_configured_list():
     assert "womens_federation" in fields["agency"][0] and "legal_aid" in fields["agency"][0]
 
 
-def test_page_size_is_at_most_500():
+def test_page_size_is_at_most_500_and_pages_stay_within_the_databases_integers():
     assert "page_size" in errors_of(s.FollowUpQuery(), {"page_size": "501"})
+    assert "page" in errors_of(s.CaseQuery(), {"page": str(10 ** 19)})
     assert s.load_request(s.FollowUpQuery(), {"status": "due", "other": "x"})["page"] == 1
 
 
-def request_with(headers: dict):
-    return EnvironBuilder(path="/api/v1/cases", headers=headers).get_request()
+def test_a_nul_character_is_refused_before_it_reaches_the_database():
+    fields = errors_of(s.OpenCaseRequest(), {"resident_id": "res\x00", "domain": "elderly",
+                                             "problem": "x\x00y"})
+    assert set(fields) == {"resident_id", "problem"}
+    assert "NUL" in fields["problem"][0] and "空字符" in fields["problem"][0]
 
 
-def test_the_acting_user_and_role_come_from_the_request():
-    who = principal_of(request_with({"X-Actor": "wang", "X-Role": "social_worker"}))
-    assert (who.actor, who.role) == ("wang", "social_worker")
+def test_every_endpoint_but_ping_and_the_document_needs_a_token_and_says_what_it_does():
+    document = spec_for(CaseworkService, "casework")
+    public = []
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            assert " / " in op["summary"], (method, path)
+            if not op["security"]:
+                public.append(path)
+            else:
+                assert {"401", "403"} <= set(op["responses"]), (method, path)
+    assert sorted(public) == ["/api/v1/casework/openapi.json", "/api/v1/casework/ping"]
 
 
-def test_a_request_without_an_actor_is_unauthorised():
-    with pytest.raises(Unauthorized):
-        principal_of(request_with({"X-Role": "supervisor"}))
+def test_each_endpoint_documents_its_success_body():
+    document = spec_for(CaseworkService, "casework")
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            ok = [r for status, r in op["responses"].items() if status.startswith("2")]
+            assert ok and all("content" in r for r in ok), (method, path)
+
+
+def test_only_supervisors_and_station_heads_approve_and_only_station_staff_write():
+    assert {r for r in ROLES if allowed(r, "cases.approve")} == {"supervisor", "station_head"}
+    for action in ("cases.write", "visits.write", "referrals.write", "followups.assign"):
+        assert {r for r in ROLES if allowed(r, action)} == {
+            "social_worker", "supervisor", "station_head"}, action
+    assert not allowed("partner_office", "cases.read")
+    assert not allowed("social_worker", "campaigns.write")
