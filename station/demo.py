@@ -30,15 +30,15 @@ USERS = (
     ("demo-district", "district_admin", ["district:nanming"]),
     ("demo-auditor", "auditor", ["district:nanming"]),
 )
-# (domain, categories, answer profile, age) -> a mix of Red, Blue and Green
+# (domain, categories, card the answers should give, age): a mix of Red, Blue and Green
 PROFILES = (
-    ("elderly", ["living_alone"], "high", 84),
-    ("elderly", ["empty_nest"], "mid", 76),
-    ("elderly", ["living_alone", "low_income"], "low", 71),
-    ("assistance", ["low_income"], "mid", 58),
-    ("assistance", ["extreme_poverty", "disabled"], "high", 63),
-    ("child", ["left_behind_child"], "mid", 9),
-    ("elderly", ["empty_nest"], "low", 68),
+    ("elderly", ["living_alone"], "red", 84),
+    ("elderly", ["empty_nest"], "blue", 76),
+    ("elderly", ["living_alone", "low_income"], "green", 71),
+    ("assistance", ["low_income"], "blue", 58),
+    ("assistance", ["extreme_poverty", "disabled"], "red", 63),
+    ("child", ["left_behind_child"], "blue", 9),
+    ("elderly", ["empty_nest"], "green", 68),
 )
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -79,14 +79,29 @@ class Api:
         return Api(self.port, token)
 
 
-def answers_for(rubric: dict, profile: str) -> dict:
-    """Highest, middle or lowest scoring option of every question."""
-    chosen = {}
-    for question in rubric["questions"]:
-        options = sorted(question["options"], key=lambda o: o["points"])
-        index = {"high": -1, "mid": len(options) // 2, "low": 0}[profile]
-        chosen[question["id"]] = options[index]["value"]
-    return chosen
+def answers_for(rubric: dict, card: str) -> dict:
+    """Answers whose score lands the rubric on `card` (red, blue or green).
+
+    Starts from the lowest-scoring option of every question and raises one question
+    at a time until the score reaches the card's band, avoiding options that force a
+    card of their own (min_card) unless Red is wanted.
+    """
+    chosen = {q["id"]: min(q["options"], key=lambda o: o["points"]) for q in rubric["questions"]}
+    weight = {q["id"]: q["weight"] for q in rubric["questions"]}
+    score = lambda: sum(weight[k] * o["points"] for k, o in chosen.items())  # noqa: E731
+    floor = {"green": 0, "blue": rubric["blue_at"], "red": rubric["red_at"]}[card]
+    ceiling = {"green": rubric["blue_at"], "blue": rubric["red_at"], "red": 10**9}[card]
+    for question in sorted(rubric["questions"], key=lambda q: -q["weight"]):
+        for option in sorted(question["options"], key=lambda o: o["points"]):
+            if score() >= floor:
+                break
+            if option.get("min_card") and card != "red":
+                continue
+            before = chosen[question["id"]]
+            chosen[question["id"]] = option
+            if score() >= ceiling:
+                chosen[question["id"]] = before
+    return {k: o["value"] for k, o in chosen.items()}
 
 
 def create_users(config: dict, data_dir: str) -> dict[str, str]:
