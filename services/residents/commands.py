@@ -1,8 +1,9 @@
 """Commands the residents service accepts (imperative names, fields only).
 
-`actor` is the user id the edge took from the request (X-Actor for now; a token later);
-`role` the caller's role, where a rule depends on it. `expected_version`, when given,
-must equal the stream's version or the command fails with a version conflict.
+`actor` is the user name of the caller's verified bearer token; `role` the token's
+role, where a rule depends on it. `expected_version`, when given, must equal the
+stream's version or the command fails with a version conflict. Whether the caller may
+send the command at all (permission, station scope) is decided at the edge first.
 """
 from __future__ import annotations
 
@@ -68,6 +69,9 @@ class RegisterResident:
     address: str | None = None
     categories: tuple[str, ...] = ()
     household: Mapping[str, Any] | None = None
+    # The keyed hash of the ID number (shared.security.lookup.keyed_hash), computed by the
+    # edge with the lookup key: the claim that keeps ID numbers unique stores only this.
+    id_digest: str = ""
     actor: str = "anonymous"
 
 
@@ -136,6 +140,15 @@ class RejectDowngrade:
     reason: str
     role: str | None = None
     expected_version: int | None = None
+    actor: str = "anonymous"
+
+
+@command
+class EraseResident:
+    """Destroy the resident's key: their personal fields read as erased from then on."""
+
+    resident_id: str
+    reason: str
     actor: str = "anonymous"
 
 

@@ -1,9 +1,16 @@
 """Events the residents service records and publishes (past tense; payload schemas).
 
 Streams: `org` (the organisation tree), `resident-<id>` (one resident: registration,
-moves, assessments, cards, needs), `id-number-<digest>` (the claim that makes an ID
-number unique in the store). Payload fields named in PERSONAL_FIELDS are personal data:
-a later change encrypts them; nothing else in a payload may identify a person.
+moves, assessments, cards, needs), `id-number-<keyed hash>` (the claim that makes an ID
+number unique in the store: an HMAC of the number, never the number), `access-<id>`
+(ResidentRecordRead: who read the record, shared.security.access_log) and
+`erasure-<id>` (KeyDestroyed: the resident's key was destroyed, shared.security.erasure).
+
+Personal data (SEALED) is stored sealed with the resident's own key from the first
+event on: `{"enc": "<base64>"}` in the store and on the bus, opened by the service when
+it reads (services.residents.privacy). Destroying the key erases those fields everywhere
+while the events, their hashes and every other field stay. Schema version 2 of an event
+is the sealed form; version 1 payloads (before sealing existed) are read as they are.
 
 Casework consumes CardAssigned / CardUpgraded / CardDowngraded and ResidentRegistered:
 their field names are a contract; add fields, never rename or remove them.
@@ -11,13 +18,30 @@ their field names are a contract; add fields, never rename or remove them.
 from marshmallow import Schema, fields, validate
 
 from shared.events import Registry
+from shared.security import access_log, erasure
 
 CARD = validate.OneOf(("red", "blue", "green"))
 STATUS = validate.OneOf(("active", "moved_out", "deceased"))
 MAJOR_CHANGES = ("hospitalised", "bereaved", "lost_income", "unsafe_housing")
 
-# Personal data inside payloads (ResidentRegistered, ResidentUpdated, ResidentMoved ...).
-PERSONAL_FIELDS = ("name", "id_number", "phone", "address", "birth_date", "gender", "household")
+# Personal data of a resident, as the payloads name it (household: members' names,
+# phones and birth dates).
+PERSONAL_FIELDS = ("name", "id_number", "phone", "address", "birth_date", "household")
+
+# event type -> the payload fields sealed with the resident's key
+SEALED: dict[str, tuple[str, ...]] = {
+    "ResidentRegistered": PERSONAL_FIELDS,
+    "ResidentUpdated": ("name", "phone", "address", "household"),
+    "ResidentMoved": ("address",),
+    "ResidentTransferred": ("address",),
+    "NeedRecorded": ("description",),  # free text about the person's situation
+}
+
+
+def _sealed(required: bool = False):
+    if required:
+        return erasure.Encrypted(required=True)
+    return erasure.Encrypted(load_default=None, allow_none=True)
 
 
 def _text(**kw):
@@ -64,6 +88,8 @@ class ReassessmentScheduleSet(Schema):
 
 # -- residents -------------------------------------------------------------------------
 
+# The shape of a household, as it is inside the sealed `household` field.
+
 class HouseholdMember(Schema):
     name = _text()
     relation = _text()
@@ -78,6 +104,8 @@ class Household(Schema):
 
 
 class IdNumberClaimed(Schema):
+    """`digest`: HMAC-SHA256 of the normalised ID number (shared.security.lookup)."""
+
     resident_id = _text()
     digest = _text()
 
@@ -87,13 +115,13 @@ class ResidentRegistered(Schema):
     station_id = _text()
     community_id = _text()
     categories = fields.List(fields.Str(), required=True)
-    name = _text()
-    id_number = _text()
-    phone = _optional(fields.Str())
-    address = _optional(fields.Str())
-    birth_date = fields.Date(required=True)
+    name = _sealed(required=True)
+    id_number = _sealed(required=True)
+    phone = _sealed()
+    address = _sealed()
+    birth_date = _sealed(required=True)     # YYYY-MM-DD, sealed
     gender = fields.Str(required=True, validate=validate.OneOf(("male", "female")))
-    household = _optional(fields.Nested(Household))
+    household = _sealed()                   # Household, sealed
 
 
 class ResidentUpdated(Schema):
@@ -102,11 +130,11 @@ class ResidentUpdated(Schema):
     resident_id = _text()
     station_id = _text()
     changed = fields.List(fields.Str(), required=True)
-    name = fields.Str()
-    phone = fields.Str(allow_none=True)
-    address = fields.Str(allow_none=True)
+    name = erasure.Encrypted()
+    phone = erasure.Encrypted(allow_none=True)
+    address = erasure.Encrypted(allow_none=True)
     categories = fields.List(fields.Str())
-    household = fields.Nested(Household, allow_none=True)
+    household = erasure.Encrypted(allow_none=True)
 
 
 class ResidentMoved(Schema):
@@ -116,7 +144,7 @@ class ResidentMoved(Schema):
     station_id = _text()
     from_community_id = _text()
     community_id = _text()
-    address = _optional(fields.Str())
+    address = _sealed()
 
 
 class ResidentTransferred(Schema):
@@ -132,7 +160,7 @@ class ResidentTransferred(Schema):
     from_community_id = _text()
     to_station_id = _text()
     community_id = _text()
-    address = _optional(fields.Str())
+    address = _sealed()
 
 
 class ResidentStatusChanged(Schema):
@@ -245,7 +273,7 @@ class NeedRecorded(Schema):
     community_id = _text()
     category = _text()
     urgency = _text()
-    description = _text()
+    description = _sealed(required=True)
 
 
 class NeedMet(Schema):
@@ -262,11 +290,21 @@ class NeedWithdrawn(Schema):
     reason = _text()
 
 
+def _as_stored(payload: dict) -> dict:
+    """Version 1 (fields in clear, before sealing): read as it is."""
+    return payload
+
+
 registry = Registry()
 for _schema in (DistrictAdded, StreetAdded, StationAdded, CommunityAdded, ReassessmentScheduleSet,
-                IdNumberClaimed, ResidentRegistered, ResidentUpdated, ResidentMoved,
-                ResidentTransferred, ResidentStatusChanged, RiskAssessed, CardAssigned,
+                ResidentStatusChanged, RiskAssessed, CardAssigned,
                 CardUpgraded, CardDowngraded, CardDowngradeRequested, CardDowngradeRejected,
                 CardDowngradeCancelled, MajorChangeRecorded, ReassessmentScheduled,
-                NeedRecorded, NeedMet, NeedWithdrawn):
+                NeedMet, NeedWithdrawn):
     registry.register(_schema.__name__, _schema)
+# Version 2: personal fields sealed (SEALED); the claim's digest keyed (HMAC).
+for _schema in (IdNumberClaimed, ResidentRegistered, ResidentUpdated, ResidentMoved,
+                ResidentTransferred, NeedRecorded):
+    registry.register(_schema.__name__, _schema, version=2, upcasters={1: _as_stored})
+access_log.register(registry)   # ResidentRecordRead
+erasure.register(registry)      # KeyDestroyed

@@ -1,8 +1,10 @@
-"""Command handlers: load (read the stream and fold), decide, append with the expected
-version, update the read models, all in one transaction. Routed by COMMAND_HANDLERS.
+"""Command handlers: load (read the stream, open the sealed fields, fold), decide, seal
+the personal fields, append with the expected version, update the read models, all in
+one transaction. Routed by COMMAND_HANDLERS.
 
 Every handler takes `now` from its caller (the service's clock, or a test's), so the
-events' recorded_at, due dates and ages follow it.
+events' recorded_at, due dates and ages follow it. Whether the caller may send the
+command (role, station scope) is the edge's check, made before a handler runs.
 """
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ import sqlalchemy as sa
 from shared import logs
 from shared.events import NewEvent, Recorded
 from shared.eventstore import ConcurrencyError, EventStore
+from shared.security.erasure import KeyVault
 
 from services.residents import commands as c
-from services.residents import configuration, org, projections, resident
+from services.residents import configuration, org, privacy, projections, resident
 from services.residents.errors import Invalid
 from services.residents.resident import Resident
 
@@ -44,7 +47,14 @@ def load_org(store: EventStore, conn: sa.Connection | None = None) -> org.OrgTre
 
 def load_resident(store: EventStore, resident_id: str, conn: sa.Connection | None = None,
                   as_of: datetime | None = None) -> Resident:
-    return resident.fold(store.read_stream(resident.stream_of(resident_id), as_of=as_of, conn=conn))
+    return resident.fold(read_resident_events(store, resident_id, conn, as_of))
+
+
+def read_resident_events(store: EventStore, resident_id: str, conn: sa.Connection | None = None,
+                         as_of: datetime | None = None) -> list[Recorded]:
+    """The resident's events (up to `as_of`), personal fields opened (or erased)."""
+    events = store.read_stream(resident.stream_of(resident_id), as_of=as_of, conn=conn)
+    return privacy.unseal(KeyVault(store), events, conn)
 
 
 def policy_for(tree: org.OrgTree, station_id: str | None) -> resident.Policy:
@@ -75,7 +85,10 @@ def _stamp(events: Sequence[NewEvent], correlation_id: str | None,
 
 def _append(store: EventStore, conn, stream_id: str, version: int, events: list[NewEvent],
             now: datetime) -> tuple[Recorded, ...]:
-    recorded = tuple(store.append(stream_id, version, events, conn=conn, now=now))
+    """Seal, append, project; returns the stored events with their personal fields open."""
+    vault = KeyVault(store)
+    stored = store.append(stream_id, version, privacy.seal(vault, events, conn), conn=conn, now=now)
+    recorded = tuple(privacy.unseal(vault, stored, conn))
     for event in recorded:
         projections.apply(conn, event)
     return recorded
@@ -109,8 +122,8 @@ def register_resident(store: EventStore, command: c.RegisterResident, now: datet
 
 def _claim_id_number(store: EventStore, conn, command: c.RegisterResident, now: datetime,
                      correlation_id: str | None) -> None:
-    stream = resident.id_number_stream(command.id_number)
     claim = _stamp([resident.id_number_claim(command)], correlation_id)
+    stream = resident.id_number_stream(command.id_digest)
     try:
         if not store.read_stream(stream, conn=conn):
             store.append(stream, 0, claim, conn=conn, now=now)
@@ -128,6 +141,8 @@ def change_resident(store: EventStore, command, now: datetime, correlation_id: s
     with _transaction(store, conn) as conn:
         state = load_resident(store, command.resident_id, conn)
         resident.check_registered(state)
+        if type(command) not in AFTER_ERASURE:
+            privacy.check_not_erased(conn, state.id)
         check_expected_version(state, command)
         tree = load_org(store, conn)
         command = _PREPARE.get(type(command), lambda tree, cmd: cmd)(tree, command)
@@ -149,6 +164,25 @@ def _resolve_station(tree: org.OrgTree, command: c.MoveResident) -> c.MoveReside
 
 
 _PREPARE: dict[type, Callable] = {c.MoveResident: _resolve_station}
+
+# What an erased record still takes: casework's major changes (no personal data in them).
+AFTER_ERASURE = frozenset({c.FlagMajorChange})
+
+
+def erase_resident(store: EventStore, command: c.EraseResident, now: datetime,
+                   correlation_id: str | None = None, conn: sa.Connection | None = None,
+                   causation_id: str | None = None) -> Outcome:
+    """Destroy the resident's key (KeyDestroyed) and scrub the read models, in one
+    transaction; the resident's events stay, so counts, cards and hash chains hold."""
+    with _transaction(store, conn) as conn:
+        state = load_resident(store, command.resident_id, conn)
+        resident.check_registered(state)
+        reason = resident.check_reason_written(command.reason)
+        recorded = privacy.erase(KeyVault(store), state.id, command.actor, reason, conn, now)
+        for event in recorded:
+            projections.apply(conn, event)
+        log.info("resident.erased", resident_id=state.id, already=not recorded)
+        return Outcome(load_resident(store, state.id, conn), recorded)
 
 
 def check_expected_version(state: Resident, command) -> None:
@@ -184,12 +218,15 @@ COMMAND_HANDLERS: dict[type, Callable[..., Outcome]] = {
     c.RecordNeed: change_resident,
     c.MeetNeed: change_resident,
     c.WithdrawNeed: change_resident,
+    c.EraseResident: erase_resident,
 }
 
 
 def handle(store: EventStore, command, now: datetime, correlation_id: str | None = None,
            conn: sa.Connection | None = None, causation_id: str | None = None) -> Outcome:
     """Run one command to completion; its failure propagates (nothing is written then)."""
+    if conn is None:
+        KeyVault(store)  # its table made now, not inside the command's transaction (SQLite)
     return COMMAND_HANDLERS[type(command)](store, command, now, correlation_id, conn, causation_id)
 
 

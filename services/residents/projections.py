@@ -1,18 +1,28 @@
 """Read models of the residents service, kept in the same transaction as the events.
 
 `residents_view`: one row per resident for lists and search (by station, community,
-category, card, status, due reassessment). `needs_view`: the needs library (需求库).
-Both are rebuildable from the events alone (`rebuild`). Derived categories (高龄) are
-not stored: queries compute them from the birth date.
+category, card, status, due reassessment); it keeps ID numbers and phones only masked.
+`needs_view`: the needs library (需求库). `access_reads`: one row per read of a
+resident's record (ResidentRecordRead), for the weekly access digest. All are
+rebuildable from the events alone (`rebuild`). Derived categories (高龄) are not
+stored: queries compute them from the birth date.
+
+`apply` takes events with their personal fields opened (services.residents.privacy);
+KeyDestroyed overwrites what the rows hold of that resident's personal data.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable, Mapping
 
 import sqlalchemy as sa
 
 from shared.events import Recorded
 from shared.eventstore import EventStore
+from shared.security import access_log, erasure, masking
+from shared.security.erasure import ERASED, KeyVault
+
+from services.residents import cards, privacy
 
 metadata = sa.MetaData()
 
@@ -24,6 +34,9 @@ residents_view = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("gender", sa.String(8), nullable=False),
     sa.Column("birth_date", sa.String(10), nullable=False),
+    sa.Column("id_number_masked", sa.String(32), nullable=False),
+    sa.Column("phone_masked", sa.String(32), nullable=True),
+    sa.Column("erased", sa.Boolean, nullable=False, default=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("card", sa.String(8), nullable=True, index=True),
     sa.Column("pending_card", sa.String(8), nullable=True),
@@ -49,6 +62,20 @@ needs_view = sa.Table(
     sa.Column("closed_at", sa.String(32), nullable=True),
 )
 
+access_reads = sa.Table(
+    "access_reads", metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("resident_id", sa.String(64), nullable=False),
+    sa.Column("station_id", sa.String(100), nullable=True),
+    sa.Column("reader", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("with_reason", sa.Boolean, nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),     # China date
+    sa.Column("week", sa.String(8), nullable=False),     # ISO week of that date: 2026-W48
+    sa.Index("ix_access_reads_station_week", "station_id", "week"),
+)
+
 
 def category_text(categories) -> str:
     return "," + ",".join(sorted(set(categories) - {"advanced_age"})) + ","
@@ -59,11 +86,17 @@ def _resident(conn, event: Recorded, **values) -> None:
                  .values(version=event.stream_version, updated_at=event.recorded_at, **values))
 
 
+def _masked(field: str, value: str | None) -> str | None:
+    return value if value in (None, ERASED) else masking.MASKS[field](value)
+
+
 def _registered(conn, e: Recorded) -> None:
     p = e.payload
     conn.execute(residents_view.insert().values(
         id=p["resident_id"], station_id=p["station_id"], community_id=p["community_id"],
-        name=p["name"], gender=p["gender"], birth_date=p["birth_date"], status="active",
+        name=p["name"], gender=p["gender"], birth_date=p["birth_date"],
+        id_number_masked=_masked("id_number", p["id_number"]),
+        phone_masked=_masked("phone", p.get("phone")), erased=False, status="active",
         card=None, pending_card=None, categories=category_text(p["categories"]),
         reassess_on=None, version=e.stream_version, registered_at=e.recorded_at,
         updated_at=e.recorded_at))
@@ -74,9 +107,32 @@ def _updated(conn, e: Recorded) -> None:
     values = {}
     if "name" in p["changed"]:
         values["name"] = p["name"]
+    if "phone" in p["changed"]:
+        values["phone_masked"] = _masked("phone", p.get("phone"))
     if "categories" in p["changed"]:
         values["categories"] = category_text(p["categories"])
     _resident(conn, e, **values)
+
+
+def _key_destroyed(conn, e: Recorded) -> None:
+    """The resident's personal data is gone: so is what the read models kept of it."""
+    resident_id = e.payload["resident_id"]
+    row = residents_view.c
+    conn.execute(residents_view.update().where(row.id == resident_id).values(
+        name=ERASED, birth_date=ERASED, id_number_masked=ERASED, erased=True,
+        phone_masked=sa.case((row.phone_masked.is_(None), None), else_=ERASED)))
+    conn.execute(needs_view.update().where(needs_view.c.resident_id == resident_id)
+                 .values(description=ERASED))
+
+
+def _record_read(conn, e: Recorded) -> None:
+    p = e.payload
+    day = cards.local_date(datetime.fromisoformat(p["at"]))
+    year, week, _ = day.isocalendar()
+    conn.execute(access_reads.insert().values(
+        event_id=e.event_id, resident_id=p["resident_id"], station_id=p.get("station_id"),
+        reader=p["reader"], role=p["role"], with_reason=bool(p.get("reason")), at=p["at"],
+        day=day.isoformat(), week=f"{year:04d}-W{week:02d}"))
 
 
 def _moved(conn, e: Recorded) -> None:
@@ -130,11 +186,14 @@ _APPLIERS: Mapping[str, Callable[[sa.Connection, Recorded], None]] = {
     "NeedRecorded": _need_recorded,
     "NeedMet": _need_closed("met"),
     "NeedWithdrawn": _need_closed("withdrawn"),
+    erasure.KEY_DESTROYED: _key_destroyed,
+    access_log.EVENT: _record_read,
 }
 
 
 def apply(conn: sa.Connection, event: Recorded) -> None:
-    """Bring the read models up to date with one stored event (same transaction)."""
+    """Bring the read models up to date with one stored event (same transaction; personal
+    fields opened)."""
     applier = _APPLIERS.get(event.type)
     if applier is not None:
         applier(conn, event)
@@ -144,15 +203,16 @@ def rebuild(store: EventStore, page: int = 1000) -> int:
     """Empty the read models and fold every event into them again; returns events read."""
     while store.sequence():
         pass
+    vault = KeyVault(store)
     count, after = 0, 0
     with store.engine.begin() as conn:
-        for table in (needs_view, residents_view):
+        for table in (needs_view, residents_view, access_reads):
             conn.execute(table.delete())
         while True:
             batch = store.read_all(after, page, conn=conn)
             if not batch:
                 return count
-            for event in batch:
+            for event in privacy.unseal(vault, batch, conn):
                 apply(conn, event)
             count += len(batch)
             after = batch[-1].position

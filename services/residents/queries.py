@@ -1,19 +1,25 @@
 """Reads: a resident rebuilt from events (now or as of a moment), lists from the read
-models, the organisation tree. Reads never write."""
+models, the organisation tree, the access trail and its weekly digest. Reads never write
+(the edge records each read of a record in the access trail).
+
+Lists take `stations`: the station ids the caller's scope covers (None: no limit, for
+service-to-service reads); they never show anything outside them."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
-from typing import Any, Mapping
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any, Collection, Mapping
 
 import sqlalchemy as sa
 
 from shared.eventstore import EventStore
+from shared.security import access_log
 
-from services.residents import cards, configuration
-from services.residents.handlers import load_org
-from services.residents.projections import needs_view, residents_view
-from services.residents.resident import Resident, fold, stream_of
+from services.residents import cards, configuration, privacy
+from services.residents.handlers import load_org, read_resident_events
+from services.residents.projections import access_reads, needs_view, residents_view
+from services.residents.resident import Resident, fold, id_number_stream
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,20 +31,32 @@ class Page:
         return {"items": items, "total": total, "page": self.number, "page_size": self.size}
 
 
-def resident_view(state: Resident, today: date) -> dict:
-    """A resident as GET /api/v1/residents/{id} shows it (categories derived on `today`)."""
+def resident_view(state: Resident, today: date, erased: bool = False) -> dict:
+    """A resident as GET /api/v1/residents/{id} shows it (categories derived on `today`),
+    personal fields in clear (or "[erased]"): the edge masks it for the caller's role."""
+    view = {
+        "id": state.id, "station_id": state.station_id, "community_id": state.community_id,
+        "name": state.name, "gender": state.gender, "birth_date": state.birth_date,
+        "id_number": state.id_number, "phone": state.phone, "address": state.address,
+        "household": state.household if isinstance(state.household, Mapping) else None,
+        **state_view(state, today), "erased": erased,
+        "needs": [dataclasses.asdict(n) for n in state.needs.values()],
+    }
+    return view
+
+
+def state_view(state: Resident, today: date) -> dict:
+    """What a command answers with: the record's state without personal data (read that
+    with GET, which is audited)."""
     derived = configuration.settings().categories.derived_min_age()
     pending = state.pending
     return {
         "id": state.id, "station_id": state.station_id, "community_id": state.community_id,
-        "name": state.name, "gender": state.gender, "birth_date": state.birth_date,
-        "id_number": state.id_number, "phone": state.phone, "address": state.address,
-        "household": state.household, "categories": state.categories_on(today, derived),
+        "categories": state.categories_on(today, derived),
         "status": state.status, "card": state.card, "domain_cards": dict(state.domain_cards),
         "pending_downgrade": dataclasses.asdict(pending) if pending else None,
         "last_assessed_at": state.last_assessed_at, "major_change": state.major_change,
         "reassess_on": state.reassess_on, "reassess_reason": state.reassess_reason,
-        "needs": [dataclasses.asdict(n) for n in state.needs.values()],
         "version": state.version, "registered_at": state.registered_at,
         "updated_at": state.updated_at,
     }
@@ -46,15 +64,41 @@ def resident_view(state: Resident, today: date) -> dict:
 
 def read_resident(store: EventStore, resident_id: str,
                   as_of: datetime | None = None) -> tuple[Resident, list]:
-    """The resident's events (up to `as_of`) and the state they add up to."""
-    events = store.read_stream(stream_of(resident_id), as_of=as_of)
+    """The resident's events (up to `as_of`), personal fields opened, and their state."""
+    events = read_resident_events(store, resident_id, as_of=as_of)
     return fold(events), events
 
 
-def history_body(state: Resident, events: list, as_of: datetime | None, today: date) -> dict:
+def is_erased(engine: sa.Engine, resident_id: str) -> bool:
+    return privacy.is_erased(engine, resident_id)
+
+
+def history_body(state: Resident, events: list, as_of: datetime | None, today: date,
+                 erased: bool = False) -> dict:
     day = cards.local_date(as_of) if as_of else today
     return {"as_of": as_of.isoformat() if as_of else None,
-            "events": [e.to_dict() for e in events], "state": resident_view(state, day)}
+            "events": [e.to_dict() for e in events], "state": resident_view(state, day, erased)}
+
+
+def station_of_resident(engine: sa.Engine, resident_id: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(residents_view.c.station_id)
+                            .where(residents_view.c.id == resident_id)).scalar()
+
+
+def card_and_station(engine: sa.Engine, resident_id: str) -> dict | None:
+    """{"card", "station_id", "erased"} of a resident, from the read model."""
+    t = residents_view
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(t.c.card, t.c.station_id, t.c.erased)
+                           .where(t.c.id == resident_id)).first()
+    return {"card": row.card, "station_id": row.station_id, "erased": bool(row.erased)} if row else None
+
+
+def claimed_by(store: EventStore, digest: str) -> str | None:
+    """The resident holding the ID number whose keyed hash is `digest`, if any."""
+    claim = store.read_stream(id_number_stream(digest))
+    return claim[0].payload["resident_id"] if claim else None
 
 
 def _years_before(day: date, years: int) -> date:
@@ -64,10 +108,16 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def list_residents(engine: sa.Engine, filters: Mapping[str, Any], page: Page, today: date) -> dict:
+def _within(query, column, stations: Collection[str] | None):
+    return query if stations is None else query.where(column.in_(sorted(stations)))
+
+
+def list_residents(engine: sa.Engine, filters: Mapping[str, Any], page: Page, today: date,
+                   stations: Collection[str] | None = None) -> dict:
+    """A list page; ID numbers and phones masked (lists are always masked)."""
     t = residents_view
     derived = configuration.settings().categories.derived_min_age()
-    query = sa.select(t)
+    query = _within(sa.select(t), t.c.station_id, stations)
     for column in ("station_id", "community_id", "status"):
         if filters.get(column):
             query = query.where(t.c[column] == filters[column])
@@ -101,15 +151,18 @@ def _resident_item(row: Mapping, today: date, derived: Mapping[str, int]) -> dic
     return {
         "id": row["id"], "station_id": row["station_id"], "community_id": row["community_id"],
         "name": row["name"], "gender": row["gender"], "birth_date": row["birth_date"],
+        "id_number": row["id_number_masked"], "phone": row["phone_masked"],
         "categories": state.categories_on(today, derived), "status": row["status"],
         "card": row["card"], "pending_card": row["pending_card"],
         "reassess_on": row["reassess_on"], "version": row["version"],
+        "erased": bool(row["erased"]),
     }
 
 
-def list_needs(engine: sa.Engine, filters: Mapping[str, Any], page: Page) -> dict:
+def list_needs(engine: sa.Engine, filters: Mapping[str, Any], page: Page,
+               stations: Collection[str] | None = None) -> dict:
     t = needs_view
-    query = sa.select(t)
+    query = _within(sa.select(t), t.c.station_id, stations)
     for column in ("station_id", "community_id", "category", "urgency", "resident_id"):
         if filters.get(column):
             query = query.where(t.c[column] == filters[column])
@@ -124,10 +177,51 @@ def list_needs(engine: sa.Engine, filters: Mapping[str, Any], page: Page) -> dic
     return page.of(items, total)
 
 
-def resident_of_need(engine: sa.Engine, need_id: str) -> str | None:
+def owner_of_need(engine: sa.Engine, need_id: str) -> tuple[str, str] | None:
+    """(resident_id, station_id) of a need, if it exists."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(needs_view.c.resident_id)
-                            .where(needs_view.c.id == need_id)).scalar()
+        row = conn.execute(sa.select(needs_view.c.resident_id, needs_view.c.station_id)
+                           .where(needs_view.c.id == need_id)).first()
+    return (row.resident_id, row.station_id) if row else None
+
+
+# -- the access trail -------------------------------------------------------------------------
+
+def access_trail(store: EventStore, resident_id: str, page: Page) -> dict:
+    """Who read the resident's record, when, what and why (oldest first), a list page."""
+    reads = access_log.access_trail(store, resident_id)
+    start = (page.number - 1) * page.size
+    return page.of(reads[start:start + page.size], len(reads))
+
+
+def access_digest(engine: sa.Engine, station_id: str, year: int, week: int) -> dict:
+    """The week's reads of the station's records (China dates, Monday to Sunday): by
+    reader, by role, by day, and how many came without a reason."""
+    monday = date.fromisocalendar(year, week, 1)
+    label = f"{year:04d}-W{week:02d}"
+    t = access_reads
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(t).where(t.c.station_id == station_id, t.c.week == label)
+                            .order_by(t.c.at)).all()
+    readers: dict[tuple[str, str], list[int]] = {}
+    for r in rows:
+        counts = readers.setdefault((r.reader, r.role), [0, 0])
+        counts[0] += 1
+        counts[1] += 0 if r.with_reason else 1
+    roles = Counter(r.role for r in rows)
+    days = Counter(r.day for r in rows)
+    return {
+        "station_id": station_id, "week": label, "from": monday.isoformat(),
+        "to": (monday + timedelta(days=6)).isoformat(), "reads": len(rows),
+        "residents": len({r.resident_id for r in rows}),
+        "without_reason": sum(1 for r in rows if not r.with_reason),
+        "by_reader": [{"reader": reader, "role": role, "reads": n, "without_reason": none}
+                      for (reader, role), (n, none) in sorted(
+                          readers.items(), key=lambda kv: (-kv[1][0], kv[0]))],
+        "by_role": [{"role": role, "reads": n} for role, n in sorted(roles.items())],
+        "by_day": [{"day": d.isoformat(), "reads": days.get(d.isoformat(), 0)}
+                   for d in (monday + timedelta(days=i) for i in range(7))],
+    }
 
 
 def org_tree(store: EventStore) -> dict:

@@ -11,7 +11,6 @@ CardUpgraded, or CardDowngraded, except that a downgrade from Red is held
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping
 
@@ -30,13 +29,9 @@ def stream_of(resident_id: str) -> str:
     return f"resident-{resident_id}"
 
 
-def id_number_digest(id_number: str) -> str:
-    """What the uniqueness claim stores instead of the number itself."""
-    return hashlib.sha256(f"station:id-number:{idnumber.normalise(id_number)}".encode()).hexdigest()
-
-
-def id_number_stream(id_number: str) -> str:
-    return f"id-number-{id_number_digest(id_number)}"
+def id_number_stream(digest: str) -> str:
+    """The claim stream of an ID number, named by its keyed hash (never the number)."""
+    return f"id-number-{digest}"
 
 
 # -- exceptions (each names its HTTP kind through its base) -----------------------------
@@ -143,10 +138,17 @@ class Resident:
 
     def categories_on(self, day: date, derived: Mapping[str, int]) -> list[str]:
         """Declared categories plus those derived from age on `day` (高龄: 80+)."""
-        born = date.fromisoformat(self.birth_date) if self.birth_date else None
+        born = _date_or_none(self.birth_date)
         extra = [code for code, min_age in derived.items()
                  if born and cards.age_on(born, day) >= min_age]
         return sorted(set(self.categories) | set(extra))
+
+
+def _date_or_none(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except (TypeError, ValueError):  # erased: "[erased]"
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,9 +311,12 @@ def _register(state: Resident, cmd: c.RegisterResident, now: datetime, policy: P
 
 
 def id_number_claim(cmd: c.RegisterResident) -> NewEvent:
-    """The first event of the ID number's claim stream (two registrations cannot both win)."""
-    return NewEvent("IdNumberClaimed", {"resident_id": cmd.resident_id,
-                                        "digest": id_number_digest(cmd.id_number)},
+    """The first event of the ID number's claim stream (two registrations cannot both win).
+
+    It keeps the keyed hash the edge computed (`cmd.id_digest`), never the number."""
+    if not cmd.id_digest:
+        raise ValueError("RegisterResident.id_digest is required (the keyed hash of the ID number)")
+    return NewEvent("IdNumberClaimed", {"resident_id": cmd.resident_id, "digest": cmd.id_digest},
                     station_id=cmd.station_id, actor=cmd.actor)
 
 

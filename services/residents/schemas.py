@@ -1,7 +1,9 @@
-"""Request schemas (marshmallow) and their bilingual field messages.
+"""Request and response schemas (marshmallow) and their bilingual field messages.
 
 Every field message reads "English / 中文": marshmallow's own messages are translated
-here, the service's own validators write both languages themselves.
+here, the service's own validators write both languages themselves. The response
+schemas are what the OpenAPI document promises (shared.openapi): each lists exactly the
+fields its endpoint answers with.
 """
 from __future__ import annotations
 
@@ -62,8 +64,20 @@ def bilingual(messages: Any) -> Any:
     return f"{text} / 输入有误"
 
 
+def _with_nul(data: Any, path: str = "") -> list[str]:
+    """Fields whose text holds a NUL character (no store can keep one)."""
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in _with_nul(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(data, list):
+        return [f for v in data for f in _with_nul(v, path)]
+    return [path or "_schema"] if isinstance(data, str) and "\x00" in data else []
+
+
 def load(schema: Schema, data: Any) -> dict:
     """Validate at the edge: 400 with bilingual messages per field, nothing written."""
+    bad = _with_nul(data)
+    if bad:
+        raise ValidationFailed(fields={f: ["Contains a NUL character / 含有非法的空字符"] for f in bad})
     try:
         return schema.load(data)
     except ValidationError as err:
@@ -237,7 +251,7 @@ class PageIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -266,3 +280,297 @@ class HistoryQuery(Schema):
         unknown = EXCLUDE
 
     as_of = fields.AwareDateTime(load_default=None)
+
+
+class AccessTrailQuery(PageIn):
+    """GET /api/v1/residents/{id}/access-trail"""
+
+
+class AccessDigestQuery(Schema):
+    """GET /api/v1/residents/access-digest?station_id=&week=2026-W48 (default: this week)"""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    station_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    week = fields.Str(load_default=None, validate=validate.Regexp(
+        r"^\d{4}-W\d{2}$", error="An ISO week: YYYY-Www, e.g. 2026-W48 / ISO 周：YYYY-Www，如 2026-W48"))
+
+
+# -- other commands -----------------------------------------------------------------------
+
+class EraseIn(Schema):
+    """POST /api/v1/residents/{id}/erase: why the personal data is erased."""
+
+    reason = _text(500, required=True)
+
+
+class LookupIn(Schema):
+    """POST /api/v1/residents/lookup (partner offices): the ID number to match."""
+
+    id_number = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+
+
+# -- responses ------------------------------------------------------------------------------
+
+def _out(field_class, **kw):
+    return field_class(required=True, **kw)
+
+
+def _nullable(field_class, **kw):
+    return field_class(required=True, allow_none=True, **kw)
+
+
+class PingOut(Schema):
+    service = _out(fields.Str)
+    status = _out(fields.Str)
+
+
+class NodeCreated(Schema):
+    id = _out(fields.Str)
+
+
+class ResidentCreated(Schema):
+    id = _out(fields.Str)
+    version = _out(fields.Int)
+
+
+class NeedCreated(Schema):
+    id = _out(fields.Str)
+
+
+class NeedStatusOut(Schema):
+    id = _out(fields.Str)
+    status = _out(fields.Str)
+
+
+class MonthsOut(Schema):
+    red = _out(fields.Int)
+    blue = _out(fields.Int)
+    green = _out(fields.Int)
+
+
+class ScheduleOut(Schema):
+    station_id = _out(fields.Str)
+    reassessment_months = _out(fields.Nested, nested=MonthsOut)
+
+
+class CommunityOut(Schema):
+    id = _out(fields.Str)
+    name = _out(fields.Str)
+
+
+class StationOut(Schema):
+    id = _out(fields.Str)
+    name = _out(fields.Str)
+    reassessment_months = _out(fields.Nested, nested=MonthsOut)
+    communities = _out(fields.List, cls_or_instance=fields.Nested(CommunityOut))
+
+
+class StreetOut(Schema):
+    id = _out(fields.Str)
+    name = _out(fields.Str)
+    stations = _out(fields.List, cls_or_instance=fields.Nested(StationOut))
+
+
+class DistrictOut(Schema):
+    id = _out(fields.Str)
+    name = _out(fields.Str)
+    streets = _out(fields.List, cls_or_instance=fields.Nested(StreetOut))
+
+
+class OrgOut(Schema):
+    """The organisation tree, cut to the caller's scope."""
+
+    districts = _out(fields.List, cls_or_instance=fields.Nested(DistrictOut))
+
+
+class RubricsOut(Schema):
+    items = _out(fields.List, cls_or_instance=fields.Dict())
+    categories = _out(fields.List, cls_or_instance=fields.Dict())
+    need_categories = _out(fields.List, cls_or_instance=fields.Dict())
+    urgencies = _out(fields.List, cls_or_instance=fields.Dict())
+    relations = _out(fields.List, cls_or_instance=fields.Dict())
+    reassessment_months = _out(fields.Nested, nested=MonthsOut)
+
+
+class PendingOut(Schema):
+    from_card = _out(fields.Str)
+    to_card = _out(fields.Str)
+    reason = _out(fields.Str)
+    requested_by = _out(fields.Str)
+    override = _out(fields.Bool)
+
+
+class ResidentNeedOut(Schema):
+    need_id = _out(fields.Str)
+    category = _out(fields.Str)
+    urgency = _out(fields.Str)
+    description = _out(fields.Str)
+    status = _out(fields.Str)
+
+
+class ResidentStateOut(Schema):
+    """A resident's state without personal data (what commands answer with)."""
+
+    id = _out(fields.Str)
+    station_id = _out(fields.Str)
+    community_id = _out(fields.Str)
+    categories = _out(fields.List, cls_or_instance=fields.Str())
+    status = _out(fields.Str)
+    card = _nullable(fields.Str)
+    domain_cards = _out(fields.Dict, keys=fields.Str(), values=fields.Str())
+    pending_downgrade = _nullable(fields.Nested, nested=PendingOut)
+    last_assessed_at = _nullable(fields.Str)
+    major_change = _nullable(fields.Str)
+    reassess_on = _nullable(fields.Str)
+    reassess_reason = _nullable(fields.Str)
+    version = _out(fields.Int)
+    registered_at = _out(fields.Str)
+    updated_at = _out(fields.Str)
+
+
+class ResidentOut(ResidentStateOut):
+    """One resident's record. `id_number` and `phone` (household members' too) are masked
+    unless the role may read personal data; personal fields read "[erased]" (household
+    null) once the resident's data was erased."""
+
+    name = _out(fields.Str)
+    gender = _out(fields.Str)
+    birth_date = _out(fields.Str)
+    id_number = _out(fields.Str)
+    phone = _nullable(fields.Str)
+    address = _nullable(fields.Str)
+    household = _nullable(fields.Dict)
+    needs = _out(fields.List, cls_or_instance=fields.Nested(ResidentNeedOut))
+    erased = _out(fields.Bool)
+
+
+class AssessmentOut(Schema):
+    id = _out(fields.Str)
+    score = _out(fields.Int)
+    card = _out(fields.Str)
+    rubric_version = _out(fields.Int)
+    resident_card = _nullable(fields.Str)
+    pending_downgrade = _nullable(fields.Nested, nested=PendingOut)
+    reassess_on = _nullable(fields.Str)
+    version = _out(fields.Int)
+
+
+class ResidentItem(Schema):
+    """A resident in a list: ID number and phone always masked."""
+
+    id = _out(fields.Str)
+    station_id = _out(fields.Str)
+    community_id = _out(fields.Str)
+    name = _out(fields.Str)
+    gender = _out(fields.Str)
+    birth_date = _out(fields.Str)
+    id_number = _out(fields.Str)
+    phone = _nullable(fields.Str)
+    categories = _out(fields.List, cls_or_instance=fields.Str())
+    status = _out(fields.Str)
+    card = _nullable(fields.Str)
+    pending_card = _nullable(fields.Str)
+    reassess_on = _nullable(fields.Str)
+    version = _out(fields.Int)
+    erased = _out(fields.Bool)
+
+
+class ResidentPage(Schema):
+    items = _out(fields.List, cls_or_instance=fields.Nested(ResidentItem))
+    total = _out(fields.Int)
+    page = _out(fields.Int)
+    page_size = _out(fields.Int)
+
+
+class NeedItem(Schema):
+    id = _out(fields.Str)
+    resident_id = _out(fields.Str)
+    station_id = _out(fields.Str)
+    community_id = _out(fields.Str)
+    category = _out(fields.Str)
+    urgency = _out(fields.Str)
+    description = _out(fields.Str)
+    status = _out(fields.Str)
+    recorded_at = _out(fields.Str)
+    closed_at = _nullable(fields.Str)
+
+
+class NeedPage(Schema):
+    items = _out(fields.List, cls_or_instance=fields.Nested(NeedItem))
+    total = _out(fields.Int)
+    page = _out(fields.Int)
+    page_size = _out(fields.Int)
+
+
+class HistoryOut(Schema):
+    """The resident's events (personal fields opened, masked as for GET) and their state."""
+
+    as_of = _nullable(fields.Str)
+    events = _out(fields.List, cls_or_instance=fields.Dict())
+    state = _out(fields.Nested, nested=ResidentOut)
+
+
+class LookupOut(Schema):
+    """Only whether the person is known, their card and their station."""
+
+    known = _out(fields.Bool)
+    card = _nullable(fields.Str)
+    station_id = _nullable(fields.Str)
+
+
+class EraseOut(Schema):
+    id = _out(fields.Str)
+    erased = _out(fields.Bool)
+
+
+class AccessReadOut(Schema):
+    """ResidentRecordRead: `fields` names the view read and the personal fields in clear."""
+
+    resident_id = _out(fields.Str)
+    station_id = _nullable(fields.Str)
+    reader = _out(fields.Str)
+    role = _out(fields.Str)
+    reason = _nullable(fields.Str)
+    read_fields = _out(fields.List, cls_or_instance=fields.Str(), data_key="fields")
+    at = _out(fields.Str)
+
+
+class AccessTrailPage(Schema):
+    items = _out(fields.List, cls_or_instance=fields.Nested(AccessReadOut))
+    total = _out(fields.Int)
+    page = _out(fields.Int)
+    page_size = _out(fields.Int)
+
+
+class ReaderCount(Schema):
+    reader = _out(fields.Str)
+    role = _out(fields.Str)
+    reads = _out(fields.Int)
+    without_reason = _out(fields.Int)
+
+
+class RoleCount(Schema):
+    role = _out(fields.Str)
+    reads = _out(fields.Int)
+
+
+class DayCount(Schema):
+    day = _out(fields.Str)
+    reads = _out(fields.Int)
+
+
+class AccessDigestOut(Schema):
+    """A station's reads of residents' records in one ISO week (China dates)."""
+
+    station_id = _out(fields.Str)
+    week = _out(fields.Str)
+    first_day = _out(fields.Str, data_key="from")
+    last_day = _out(fields.Str, data_key="to")
+    reads = _out(fields.Int)
+    residents = _out(fields.Int)
+    without_reason = _out(fields.Int)
+    by_reader = _out(fields.List, cls_or_instance=fields.Nested(ReaderCount))
+    by_role = _out(fields.List, cls_or_instance=fields.Nested(RoleCount))
+    by_day = _out(fields.List, cls_or_instance=fields.Nested(DayCount))

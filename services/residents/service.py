@@ -1,35 +1,56 @@
 """The residents service: nameko entrypoints only translate and dispatch.
 
-HTTP JSON under /api/v1 (org, residents, rubrics, needs), RPC reads for other services,
-and a subscriber for casework's events. Each entrypoint validates its input (400 with
-bilingual field messages), builds one command, runs it through handlers.handle and maps
-the outcome; domain errors map to HTTP statuses in ERROR_STATUS.
+HTTP JSON under /api/v1 (auth, org, residents, rubrics, needs, the access trail), RPC
+reads for other services, and a subscriber for casework's events.
+
+Every HTTP call except the token, ping and OpenAPI ones needs `Authorization: Bearer
+<token>` (shared.security). In this order, each entrypoint checks: the token (401), the
+role's permission for the endpoint (403, shared.security.roles), that what it names
+lies within the token's stations (404, exactly as if unknown), the input (400 with
+bilingual field messages); then it builds one command, runs it through handlers.handle
+and maps the outcome (domain errors through ERROR_STATUS).
+
+Reading a resident's record (GET, history, RPC) is recorded in the access trail
+(ResidentRecordRead) and needs `X-Access-Reason` for a Red-card or child's record (403
+without). ID numbers and phones are masked in lists and for roles without
+residents.read_pii. Command responses carry no personal data.
 """
 from __future__ import annotations
 
-import dataclasses
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from shared.base_service import EventSourcedService
-from shared.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import (ApiError, Conflict, Forbidden, NotFound, Unauthorized,
+                           ValidationFailed)
 from shared.events import utcnow
 from shared.providers import InboxProvider, StoreProvider
+from shared.security import access_log, keys, lookup, masking
+from shared.security.erasure import KeyVault
+from shared.security.login import TokenRequestSchema, TokenResponseSchema
+from shared.security.nameko import Auth
+from shared.security.principal import InvalidPrincipal, Principal
 from shared.subscriber import subscribe
 from shared.web import api, body_of
 
+from services.residents import (access, configuration, handlers, idnumber, privacy,
+                                projections, queries)
 from services.residents import commands as c
-from services.residents import handlers, projections, queries
 from services.residents.cards import local_date
 from services.residents.errors import Conflicting, DomainError, Invalid, Missing, NotAllowed
 from services.residents.events import registry
 from services.residents.resident import Resident
-from services.residents.schemas import (AssessIn, CommunityIn, ConfirmIn, DistrictIn, HistoryQuery,
-                                        MoveIn, NeedIn, NeedMetIn, NeedsQuery, NeedWithdrawIn,
-                                        OverrideIn, RegisterIn, RejectIn, ResidentsQuery,
-                                        ScheduleIn, StationIn, StatusIn, StreetIn, UpdateIn, load)
+from services.residents.schemas import (
+    AccessDigestOut, AccessDigestQuery, AccessTrailPage, AccessTrailQuery, AssessIn,
+    AssessmentOut, CommunityIn, ConfirmIn, DistrictIn, EraseIn, EraseOut, HistoryOut,
+    HistoryQuery, LookupIn, LookupOut, MoveIn, NeedCreated, NeedIn, NeedMetIn, NeedPage,
+    NeedsQuery, NeedStatusOut, NeedWithdrawIn, NodeCreated, OrgOut, OverrideIn, PingOut,
+    RegisterIn, RejectIn, ResidentCreated, ResidentOut, ResidentPage, ResidentsQuery,
+    ResidentStateOut, RubricsOut, ScheduleIn, ScheduleOut, StationIn, StatusIn, StreetIn,
+    UpdateIn, load)
 
 ERROR_STATUS: dict[type, type[ApiError]] = {
     Invalid: ValidationFailed,
@@ -38,34 +59,35 @@ ERROR_STATUS: dict[type, type[ApiError]] = {
     NotAllowed: Forbidden,
 }
 
+ORG, RESIDENTS, NEEDS, AUDIT, AUTH = ("organisation", "residents", "needs", "audit", "auth")
+READ_REASON = ("Send `X-Access-Reason: <why>` (UTF-8 or percent-encoded): it is recorded "
+               "in the access trail, and a Red-card or child's record is 403 without it. / "
+               "请在请求头 X-Access-Reason 中说明查阅原因；查阅红卡或儿童档案时必填。")
+
 
 def api_error(exc: DomainError) -> ApiError:
     error_class = next(cls for kind, cls in ERROR_STATUS.items() if isinstance(exc, kind))
     return error_class(exc.message, exc.message_zh, fields=exc.fields, code=exc.code, **exc.extra)
 
 
-@dataclasses.dataclass(frozen=True)
-class Principal:
-    actor: str
-    role: str | None
-
-
-def principal_of(request) -> Principal:
-    """Who calls, and in which role: the one place the token-based identity will replace.
-
-    For now the user id comes from X-Actor (default "anonymous") and the role from X-Role.
-    """
-    actor = (request.headers.get("X-Actor") or "").strip()[:200] or "anonymous"
-    role = (request.headers.get("X-Role") or "").strip() or None
-    return Principal(actor, role)
-
-
-class SeededStore(StoreProvider):
-    """The residents store, with the organisation tree seeded before any entrypoint starts."""
+class ResidentsStore(StoreProvider):
+    """The residents store, with the organisation tree seeded and the vault of the
+    residents' keys ready before any entrypoint starts."""
 
     def setup(self):
         super().setup()
+        KeyVault(self.store)
         handlers.seed_org(self.store, utcnow())
+
+
+class LookupKey(DependencyProvider):
+    """The secret of the keyed hash of ID numbers (STATION_LOOKUP_KEY), read at start."""
+
+    def setup(self):
+        self.key = keys.lookup_key(self.container.config)
+
+    def get_dependency(self, worker_ctx) -> bytes:
+        return self.key
 
 
 def _inbox_handlers(store):
@@ -73,10 +95,16 @@ def _inbox_handlers(store):
             lambda conn, event: handlers.on_major_change_flagged(store, conn, event, utcnow())}
 
 
+# Another service reading without a person behind it: every station, masked, recorded.
+SERVICE_READER = Principal("service", "service")
+
+
 class ResidentsService(EventSourcedService):
     name = "residents"
-    store = SeededStore(registry, projections=projections.metadata)
+    store = ResidentsStore(registry, projections=projections.metadata)
     inbox = InboxProvider(_inbox_handlers)
+    auth = Auth()
+    lookup_key = LookupKey()
     clock = staticmethod(utcnow)
 
     # -- plumbing ----------------------------------------------------------------------
@@ -87,128 +115,213 @@ class ResidentsService(EventSourcedService):
         except DomainError as exc:
             raise api_error(exc) from None
 
-    def _today(self):
+    def _today(self) -> date:
         return local_date(self.clock())
 
-    def _read_resident(self, principal: Principal, resident_id: str,
-                       as_of: datetime | None = None, reason: str | None = None
-                       ) -> tuple[Resident, list]:
-        """Every read of one resident's record passes here: the access-audit hook goes here.
-
-        Returns the state (as of `as_of`, else now) and the events it was rebuilt from.
-        """
-        state, events = queries.read_resident(self.store, resident_id, as_of)
-        if not state.exists:
-            raise NotFound("Unknown resident", "居民不存在", code="resident_not_found")
-        return state, events
-
     def _changed(self, outcome: handlers.Outcome) -> dict:
-        return queries.resident_view(outcome.state, self._today())
+        return queries.state_view(outcome.state, self._today())
 
     @staticmethod
     def _query(request, schema) -> dict:
         return load(schema, request.args.to_dict())
 
-    # -- organisation ------------------------------------------------------------------------
+    @staticmethod
+    def _body(request, schema) -> dict:
+        return load(schema, body_of(request))
 
-    @api("GET", "/api/v1/residents/ping")
+    def _tree(self):
+        return handlers.load_org(self.store)
+
+    def _resident_in_scope(self, who: Principal, resident_id: str, tree=None) -> str:
+        """The resident's station; 404 if unknown or outside the caller's stations."""
+        station = (queries.station_of_resident(self.store.engine, resident_id)
+                   if access.well_formed(resident_id) else None)
+        if not access.can_see_station(tree or self._tree(), who, station):
+            raise access.resident_not_found()
+        return station
+
+    def _station_in_scope(self, who: Principal, station_id: str, tree=None) -> None:
+        if not access.can_see_station(tree or self._tree(), who, station_id):
+            raise access.node_not_found("station")
+
+    # -- authentication ----------------------------------------------------------------------
+
+    @api("POST", "/api/v1/auth/token", body=TokenRequestSchema,
+         responses={200: TokenResponseSchema, 401: None}, auth=False, tags=[AUTH],
+         summary="Get a bearer token for a user / 用户登录获取令牌")
+    def token(self, request):
+        """{"username", "password"} -> {"access_token", "token_type": "bearer", "expires_in"};
+        401 for a wrong password, an unknown user or a disabled account alike."""
+        return self.auth.token_response(request)
+
+    @api("GET", "/api/v1/residents/ping", responses={200: PingOut}, auth=False, tags=["health"],
+         summary="Is the residents service up / 居民服务是否在线")
     def http_ping(self, request):
         return self.ping()
 
-    @api("GET", "/api/v1/org")
+    # -- organisation ------------------------------------------------------------------------
+
+    @api("GET", "/api/v1/org", responses={200: OrgOut}, tags=[ORG],
+         summary="The organisation tree within the caller's scope / 组织结构（限本人范围）")
     def get_org(self, request):
-        """The organisation tree: {"districts": [{"id", "name", "streets": [...]}]}."""
-        return queries.org_tree(self.store)
+        """{"districts": [{"id", "name", "streets": [{"stations": [{"communities": [...]}]}]}]}:
+        the stations the token covers, with the streets and districts above them."""
+        who = self.auth.require(request, "org.read")
+        return access.tree_for(self._tree(), who, configuration.settings().schedule)
 
-    @api("POST", "/api/v1/org/districts")
+    @api("POST", "/api/v1/org/districts", body=DistrictIn, responses={201: NodeCreated},
+         tags=[ORG], summary="Add a district / 新增区")
     def add_district(self, request):
-        data = load(DistrictIn(), body_of(request))
-        return self._add_node(c.AddDistrict(district_id=data["id"] or _new_id(), name=data["name"],
-                                            actor=principal_of(request).actor), "district_id")
+        """{"id", "name"}: only a district administrator whose scope names the district
+        (`district:<id>`) may add it; anyone else gets 403 (a new district has no parent
+        in anyone's scope)."""
+        who = self.auth.require(request, "org.write")
+        data = self._body(request, DistrictIn())
+        district_id = data["id"] or _new_id()
+        if district_id not in who.districts:
+            raise Forbidden("Only a district administrator whose scope names the district may add it",
+                            "仅范围包含该区的区民政局管理员可新增该区", code="district_scope_required")
+        return self._add_node(c.AddDistrict(district_id=district_id, name=data["name"],
+                                            actor=who.username), "district_id")
 
-    @api("POST", "/api/v1/org/streets")
+    @api("POST", "/api/v1/org/streets", body=StreetIn, responses={201: NodeCreated, 404: None},
+         tags=[ORG], summary="Add a street in a district of the caller's scope / 新增街道")
     def add_street(self, request):
-        """{"district_id": "nanming", "name": "中华路街道", "id"?: "zhonghualu"} -> 201 {"id"}"""
-        data = load(StreetIn(), body_of(request))
+        """{"district_id": "nanming", "name": "中华路街道", "id"?: "zhonghualu"} -> 201 {"id"};
+        a district unknown or outside the caller's scope is 404."""
+        who = self.auth.require(request, "org.write")
+        data = self._body(request, StreetIn())
+        if not access.can_see_district(self._tree(), who, data["district_id"]):
+            raise access.node_not_found("district")
         return self._add_node(c.AddStreet(street_id=data["id"] or _new_id(), name=data["name"],
-                                          district_id=data["district_id"],
-                                          actor=principal_of(request).actor), "street_id")
+                                          district_id=data["district_id"], actor=who.username),
+                              "street_id")
 
-    @api("POST", "/api/v1/org/stations")
+    @api("POST", "/api/v1/org/stations", body=StationIn, responses={201: NodeCreated, 404: None},
+         tags=[ORG], summary="Add a station in a street of the caller's scope / 新增社工站")
     def add_station(self, request):
-        data = load(StationIn(), body_of(request))
+        """{"street_id", "name", "id"?} -> 201 {"id"}; a street outside the scope is 404."""
+        who = self.auth.require(request, "org.write")
+        data = self._body(request, StationIn())
+        if not access.can_see_street(self._tree(), who, data["street_id"]):
+            raise access.node_not_found("street")
         return self._add_node(c.AddStation(station_id=data["id"] or _new_id(), name=data["name"],
-                                           street_id=data["street_id"],
-                                           actor=principal_of(request).actor), "station_id")
+                                           street_id=data["street_id"], actor=who.username),
+                              "station_id")
 
-    @api("POST", "/api/v1/org/communities")
+    @api("POST", "/api/v1/org/communities", body=CommunityIn, responses={201: NodeCreated, 404: None},
+         tags=[ORG], summary="Add a community to a station of the caller's scope / 新增社区")
     def add_community(self, request):
-        data = load(CommunityIn(), body_of(request))
+        """{"station_id", "name", "id"?} -> 201 {"id"}; a station outside the scope is 404."""
+        who = self.auth.require(request, "org.write")
+        data = self._body(request, CommunityIn())
+        self._station_in_scope(who, data["station_id"])
         return self._add_node(c.AddCommunity(community_id=data["id"] or _new_id(),
                                              name=data["name"], station_id=data["station_id"],
-                                             actor=principal_of(request).actor), "community_id")
+                                             actor=who.username), "community_id")
 
     def _add_node(self, command, id_field: str):
         self._run(command)
         return 201, {"id": getattr(command, id_field)}
 
-    @api("PUT", "/api/v1/org/stations/<station_id>/reassessment")
+    @api("PUT", "/api/v1/org/stations/<station_id>/reassessment", body=ScheduleIn,
+         responses={200: ScheduleOut}, tags=[ORG],
+         summary="Set a station's reassessment rhythm / 设置社工站复评周期")
     def set_schedule(self, request, station_id):
         """{"red": 1, "blue": 3, "green": 12}: months between reassessments at this station."""
-        months = load(ScheduleIn(), body_of(request))
+        who = self.auth.require(request, "org.write")
+        self._station_in_scope(who, station_id)
+        months = self._body(request, ScheduleIn())
         self._run(c.SetReassessmentSchedule(station_id=station_id, months=months,
-                                            actor=principal_of(request).actor))
+                                            actor=who.username))
         return {"station_id": station_id, "reassessment_months": months}
 
-    @api("GET", "/api/v1/rubrics")
+    @api("GET", "/api/v1/rubrics", responses={200: RubricsOut}, tags=[ORG],
+         summary="Rubrics and vocabularies / 评估量表与词表")
     def get_rubrics(self, request):
         """Each domain's questions and options, plus the configured vocabularies."""
+        self.auth.require(request, "org.read")
         return queries.rubrics()
 
     # -- residents: commands ------------------------------------------------------------------
 
-    @api("POST", "/api/v1/residents")
+    @api("POST", "/api/v1/residents", body=RegisterIn, responses={201: ResidentCreated, 404: None},
+         tags=[RESIDENTS], summary="Register a resident / 登记居民")
     def register(self, request):
         """{"station_id", "community_id", "name", "gender", "birth_date", "id_number",
-        "phone"?, "address"?, "categories": [...], "household"?} -> 201 {"id"}; a known
-        ID number -> 409 with "existing_id"."""
-        data = load(RegisterIn(), body_of(request))
+        "phone"?, "address"?, "categories": [...], "household"?} -> 201 {"id", "version"};
+        a station outside the caller's scope is 404; a known ID number 409 (with
+        "existing_id" when that resident is within the caller's scope)."""
+        who = self.auth.require(request, "residents.register")
+        data = self._body(request, RegisterIn())
+        tree = self._tree()
+        self._station_in_scope(who, data["station_id"], tree)
         resident_id = _new_id()
-        outcome = self._run(c.RegisterResident(resident_id=resident_id,
-                                               actor=principal_of(request).actor, **data))
+        digest = lookup.keyed_hash(data["id_number"], self.lookup_key)
+        try:
+            outcome = self._run(c.RegisterResident(resident_id=resident_id, id_digest=digest,
+                                                   actor=who.username, **data))
+        except Conflict as err:
+            existing = err.extra.get("existing_id")
+            if existing and not access.can_see_station(
+                    tree, who, queries.station_of_resident(self.store.engine, existing)):
+                err.extra.pop("existing_id")
+            raise
         return 201, {"id": resident_id, "version": outcome.state.version}
 
-    @api("PATCH", "/api/v1/residents/<resident_id>")
+    @api("PATCH", "/api/v1/residents/<resident_id>", body=UpdateIn,
+         responses={200: ResidentStateOut}, tags=[RESIDENTS],
+         summary="Update a resident's details / 更新居民信息")
     def update(self, request, resident_id):
-        data = load(UpdateIn(), body_of(request))
+        """Any of {"name", "phone", "address", "categories", "household"}, and "version"
+        (the one last read: else 409); answers with the state, no personal data."""
+        who = self.auth.require(request, "residents.update")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, UpdateIn())
         expected = data.pop("expected_version", None)
         return self._changed(self._run(c.UpdateResident(
-            resident_id=resident_id, changes=data, expected_version=expected,
-            actor=principal_of(request).actor)))
+            resident_id=resident_id, changes=data, expected_version=expected, actor=who.username)))
 
-    @api("POST", "/api/v1/residents/<resident_id>/move")
+    @api("POST", "/api/v1/residents/<resident_id>/move", body=MoveIn,
+         responses={200: ResidentStateOut}, tags=[RESIDENTS],
+         summary="Move a resident to another community or station / 迁移居民")
     def move(self, request, resident_id):
-        """{"community_id", "address"?}: another station's community transfers the record."""
-        data = load(MoveIn(), body_of(request))
+        """{"community_id", "address"?}: a community of another station transfers the record;
+        the community must lie within the caller's scope (else 400, as if unknown)."""
+        who = self.auth.require(request, "residents.transfer")
+        tree = self._tree()
+        self._resident_in_scope(who, resident_id, tree)
+        data = self._body(request, MoveIn())
+        if not access.can_see_community(tree, who, data["community_id"]):
+            raise ValidationFailed("Unknown community", "社区不存在",
+                                   fields={"community_id": ["Unknown community / 未知的社区"]})
         return self._changed(self._run(c.MoveResident(
-            resident_id=resident_id, actor=principal_of(request).actor, **data)))
+            resident_id=resident_id, actor=who.username, **data)))
 
-    @api("POST", "/api/v1/residents/<resident_id>/status")
+    @api("POST", "/api/v1/residents/<resident_id>/status", body=StatusIn,
+         responses={200: ResidentStateOut}, tags=[RESIDENTS],
+         summary="Change a resident's status / 变更居民状态")
     def change_status(self, request, resident_id):
         """{"status": "active"|"moved_out"|"deceased", "reason"?, "effective_date"?}"""
-        data = load(StatusIn(), body_of(request))
+        who = self.auth.require(request, "residents.update")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, StatusIn())
         data["effective_date"] = data["effective_date"] or self._today()
         return self._changed(self._run(c.ChangeStatus(
-            resident_id=resident_id, actor=principal_of(request).actor, **data)))
+            resident_id=resident_id, actor=who.username, **data)))
 
-    @api("POST", "/api/v1/residents/<resident_id>/assessments")
+    @api("POST", "/api/v1/residents/<resident_id>/assessments", body=AssessIn,
+         responses={201: AssessmentOut}, tags=[RESIDENTS],
+         summary="Assess a resident's risk (一分) / 评估分级")
     def assess(self, request, resident_id):
         """{"domain": "elderly", "answers": {"lives_alone": "alone", ...}} -> 201
-        {"id", "score", "card", "resident_card", "pending_downgrade"}"""
-        data = load(AssessIn(), body_of(request))
+        {"id", "score", "card", "resident_card", "pending_downgrade", ...}"""
+        who = self.auth.require(request, "residents.assess")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, AssessIn())
         assessment_id = _new_id()
         outcome = self._run(c.AssessRisk(resident_id=resident_id, assessment_id=assessment_id,
-                                         actor=principal_of(request).actor, **data))
+                                         actor=who.username, **data))
         assessed = outcome.first("RiskAssessed").payload
         view = self._changed(outcome)
         return 201, {"id": assessment_id, "score": assessed["score"], "card": assessed["card"],
@@ -216,108 +329,263 @@ class ResidentsService(EventSourcedService):
                      "pending_downgrade": view["pending_downgrade"],
                      "reassess_on": view["reassess_on"], "version": view["version"]}
 
-    @api("POST", "/api/v1/residents/<resident_id>/card-override")
+    @api("POST", "/api/v1/residents/<resident_id>/card-override", body=OverrideIn,
+         responses={200: ResidentStateOut}, tags=[RESIDENTS],
+         summary="Override a resident's card / 调整居民卡色")
     def override_card(self, request, resident_id):
         """{"card", "reason"} (supervisor): a downgrade from Red still waits for a second one."""
-        data = load(OverrideIn(), body_of(request))
-        who = principal_of(request)
+        who = self.auth.require(request, "card.override")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, OverrideIn())
         return self._changed(self._run(c.OverrideCard(
-            resident_id=resident_id, actor=who.actor, role=who.role, **data)))
+            resident_id=resident_id, actor=who.username, role=who.role, **data)))
 
-    @api("POST", "/api/v1/residents/<resident_id>/card-downgrade/confirm")
+    @api("POST", "/api/v1/residents/<resident_id>/card-downgrade/confirm", body=ConfirmIn,
+         responses={200: ResidentStateOut}, tags=[RESIDENTS],
+         summary="Confirm a held card downgrade / 确认卡色降级")
     def confirm_downgrade(self, request, resident_id):
         """{"note"?} (supervisor, not the one who caused the downgrade) -> CardDowngraded"""
-        data = load(ConfirmIn(), body_of(request))
-        who = principal_of(request)
+        who = self.auth.require(request, "card.confirm_downgrade")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, ConfirmIn())
         return self._changed(self._run(c.ConfirmDowngrade(
-            resident_id=resident_id, actor=who.actor, role=who.role, **data)))
+            resident_id=resident_id, actor=who.username, role=who.role, **data)))
 
-    @api("POST", "/api/v1/residents/<resident_id>/card-downgrade/reject")
+    @api("POST", "/api/v1/residents/<resident_id>/card-downgrade/reject", body=RejectIn,
+         responses={200: ResidentStateOut}, tags=[RESIDENTS],
+         summary="Reject a held card downgrade / 驳回卡色降级")
     def reject_downgrade(self, request, resident_id):
         """{"reason"} (supervisor): the Red card stays."""
-        data = load(RejectIn(), body_of(request))
-        who = principal_of(request)
+        who = self.auth.require(request, "card.confirm_downgrade")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, RejectIn())
         return self._changed(self._run(c.RejectDowngrade(
-            resident_id=resident_id, actor=who.actor, role=who.role, **data)))
+            resident_id=resident_id, actor=who.username, role=who.role, **data)))
+
+    @api("POST", "/api/v1/residents/<resident_id>/erase", body=EraseIn, responses={200: EraseOut},
+         tags=[RESIDENTS], summary="Erase a resident's personal data / 删除居民个人信息")
+    def erase(self, request, resident_id):
+        """{"reason"} (station head, district administrator): destroys the resident's key,
+        so their personal fields read as "[erased]" everywhere from then on; the events,
+        card and counts stay. Erasing again changes nothing."""
+        who = self.auth.require(request, "residents.erase")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, EraseIn())
+        self._run(c.EraseResident(resident_id=resident_id, reason=data["reason"],
+                                  actor=who.username))
+        return {"id": resident_id, "erased": True}
 
     # -- residents: reads -----------------------------------------------------------------------
 
-    @api("GET", "/api/v1/residents")
+    @api("GET", "/api/v1/residents", query=ResidentsQuery, responses={200: ResidentPage, 404: None},
+         tags=[RESIDENTS], summary="List residents (masked) / 居民列表（脱敏）")
     def list_residents(self, request):
-        """?station_id=&community_id=&card=red|blue|green|none&category=&status=&q=&due=&page=&page_size="""
+        """?station_id=&community_id=&card=red|blue|green|none&category=&status=&q=&due=&page=&page_size=
+        Only the caller's stations; a station or community filter outside them is 404."""
+        who = self.auth.require(request, "residents.read")
         query = self._query(request, ResidentsQuery())
+        return self._list_residents(who, query)
+
+    def _list_residents(self, who: Principal | None, query: dict) -> dict:
         page = queries.Page(query.pop("page"), query.pop("page_size"))
-        return queries.list_residents(self.store.engine, query, page, self._today())
+        stations = self._filter_scope(who, query)
+        return queries.list_residents(self.store.engine, query, page, self._today(), stations)
 
-    @api("GET", "/api/v1/residents/<resident_id>")
+    def _filter_scope(self, who: Principal | None, query: dict) -> list[str] | None:
+        """The stations a list may show; 404 for a filter naming what the caller cannot see."""
+        if who is None:
+            return None
+        tree = self._tree()
+        if query.get("station_id"):
+            self._station_in_scope(who, query["station_id"], tree)
+        if query.get("community_id") and not access.can_see_community(tree, who, query["community_id"]):
+            raise access.node_not_found("community")
+        if query.get("resident_id"):
+            self._resident_in_scope(who, query["resident_id"], tree)
+        return access.stations_in_scope(tree, who)
+
+    @api("GET", "/api/v1/residents/<resident_id>", responses={200: ResidentOut}, tags=[RESIDENTS],
+         summary="One resident's record (audited read) / 居民档案（留痕查阅）",
+         description=READ_REASON)
     def get_resident(self, request, resident_id):
-        state, _ = self._read_resident(principal_of(request), resident_id,
-                                       reason=request.headers.get("X-Access-Reason"))
-        return queries.resident_view(state, self._today())
+        """The record; ID number and phone masked unless the role may read personal data."""
+        who = self.auth.require(request, "residents.read")
+        read = self._read(who, resident_id, "record", access_log.reason_of(request))
+        return read.shown(queries.resident_view(read.state, self._today(), read.erased))
 
-    @api("GET", "/api/v1/residents/<resident_id>/history")
+    @api("GET", "/api/v1/residents/<resident_id>/history", query=HistoryQuery,
+         responses={200: HistoryOut}, tags=[RESIDENTS],
+         summary="A resident's events and state, as of a moment (audited read) / 居民历史（留痕查阅）",
+         description=READ_REASON)
     def get_history(self, request, resident_id):
         """?as_of=2026-11-28T10:00:00+08:00 -> {"as_of", "events": [...], "state": {...}}"""
+        who = self.auth.require(request, "residents.read")
+        reason = access_log.reason_of(request)
         as_of = self._query(request, HistoryQuery())["as_of"]
-        state, events = self._read_resident(principal_of(request), resident_id, as_of,
-                                            reason=request.headers.get("X-Access-Reason"))
-        return queries.history_body(state, events, as_of, self._today())
+        read = self._read(who, resident_id, "history", reason, as_of)
+        return read.shown(queries.history_body(read.state, read.events, as_of, self._today(),
+                                               read.erased))
+
+    def _read(self, who: Principal | None, resident_id: str, view: str, reason: str | None,
+              as_of: datetime | None = None) -> "RecordRead":
+        """Every read of one resident's record passes here: 404 unless it exists within the
+        caller's scope; 403 without a reason for a Red-card or child's record (now or then);
+        then the read is recorded in the access trail. `who` None: another service reads."""
+        state, events = (queries.read_resident(self.store, resident_id)
+                         if access.well_formed(resident_id) else (Resident(), []))
+        if not state.exists or (who is not None and not access.can_see_station(
+                self._tree(), who, state.station_id)):
+            raise access.resident_not_found()
+        then, then_events = (state, events) if as_of is None else queries.read_resident(
+            self.store, resident_id, as_of)
+        if who is not None:
+            for s in (state, then):
+                reason = access_log.require_reason(reason, s.card, s.categories)
+        if not then.exists:
+            raise access.resident_not_found()
+        reader = who or SERVICE_READER
+        pii = who is not None and who.may(masking.PII_ACTION)
+        erased = queries.is_erased(self.store.engine, resident_id)
+        self._record_read(reader, resident_id, state.station_id, reason,
+                          [view, *privacy.fields_in_clear(pii, erased)])
+        return RecordRead(then, then_events, erased, pii)
+
+    def _record_read(self, who: Principal, resident_id: str, station_id: str | None,
+                     reason: str | None, fields: list[str]) -> None:
+        with self.store.engine.begin() as conn:
+            recorded = access_log.record_access(self.store, who, resident_id, station_id, reason,
+                                                fields, conn=conn, now=self.clock())
+            projections.apply(conn, recorded)
+
+    # -- partner offices -------------------------------------------------------------------------
+
+    @api("POST", "/api/v1/residents/lookup", body=LookupIn, responses={200: LookupOut},
+         tags=["partners"], summary="Is a person known here? (partner offices) / 跨街道查询是否在册")
+    def lookup(self, request):
+        """{"id_number"} -> {"known", "card", "station_id"} and nothing else: the number is
+        matched by its keyed hash and never returned. Any station's resident is found (this
+        is the one minimal disclosure to other street offices); an erased one is not known.
+        Each match is recorded in the access trail."""
+        who = self.auth.require(request, "partner.lookup")
+        data = self._body(request, LookupIn())
+        problems = idnumber.problems(data["id_number"])
+        if problems:
+            raise ValidationFailed("Invalid ID number", "身份证号码有误", fields=problems)
+        resident_id = queries.claimed_by(self.store, lookup.keyed_hash(data["id_number"],
+                                                                       self.lookup_key))
+        row = queries.card_and_station(self.store.engine, resident_id) if resident_id else None
+        if row is None or row["erased"]:
+            return {"known": False, "card": None, "station_id": None}
+        self._record_read(who, resident_id, row["station_id"], access_log.reason_of(request),
+                          ["lookup", "card", "station_id"])
+        return {"known": True, "card": row["card"], "station_id": row["station_id"]}
+
+    # -- the access trail (auditors) -----------------------------------------------------------------
+
+    @api("GET", "/api/v1/residents/<resident_id>/access-trail", query=AccessTrailQuery,
+         responses={200: AccessTrailPage}, tags=[AUDIT],
+         summary="Who read a resident's record, when and why / 居民档案访问记录")
+    def access_trail(self, request, resident_id):
+        """A list page of ResidentRecordRead: {"resident_id", "station_id", "reader", "role",
+        "reason", "fields", "at"}, oldest first (`fields`: the view, then the personal
+        fields shown in clear)."""
+        who = self.auth.require(request, "audit.read")
+        self._resident_in_scope(who, resident_id)
+        query = self._query(request, AccessTrailQuery())
+        return queries.access_trail(self.store, resident_id,
+                                    queries.Page(query["page"], query["page_size"]))
+
+    @api("GET", "/api/v1/residents/access-digest", query=AccessDigestQuery,
+         responses={200: AccessDigestOut, 404: None}, tags=[AUDIT],
+         summary="A station's weekly access digest / 社工站每周访问摘要")
+    def access_digest(self, request):
+        """?station_id=&week=2026-W48 (default: this week, China time): the week's reads of
+        the station's records by reader, role and day, and how many had no reason."""
+        who = self.auth.require(request, "audit.read")
+        query = self._query(request, AccessDigestQuery())
+        self._station_in_scope(who, query["station_id"])
+        year, week = _iso_week(query["week"], self._today())
+        return queries.access_digest(self.store.engine, query["station_id"], year, week)
 
     # -- needs library ----------------------------------------------------------------------------
 
-    @api("POST", "/api/v1/residents/<resident_id>/needs")
+    @api("POST", "/api/v1/residents/<resident_id>/needs", body=NeedIn, responses={201: NeedCreated},
+         tags=[NEEDS], summary="Record a resident's need / 登记居民需求")
     def record_need(self, request, resident_id):
         """{"category", "urgency", "description"} -> 201 {"id"}"""
-        data = load(NeedIn(), body_of(request))
+        who = self.auth.require(request, "needs.write")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, NeedIn())
         need_id = _new_id()
-        self._run(c.RecordNeed(resident_id=resident_id, need_id=need_id,
-                               actor=principal_of(request).actor, **data))
+        self._run(c.RecordNeed(resident_id=resident_id, need_id=need_id, actor=who.username,
+                               **data))
         return 201, {"id": need_id}
 
-    @api("GET", "/api/v1/needs")
+    @api("GET", "/api/v1/needs", query=NeedsQuery, responses={200: NeedPage, 404: None},
+         tags=[NEEDS], summary="The needs library (需求库) / 需求库")
     def list_needs(self, request):
-        """Open needs by default: ?station_id=&community_id=&category=&urgency=&status=open|met|withdrawn|all"""
+        """?station_id=&community_id=&resident_id=&category=&urgency=
+        &status=open|met|withdrawn|all (default open). Only the caller's stations; a filter
+        naming something outside them is 404."""
+        who = self.auth.require(request, "residents.read")
         query = self._query(request, NeedsQuery())
         page = queries.Page(query.pop("page"), query.pop("page_size"))
-        return queries.list_needs(self.store.engine, query, page)
+        stations = self._filter_scope(who, query)
+        return queries.list_needs(self.store.engine, query, page, stations)
 
-    @api("POST", "/api/v1/needs/<need_id>/met")
+    @api("POST", "/api/v1/needs/<need_id>/met", body=NeedMetIn, responses={200: NeedStatusOut},
+         tags=[NEEDS], summary="Mark a need met / 需求已满足")
     def meet_need(self, request, need_id):
-        data = load(NeedMetIn(), body_of(request))
-        self._run(c.MeetNeed(resident_id=self._resident_of_need(need_id), need_id=need_id,
-                             actor=principal_of(request).actor, **data))
+        """{"note"?} -> {"id", "status": "met"}"""
+        who = self.auth.require(request, "needs.write")
+        resident_id = self._need_in_scope(who, need_id)
+        data = self._body(request, NeedMetIn())
+        self._run(c.MeetNeed(resident_id=resident_id, need_id=need_id, actor=who.username, **data))
         return {"id": need_id, "status": "met"}
 
-    @api("POST", "/api/v1/needs/<need_id>/withdraw")
+    @api("POST", "/api/v1/needs/<need_id>/withdraw", body=NeedWithdrawIn,
+         responses={200: NeedStatusOut}, tags=[NEEDS], summary="Withdraw a need / 撤回需求")
     def withdraw_need(self, request, need_id):
-        data = load(NeedWithdrawIn(), body_of(request))
-        self._run(c.WithdrawNeed(resident_id=self._resident_of_need(need_id), need_id=need_id,
-                                 actor=principal_of(request).actor, **data))
+        """{"reason"} -> {"id", "status": "withdrawn"}"""
+        who = self.auth.require(request, "needs.write")
+        resident_id = self._need_in_scope(who, need_id)
+        data = self._body(request, NeedWithdrawIn())
+        self._run(c.WithdrawNeed(resident_id=resident_id, need_id=need_id, actor=who.username,
+                                 **data))
         return {"id": need_id, "status": "withdrawn"}
 
-    def _resident_of_need(self, need_id: str) -> str:
-        resident_id = queries.resident_of_need(self.store.engine, need_id)
-        if resident_id is None:
-            raise NotFound("Unknown need", "需求不存在", code="need_not_found")
-        return resident_id
+    def _need_in_scope(self, who: Principal, need_id: str) -> str:
+        """The need's resident; 404 if the need is unknown or outside the caller's scope."""
+        owner = (queries.owner_of_need(self.store.engine, need_id)
+                 if access.well_formed(need_id) else None)
+        if owner is None or not access.can_see_station(self._tree(), who, owner[1]):
+            raise access.need_not_found()
+        return owner[0]
 
     # -- RPC reads for other services ------------------------------------------------------------
 
     @rpc
-    def get_resident_record(self, resident_id: str) -> dict | None:
-        """One resident as GET /residents/{id} shows it, or None."""
+    def get_resident_record(self, resident_id: str, caller: dict | None = None,
+                            reason: str | None = None) -> dict | None:
+        """One resident as GET /residents/{id} shows it to `caller` (the claims of the
+        person's token: {"sub", "role", "scopes"}), or None if unknown or outside their
+        scope; recorded in the access trail. Without a caller (a service reading for
+        itself) every station is readable and ID number and phone are masked."""
+        who = _rpc_caller(caller, "residents.read")
         try:
-            state, _ = self._read_resident(Principal("service", "service"), resident_id)
+            read = self._read(who, resident_id, "rpc", reason)
         except NotFound:
             return None
-        return queries.resident_view(state, self._today())
+        return read.shown(queries.resident_view(read.state, self._today(), read.erased))
 
     @rpc
-    def find_residents(self, filters: dict | None = None, page: int = 1, page_size: int = 50) -> dict:
-        """A list page, filtered as GET /residents is (station_id, community_id, card, ...)."""
+    def find_residents(self, filters: dict | None = None, page: int = 1, page_size: int = 50,
+                       caller: dict | None = None) -> dict:
+        """A list page, filtered as GET /residents is (station_id, community_id, card, ...),
+        limited to the caller's stations when a caller is given; always masked."""
+        who = _rpc_caller(caller, "residents.read")
         query = load(ResidentsQuery(), {**(filters or {}), "page": page, "page_size": page_size})
-        page_of = queries.Page(query.pop("page"), query.pop("page_size"))
-        return queries.list_residents(self.store.engine, query, page_of, self._today())
+        return self._list_residents(who, query)
 
     @rpc
     def org(self) -> dict:
@@ -332,6 +600,41 @@ class ResidentsService(EventSourcedService):
     @subscribe("casework")
     def on_casework(self, envelope, headers, queue_name):
         return self.inbox.deliver("casework", envelope, headers, queue_name)
+
+
+class RecordRead:
+    """One audited read: the state (as of the moment asked), its events, how to show it."""
+
+    def __init__(self, state: Resident, events: list, erased: bool, pii: bool):
+        self.state, self.events, self.erased, self.pii = state, events, erased, pii
+
+    def shown(self, view: dict) -> dict:
+        return privacy.for_role(view, self.pii)
+
+
+def _rpc_caller(caller: dict | None, action: str) -> Principal | None:
+    if caller is None:
+        return None
+    try:
+        who = Principal.from_claims(caller)
+    except InvalidPrincipal as exc:
+        raise Unauthorized(exc.message, exc.message_zh, code="invalid_caller") from None
+    if not who.may(action):
+        raise Forbidden(f"Role {who.role} may not do {action}", f"角色 {who.role} 无权执行 {action}")
+    return who
+
+
+def _iso_week(text: str | None, today: date) -> tuple[int, int]:
+    if text is None:
+        year, week, _ = today.isocalendar()
+        return year, week
+    year, week = int(text[:4]), int(text[6:])
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValidationFailed("No such ISO week", "不存在该 ISO 周",
+                               fields={"week": ["No such week / 不存在该周"]}) from None
+    return year, week
 
 
 def _new_id() -> str:

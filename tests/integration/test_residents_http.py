@@ -1,7 +1,8 @@
-"""Through HTTP on the real broker and database, `station serve residents` in a subprocess:
-register → assess Red → CardAssigned on the bus; reassess lower → held until a second
-supervisor confirms → CardDowngraded on the bus; an invalid ID number → 400, nothing
-stored, nothing on the bus; history as of a moment between two changes.
+"""Through HTTP on the real broker and database, `station serve residents` in a subprocess,
+with bearer tokens of the station's staff: register → assess Red → CardAssigned on the
+bus (personal fields sealed); reassess lower → held until a second supervisor confirms
+→ CardDowngraded on the bus; an invalid ID number → 400, nothing stored, nothing on the
+bus; history as of a moment between two changes.
 
 Runs on SQLite (the default) and on PostgreSQL (`database_url`)."""
 from __future__ import annotations
@@ -9,9 +10,7 @@ from __future__ import annotations
 import json
 import queue
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 
 import kombu
@@ -24,23 +23,27 @@ from shared.stores import engine_for
 from services.residents import configuration
 from services.residents.idnumber import check_char
 
+from tests.support.auth import People, call
+
 pytestmark = pytest.mark.integration
+
+STATION_SCOPE = "station:xihulu-station"
+STAFF = {"worker-1": "social_worker", "worker-2": "social_worker", "sup-1": "supervisor",
+         "sup-2": "supervisor"}
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def call(base: str, method: str, path: str, body: dict | None = None, actor: str = "worker-1",
-         role: str | None = None) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json", "X-Actor": actor}
-    if role:
-        headers["X-Role"] = role
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+@pytest.fixture
+def people(service_env):
+    people = People(service_env)
+    yield people
+    people.close()
+
+
+def staff_tokens(people: People, base: str) -> dict[str, str]:
+    """A token for each of the station's staff (STAFF), by user name."""
+    return {name: people.token(base, name, role, STATION_SCOPE) for name, role in STAFF.items()}
 
 
 def valid_id(birth: str, seq: str = "123") -> str:
@@ -133,9 +136,10 @@ REGISTRATION = {"station_id": "xihulu-station", "community_id": "nanmingtang", "
                 "address": "南明堂社区 3 栋", "categories": ["living_alone", "low_income"]}
 
 
-def card_lifecycle(services, amqp_uri, tmp_path, database_url=None):
+def card_lifecycle(services, people, amqp_uri, tmp_path, database_url=None):
     services.start("residents")
     base = services.url("residents")
+    token = staff_tokens(people, base)
     store = Store(tmp_path, database_url)
     wait_until(store.all_published, what="the seeded tree published")
     bus = Bus(amqp_uri)
@@ -146,7 +150,7 @@ def card_lifecycle(services, amqp_uri, tmp_path, database_url=None):
         before = store.count()
         bad = {**REGISTRATION, "id_number": REGISTRATION["id_number"][:-1] +
                ("1" if REGISTRATION["id_number"][-1] != "1" else "2")}
-        status, body = call(base, "POST", "/api/v1/residents", bad)
+        status, body = call(base, "POST", "/api/v1/residents", bad, token["worker-1"])
         assert status == 400, body
         [message] = body["error"]["fields"]["id_number"]
         assert "Check digit" in message and "校验位" in message
@@ -154,11 +158,12 @@ def card_lifecycle(services, amqp_uri, tmp_path, database_url=None):
         assert store.count() == before
 
         # Register, then assess Red: CardAssigned on the bus.
-        status, body = call(base, "POST", "/api/v1/residents", REGISTRATION)
+        status, body = call(base, "POST", "/api/v1/residents", REGISTRATION, token["worker-1"])
         assert status == 201, body
         resident_id = body["id"]
         status, assessed = call(base, "POST", f"/api/v1/residents/{resident_id}/assessments",
-                                {"domain": "elderly", "answers": answers("elderly", "red")})
+                                {"domain": "elderly", "answers": answers("elderly", "red")},
+                                token["worker-1"])
         assert status == 201, assessed
         assert (assessed["card"], assessed["resident_card"]) == ("red", "red")
         assigned = bus.wait_for("CardAssigned", resident_id)
@@ -167,38 +172,48 @@ def card_lifecycle(services, amqp_uri, tmp_path, database_url=None):
         assert (assigned["station_id"], assigned["actor"]) == ("xihulu-station", "worker-1")
         registered = bus.wait_for("ResidentRegistered", resident_id)
         assert registered["payload"]["categories"] == ["advanced_age", "living_alone", "low_income"]
+        # Personal fields travel sealed with the resident's key, never in clear.
+        assert set(registered["payload"]["name"]) == {"enc"}
+        assert REGISTRATION["name"] not in json.dumps(bus.seen, ensure_ascii=False)
 
-        # Reassess lower: the Red card is held until a second supervisor confirms.
+        # Reassess lower (a supervisor): the Red card is held until another supervisor confirms.
         status, assessed = call(base, "POST", f"/api/v1/residents/{resident_id}/assessments",
-                                {"domain": "elderly", "answers": answers("elderly", "green")})
+                                {"domain": "elderly", "answers": answers("elderly", "green")},
+                                token["sup-1"])
         assert status == 201, assessed
         assert assessed["resident_card"] == "red"
         assert assessed["pending_downgrade"]["to_card"] == "green"
-        status, shown = call(base, "GET", f"/api/v1/residents/{resident_id}")
+        status, shown = call(base, "GET", f"/api/v1/residents/{resident_id}", token=token["worker-1"],
+                             reason="复评前核对")
         assert (status, shown["card"]) == (200, "red")
         status, body = call(base, "POST", f"/api/v1/residents/{resident_id}/card-downgrade/confirm",
-                            {}, actor="worker-1", role="supervisor")
+                            {}, token["sup-1"])
         assert (status, body["error"]["code"]) == (403, "self_confirmation")
         status, body = call(base, "POST", f"/api/v1/residents/{resident_id}/card-downgrade/confirm",
-                            {}, actor="worker-2", role="social_worker")
-        assert (status, body["error"]["code"]) == (403, "supervisor_required")
+                            {}, token["worker-2"])
+        assert (status, body["error"]["code"]) == (403, "forbidden")  # the role may not
         bus.wait_for("CardDowngradeRequested", resident_id)
         assert not [m for m in bus.seen if m["type"] == "CardDowngraded"]
 
         status, shown = call(base, "POST", f"/api/v1/residents/{resident_id}/card-downgrade/confirm",
-                             {"note": "已安排每日助餐"}, actor="sup-2", role="supervisor")
+                             {"note": "已安排每日助餐"}, token["sup-2"])
         assert (status, shown["card"], shown["pending_downgrade"]) == (200, "green", None)
         downgraded = bus.wait_for("CardDowngraded", resident_id)
         p = downgraded["payload"]
         assert (p["from_card"], p["to_card"], p["confirmed_by"]) == ("red", "green", "sup-2")
-        assert p["requested_by"] == "worker-1" and downgraded["actor"] == "sup-2"
+        assert p["requested_by"] == "sup-1" and downgraded["actor"] == "sup-2"
 
-        # History: as of a moment between the request and the confirmation, the card was Red.
-        status, history = call(base, "GET", f"/api/v1/residents/{resident_id}/history")
+        # History: as of a moment between the request and the confirmation, the card was Red
+        # (so the read needs a reason).
+        status, history = call(base, "GET", f"/api/v1/residents/{resident_id}/history",
+                               token=token["worker-1"], reason="个案复核")
         assert status == 200 and history["state"]["card"] == "green"
         requested = next(e for e in history["events"] if e["type"] == "CardDowngradeRequested")
         between = urllib.parse.quote(requested["recorded_at"])
-        status, then = call(base, "GET", f"/api/v1/residents/{resident_id}/history?as_of={between}")
+        path = f"/api/v1/residents/{resident_id}/history?as_of={between}"
+        status, body = call(base, "GET", path, token=token["worker-1"])
+        assert (status, body["error"]["code"]) == (403, "reason_required")
+        status, then = call(base, "GET", path, token=token["worker-1"], reason="个案复核")
         assert status == 200, then
         assert then["state"]["card"] == "red" and then["state"]["pending_downgrade"]["to_card"] == "green"
         assert [e["type"] for e in then["events"]][-1] == "CardDowngradeRequested"
@@ -208,21 +223,36 @@ def card_lifecycle(services, amqp_uri, tmp_path, database_url=None):
         store.engine.dispose()
 
 
-def test_card_lifecycle_over_http_on_sqlite(services, amqp_uri, tmp_path):
-    card_lifecycle(services, amqp_uri, tmp_path)
+def test_card_lifecycle_over_http_on_sqlite(services, people, amqp_uri, tmp_path):
+    card_lifecycle(services, people, amqp_uri, tmp_path)
 
 
-def test_card_lifecycle_over_http_on_postgres(database_url, services, amqp_uri, tmp_path):
-    card_lifecycle(services, amqp_uri, tmp_path, database_url)
+def test_card_lifecycle_over_http_on_postgres(database_url, services, people, amqp_uri, tmp_path):
+    card_lifecycle(services, people, amqp_uri, tmp_path, database_url)
 
 
-def test_history_as_of_needs_an_offset_and_an_unknown_resident_is_404(services):
+def test_history_as_of_needs_an_offset_and_an_unknown_resident_is_404(services, people):
     base = services.start("residents").url("residents")
-    status, body = call(base, "GET", "/api/v1/residents/nobody/history")
+    token = people.token(base, "worker-1", "social_worker", STATION_SCOPE)
+    status, body = call(base, "GET", "/api/v1/residents/nobody/history", token=token)
     assert (status, body["error"]["code"]) == (404, "resident_not_found")
-    status, body = call(base, "POST", "/api/v1/residents", REGISTRATION)
+    status, body = call(base, "POST", "/api/v1/residents", REGISTRATION, token)
     resident_id = body["id"]
-    status, body = call(base, "GET", f"/api/v1/residents/{resident_id}/history?as_of=2026-01-01T10:00:00")
+    status, body = call(base, "GET", f"/api/v1/residents/{resident_id}/history?as_of=2026-01-01T10:00:00",
+                        token=token)
     assert status == 400 and "as_of" in body["error"]["fields"]
-    status, body = call(base, "GET", f"/api/v1/residents/{resident_id}/history?as_of=2000-01-01T00:00:00%2B08:00")
+    status, body = call(base, "GET", f"/api/v1/residents/{resident_id}/history?as_of=2000-01-01T00:00:00%2B08:00",
+                        token=token)
     assert status == 404  # not yet registered then
+
+
+def test_without_a_valid_token_every_call_is_401_and_the_ping_is_public(services):
+    base = services.start("residents").url("residents")
+    assert call(base, "GET", "/api/v1/residents/ping")[0] == 200
+    for method, path in (("GET", "/api/v1/residents"), ("POST", "/api/v1/residents"),
+                         ("GET", "/api/v1/org"), ("GET", "/api/v1/residents/x/history")):
+        status, body = call(base, method, path, {} if method == "POST" else None)
+        assert (status, body["error"]["code"]) == (401, "unauthorized"), path
+        status, body = call(base, method, path, {} if method == "POST" else None,
+                            token="not-a-token")
+        assert (status, body["error"]["code"]) == (401, "invalid_token"), path

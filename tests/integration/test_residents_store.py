@@ -1,5 +1,6 @@
 """The residents handlers on the real store, SQLite and PostgreSQL (the `engine` fixture):
-ID-number uniqueness, as_of reads from recorded times, read models that rebuild from
+ID-number uniqueness by keyed hash, personal fields sealed in the store and erased by
+destroying the key, as_of reads from recorded times, read models that rebuild from
 events alone, idempotent seeding, and casework's major-change events."""
 import threading
 from datetime import date, datetime, timedelta, timezone
@@ -9,11 +10,13 @@ import sqlalchemy as sa
 
 from shared.events import Recorded, iso
 from shared.eventstore import ConcurrencyError, EventStore
+from shared.security.erasure import ERASED, KeyVault
+from shared.security.lookup import keyed_hash
 
 from services.residents import commands as c
 from services.residents import configuration, handlers, projections, queries
 from services.residents.cards import local_date
-from services.residents.errors import Invalid
+from services.residents.errors import Conflicting, Invalid
 from services.residents.events import registry
 from services.residents.idnumber import check_char
 from services.residents.resident import DuplicateIdNumber
@@ -23,12 +26,14 @@ pytestmark = pytest.mark.integration
 
 YESTERDAY = datetime.now(timezone.utc) - timedelta(days=1)
 TODAY = datetime.now(timezone.utc)
+LOOKUP_KEY = b"the-lookup-key-of-these-tests-0123456789"
 
 
 @pytest.fixture
 def store(engine) -> EventStore:
     projections.metadata.create_all(engine)
     store = EventStore(engine, registry)
+    KeyVault(store)
     handlers.seed_org(store, YESTERDAY - timedelta(days=1))
     return store
 
@@ -39,10 +44,11 @@ def valid_id(birth: str, seq: str = "123") -> str:
 
 def register(store, resident_id="r1", id_number=None, community_id="nanmingtang", now=YESTERDAY,
              **extra):
+    id_number = id_number or valid_id("19400315")
     command = c.RegisterResident(
         resident_id=resident_id, station_id="xihulu-station", community_id=community_id,
-        name="赵淑珍", gender="male", birth_date=date(1940, 3, 15),
-        id_number=id_number or valid_id("19400315"), categories=("living_alone",), actor="w1",
+        name="赵淑珍", gender="male", birth_date=date(1940, 3, 15), id_number=id_number,
+        id_digest=keyed_hash(id_number, LOOKUP_KEY), categories=("living_alone",), actor="w1",
         **extra)
     return handlers.handle(store, command, now)
 
@@ -205,3 +211,80 @@ def test_a_major_change_from_casework_makes_a_reassessment_due_in_the_inbox_tran
     assert state.reassess_on == local_date(TODAY).isoformat()  # due at once
     recorded = [e for e in events if e.type == "MajorChangeRecorded"][0]
     assert (recorded.causation_id, recorded.correlation_id) == ("e-casework-1", "corr-1")
+
+
+def raw_payloads(store, resident_id="r1") -> list[str]:
+    """The payloads as the store keeps them."""
+    with store.engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT payload FROM events WHERE stream_id = :s"),
+                                 {"s": f"resident-{resident_id}"}).scalars())
+
+
+def every_text_in_the_store(store) -> str:
+    """Every row of every table of the store, as one text (what a dump would hold)."""
+    with store.engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+        return "\n".join(str(tuple(row)) for table in tables
+                         for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')))
+
+
+def test_personal_fields_are_sealed_in_the_store_and_open_when_read(store):
+    register(store, phone="13985001234", address="南明堂社区 3 栋")
+    handlers.handle(store, c.RecordNeed(resident_id="r1", need_id="n1", category="medical",
+                                        urgency="high", description="需要陪同就医"), TODAY)
+    stored = "".join(raw_payloads(store))
+    for clear in ("赵淑珍", valid_id("19400315"), "13985001234", "南明堂社区", "1940-03-15",
+                  "需要陪同就医"):
+        assert clear not in stored
+    state, _ = queries.read_resident(store, "r1")
+    assert (state.name, state.id_number, state.phone, state.birth_date) == (
+        "赵淑珍", valid_id("19400315"), "13985001234", "1940-03-15")
+    row = queries.list_residents(store.engine, {}, queries.Page(), TODAY.date())["items"][0]
+    assert (row["id_number"], row["phone"]) == ("5201**********" + valid_id("19400315")[-4:],
+                                                "139****1234")
+
+
+def test_the_id_number_claim_is_a_keyed_hash_and_finds_the_resident(store):
+    register(store)
+    digest = keyed_hash(valid_id("19400315"), LOOKUP_KEY)
+    assert queries.claimed_by(store, digest) == "r1"
+    assert queries.claimed_by(store, keyed_hash(valid_id("19400315"), b"another-key" * 4)) is None
+    assert valid_id("19400315") not in every_text_in_the_store(store)
+
+
+def test_erasure_leaves_no_personal_field_readable_and_every_chain_verifies(store):
+    register(store, phone="13985001234", address="南明堂社区 3 栋",
+             household={"household_id": None, "members": [
+                 {"name": "赵小明", "relation": "child", "resident_id": None,
+                  "phone": "13700000001", "birth_date": None}]})
+    assess(store, card_red=True, now=TODAY)
+    handlers.handle(store, c.RecordNeed(resident_id="r1", need_id="n1", category="medical",
+                                        urgency="high", description="需要陪同就医"), TODAY)
+    events_before = count_events(store)
+    with pytest.raises(Invalid) as err:   # a written reason first
+        handlers.handle(store, c.EraseResident(resident_id="r1", reason=" ", actor="h"), TODAY)
+    assert "reason" in err.value.fields and count_events(store) == events_before
+    outcome = handlers.handle(store, c.EraseResident(resident_id="r1", reason="本人申请删除",
+                                                     actor="head-1"), TODAY)
+    assert [e.type for e in outcome.recorded] == ["KeyDestroyed"]
+    assert count_events(store) == events_before + 1 and store.verify() == []
+
+    state, events = queries.read_resident(store, "r1")
+    assert {state.name, state.id_number, state.phone, state.address, state.birth_date,
+            state.household} == {ERASED}
+    assert state.card == "red" and len(events) == events_before - 11  # the seeded tree's 10 + claim
+    dump = every_text_in_the_store(store)
+    assert "resident-r1" in dump  # the rows are all there
+    for clear in ("赵淑珍", "赵小明", valid_id("19400315"), "13985001234", "13700000001",
+                  "南明堂社区 3 栋", "1940-03-15", "需要陪同就医"):
+        assert clear not in dump
+    projections.rebuild(store)
+    assert every_text_in_the_store(store).count("赵淑珍") == 0
+    item = queries.list_residents(store.engine, {}, queries.Page(), TODAY.date())["items"][0]
+    assert (item["name"], item["id_number"], item["card"], item["erased"]) == (
+        ERASED, ERASED, "red", True)
+    with pytest.raises(Conflicting) as err:
+        handlers.handle(store, c.UpdateResident(resident_id="r1", changes={"phone": "110"}), TODAY)
+    assert err.value.code == "resident_erased"
+    again = handlers.handle(store, c.EraseResident(resident_id="r1", reason="再次", actor="h"), TODAY)
+    assert again.recorded == ()

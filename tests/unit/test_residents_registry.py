@@ -1,14 +1,18 @@
 """The resident record: registration, updates, moves between communities and stations,
 status, derived categories and the needs library (given-when-then on events, pure)."""
+import dataclasses
 from datetime import date, datetime, timezone
 
 import pytest
+
+from shared.security.lookup import keyed_hash
 
 from services.residents import commands as c
 from services.residents import configuration
 from services.residents.errors import Conflicting, Invalid, Missing
 from services.residents.idnumber import check_char
-from services.residents.resident import Policy, Resident, decide, fold, id_number_claim
+from services.residents.resident import (Policy, Resident, decide, fold, id_number_claim,
+                                         id_number_stream)
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 S = configuration.settings()
@@ -88,10 +92,24 @@ def test_an_invalid_id_number_is_refused_by_the_domain_too():
     assert "id_number" in err.value.fields
 
 
-def test_the_id_number_claim_keeps_a_digest_not_the_number():
-    claim = id_number_claim(register())
-    assert claim.type == "IdNumberClaimed" and claim.payload["resident_id"] == "r1"
+def test_the_id_number_claim_keeps_the_keyed_hash_the_edge_gave_not_the_number():
+    digest = keyed_hash(valid_id("19440601"), b"a-lookup-key-for-the-tests")
+    claim = id_number_claim(register(id_digest=digest))
+    assert claim.type == "IdNumberClaimed" and claim.payload == {"resident_id": "r1",
+                                                                 "digest": digest}
     assert valid_id("19440601") not in str(claim.payload)
+    assert id_number_stream(digest) == f"id-number-{digest}"
+
+
+def test_a_claim_without_the_keyed_hash_is_a_programming_error():
+    with pytest.raises(ValueError, match="id_digest"):
+        id_number_claim(register())
+
+
+def test_an_erased_resident_reads_without_derived_categories():
+    erased = dataclasses.replace(registered(), birth_date="[erased]", name="[erased]")
+    assert erased.categories_on(date(2026, 11, 28), POLICY.derived_categories) == [
+        "living_alone", "low_income"]
 
 
 def test_registering_twice_on_one_stream_is_a_conflict():
