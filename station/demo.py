@@ -73,6 +73,19 @@ class Api:
             raise RuntimeError(f"{method} {path} -> {response.status}: {data}")
         return data
 
+    def call_when_known(self, method: str, path: str, body=None, wait_s: float = 30.0):
+        """Like call, but a 404 is retried for a while: casework learns of a resident from
+        the residents service's events, a moment after the registration."""
+        import time
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return self.call(method, path, body)
+            except RuntimeError as exc:
+                if "-> 404" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     def as_user(self, username: str, password: str) -> "Api":
         token = self.call("POST", "/api/v1/auth/token",
                           {"username": username, "password": password})["access_token"]
@@ -153,14 +166,14 @@ def seed(port: int, logins: dict[str, str], say: Callable[[str], None], seed_val
     visited = 0
     for resident_id, card in residents:
         if card in ("red", "blue"):
-            worker.call("POST", "/api/v1/visits", {
+            worker.call_when_known("POST", "/api/v1/visits", {
                 "resident_id": resident_id, "method": "home" if card == "red" else "consolation",
                 "visited_at": datetime.now(timezone(timedelta(hours=8))).isoformat(),
                 "notes": "demo visit"})
             visited += 1
     red = next((r for r, card in residents if card == "red"), None)
     if red:
-        worker.call("POST", "/api/v1/cases", {"resident_id": red, "domain": "elderly",
+        worker.call_when_known("POST", "/api/v1/cases", {"resident_id": red, "domain": "elderly",
                                               "problem": "Lives alone after a fall / 跌倒后独居"})
     say(f"  {visited} visits recorded, 1 case opened")
     return {"residents": len(residents)}
