@@ -47,6 +47,8 @@ def configure(level: str = "INFO", stream=None) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         logging.root.addHandler(handler)
     logging.root.setLevel(level)
+    # The web server's access lines carry query strings (?q=<a name>): never at INFO.
+    logging.getLogger("nameko.web.server").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
