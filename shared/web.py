@@ -28,6 +28,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from shared import logs
+from shared.messages import bilingual
 from shared.errors import TooLarge, ValidationFailed, to_api_error
 
 MAX_BODY = 1_000_000
@@ -56,12 +57,12 @@ def body_of(request) -> dict:
 
 
 def load(schema: marshmallow.Schema, data: dict):
-    """Validate at the edge: marshmallow errors become a 400 naming each field."""
+    """Validate at the edge: a 400 naming each bad field in English and Chinese."""
     try:
         return schema.load(data)
     except marshmallow.ValidationError as err:
         fields = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        raise ValidationFailed(fields=fields) from None
+        raise ValidationFailed(fields=bilingual(fields)) from None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -210,7 +210,7 @@ def cmd_up(args) -> int:
               f"  broker:  {masked_uri(settings.amqp_uri)}\n"
               + (f"  demo logins (user: password): {os.path.join(os.path.abspath(settings.data_dir), 'demo-logins.json')}\n"
                  if logins else "") +
-              f"Ctrl-C stops it / 按 Ctrl-C 停止", flush=True)
+              "Ctrl-C stops it / 按 Ctrl-C 停止", flush=True)
         while not stopping.wait(0.5):
             dead = [n for n, p in procs.items() if p.poll() is not None]
             if dead:

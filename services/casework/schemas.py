@@ -6,64 +6,18 @@ phone, office, consolation. / 必须是以下之一：home, phone, office, conso
 """
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 import marshmallow as ma
 from marshmallow import EXCLUDE, fields, validate
 
-from shared.errors import ValidationFailed
+from shared.web import load
 
 from services.casework.events import CARDS, MAJOR_CHANGES, METHODS, OUTCOMES
 
-_ZH = [(re.compile(en), zh) for en, zh in (
-    (r"^Missing data for required field\.$", "缺少必填字段。"),
-    (r"^Field may not be null\.$", "不能为空值。"),
-    (r"^Unknown field\.$", "未知字段。"),
-    (r"^Invalid input type\.$", "输入类型无效。"),
-    (r"^Not a valid string\.$", "不是有效的字符串。"),
-    (r"^Not a valid integer\.$", "不是有效的整数。"),
-    (r"^Not a valid number\.$", "不是有效的数字。"),
-    (r"^Not a valid boolean\.$", "不是有效的布尔值。"),
-    (r"^Not a valid list\.$", "不是有效的列表。"),
-    (r"^Not a valid date\.$", "不是有效的日期（YYYY-MM-DD）。"),
-    (r"^Not a valid (aware )?datetime\.$", "不是有效的时间（ISO 8601，须带时区）。"),
-    (r"^Must be one of: (.*)\.$", r"必须是以下之一：\1。"),
-    (r"^Shorter than minimum length (\d+)\.$", r"长度不能少于 \1。"),
-    (r"^Longer than maximum length (\d+)\.$", r"长度不能超过 \1。"),
-    (r"^Length must be between (\d+) and (\d+)\.$", r"长度必须在 \1 到 \2 之间。"),
-    (r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$",
-     r"必须在 \1 到 \2 之间。"),
-    (r"^Must be greater than or equal to (\S+)\.$", r"必须大于或等于 \1。"),
-    (r"^Must be less than or equal to (\S+)\.$", r"必须小于或等于 \1。"),
-)]
-
-
-def bilingual(message: str) -> str:
-    """'English / 中文' for marshmallow's messages; ours are bilingual already."""
-    if " / " in message:
-        return message
-    for pattern, zh in _ZH:
-        if pattern.match(message):
-            return f"{message} / {pattern.sub(zh, message)}"
-    return f"{message} / 输入有误。"
-
-
-def _translate(messages):
-    if isinstance(messages, dict):
-        return {str(k): _translate(v) for k, v in messages.items()}
-    if isinstance(messages, list):
-        return [_translate(m) for m in messages]
-    return bilingual(str(messages))
-
-
 def load_request(schema: ma.Schema, data) -> dict:
     """Validated data, or ValidationFailed (400) naming each field in both languages."""
-    try:
-        return schema.load(data)
-    except ma.ValidationError as err:
-        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        raise ValidationFailed(fields=_translate(messages)) from None
+    return load(schema, data)
 
 
 def with_choices(schema: ma.Schema, field: str, choices: Iterable[str]) -> ma.Schema:

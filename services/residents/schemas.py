@@ -7,83 +7,13 @@ fields its endpoint answers with.
 """
 from __future__ import annotations
 
-import re
 from datetime import date
-from typing import Any, Callable
+from typing import Callable
 
 from marshmallow import (EXCLUDE, Schema, ValidationError, fields, validate, validates_schema)
 
-from shared.errors import ValidationFailed
 
 from services.residents import configuration, idnumber
-
-_EXACT_ZH = {
-    "Missing data for required field.": "缺少必填字段",
-    "Field may not be null.": "不能为空",
-    "Invalid value.": "值无效",
-    "Not a valid string.": "应为字符串",
-    "Not a valid integer.": "应为整数",
-    "Not a valid date.": "日期无效（格式 YYYY-MM-DD）",
-    "Not a valid datetime.": "时间无效（ISO 8601）",
-    "Not a valid aware datetime.": "时间无效：需带时区（如 +08:00）",
-    "Not a valid list.": "应为列表",
-    "Not a valid mapping type.": "应为对象",
-    "Invalid type.": "类型无效",
-    "Invalid input type.": "类型无效",
-    "Not a valid boolean.": "应为布尔值",
-    "Unknown field.": "未知字段",
-    "String does not match expected pattern.": "格式不正确",
-}
-_PATTERN_ZH = [
-    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"长度应在 \1 到 \2 之间"),
-    (re.compile(r"^Shorter than minimum length (\d+)\.$"), r"长度不能少于 \1"),
-    (re.compile(r"^Longer than maximum length (\d+)\.$"), r"长度不能超过 \1"),
-    (re.compile(r"^Must be one of: (.*)\.$"), r"必须是以下之一：\1"),
-    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     r"应在 \1 到 \2 之间"),
-    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"不能小于 \1"),
-    (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"不能大于 \1"),
-]
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def bilingual(messages: Any) -> Any:
-    """marshmallow's error messages (nested as it nests them), each as "English / 中文"."""
-    if isinstance(messages, dict):
-        return {k: bilingual(v) for k, v in messages.items()}
-    if isinstance(messages, list):
-        return [bilingual(m) for m in messages]
-    text = str(messages)
-    if _CJK.search(text):
-        return text
-    if text in _EXACT_ZH:
-        return f"{text} / {_EXACT_ZH[text]}"
-    for pattern, zh in _PATTERN_ZH:
-        if pattern.match(text):
-            return f"{text} / {pattern.sub(zh, text)}"
-    return f"{text} / 输入有误"
-
-
-def _with_nul(data: Any, path: str = "") -> list[str]:
-    """Fields whose text holds a NUL character (no store can keep one)."""
-    if isinstance(data, dict):
-        return [f for k, v in data.items() for f in _with_nul(v, f"{path}.{k}" if path else str(k))]
-    if isinstance(data, list):
-        return [f for v in data for f in _with_nul(v, path)]
-    return [path or "_schema"] if isinstance(data, str) and "\x00" in data else []
-
-
-def load(schema: Schema, data: Any) -> dict:
-    """Validate at the edge: 400 with bilingual messages per field, nothing written."""
-    bad = _with_nul(data)
-    if bad:
-        raise ValidationFailed(fields={f: ["Contains a NUL character / 含有非法的空字符"] for f in bad})
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        raise ValidationFailed(fields=bilingual(messages)) from None
-
 
 def one_of(codes: Callable[[], tuple[str, ...]]):
     """A validator over a configured vocabulary, read when it runs (not at import)."""

@@ -34,7 +34,7 @@ from shared.security.login import TokenRequestSchema, TokenResponseSchema
 from shared.security.nameko import Auth
 from shared.security.principal import InvalidPrincipal, Principal
 from shared.subscriber import subscribe
-from shared.web import api, body_of
+from shared.web import api, body_of, load
 
 from services.residents import (access, configuration, handlers, idnumber, privacy,
                                 projections, queries)
@@ -50,7 +50,7 @@ from services.residents.schemas import (
     NeedsQuery, NeedStatusOut, NeedWithdrawIn, NodeCreated, OrgOut, OverrideIn, PingOut,
     RegisterIn, RejectIn, ResidentCreated, ResidentOut, ResidentPage, ResidentsQuery,
     ResidentStateOut, RubricsOut, ScheduleIn, ScheduleOut, StationIn, StatusIn, StreetIn,
-    UpdateIn, load)
+    UpdateIn)
 
 ERROR_STATUS: dict[type, type[ApiError]] = {
     Invalid: ValidationFailed,

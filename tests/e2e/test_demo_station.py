@@ -16,7 +16,6 @@ from station import catalog
 from station.audit import table_snapshot
 from station.demo import Api
 from tests.conftest import free_port
-from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,6 @@ service process whose projection records every application of every event.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from collections import Counter
 

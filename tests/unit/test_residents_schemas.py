@@ -4,7 +4,9 @@ import pytest
 from shared.errors import ValidationFailed
 
 from services.residents.idnumber import check_char
-from services.residents.schemas import RegisterIn, ResidentsQuery, bilingual, load
+from services.residents.schemas import RegisterIn, ResidentsQuery
+from shared.messages import bilingual
+from shared.web import load
 
 
 def valid_id(birth: str, seq: str = "123") -> str:
