@@ -1,40 +1,50 @@
 #!/usr/bin/env python
 """Event store benchmark: our store (shared.eventstore) against a peer and a raw limit.
 
-    python bench/eventstore.py [--database-url URL] [--duration SECONDS] [--keep]
+    python bench/eventstore.py [--database-url URL] [--duration S] [--rounds N] [--keep]
 
 Prints ONE JSON object on stdout (progress goes to stderr) with figures for
 
-* "ours":  shared.eventstore.EventStore on PostgreSQL (schema ``bench_ours``);
-* "peer":  the ``eventsourcing`` library 9.x, PostgresApplicationRecorder used directly
-           (schema ``bench_peer``): insert_events / select_events / select_notifications;
-* "limit": pgbench inserting one row per transaction into a bigserial + text table
-           (schema ``bench_limit``), with 1 and 8 clients;
+* "ours":  shared.eventstore.EventStore on PostgreSQL (schema ``bench_ours``), through
+           shared.db.make_engine and shared.migrations, as the services use it;
+* "peer":  the ``eventsourcing`` library 9.x, its PostgresApplicationRecorder used
+           directly (schema ``bench_peer``): insert_events, select_events,
+           select_notifications;
+* "limit": pgbench (-n -M prepared) running a one-statement transaction that inserts one
+           row into a bigserial + text table (pgbench_insert_tps_1/_8, the raw limit),
+           and, for diagnosis, into a copy of our events table with all its indexes
+           (pgbench_events_table_tps_1/_8: what the database alone does per event row);
 
 and "goals" (booleans computed from those figures) and "meta". Every run drops and
-recreates the three schemas, so runs are comparable; they are dropped again at the end
-unless --keep is given.
+recreates the three schemas (drop/create, migrations, the peer's create_table), so runs
+are comparable; they are dropped again at the end unless --keep is given.
 
-Workloads (the same for ours and the peer, same JSON payload for every event):
+Workloads (the same for ours and the peer, the same ~250-byte JSON payload per event):
 
-* append_1_per_txn_per_s: one writer process; each transaction appends 1 event to one of
-  the writer's own 100 streams, round robin, so every stream keeps growing (the writer
-  knows each stream's version, as an aggregate repository would).
-* append_1_per_txn_8_writers_per_s: eight writer *processes* (not threads: the GIL would
-  serialise the Python side), each with its own 100 streams and its own connection,
-  started together; total appends/s over the common wall-clock window.
+* append_1_per_txn_per_s: one writer; each transaction appends 1 event to one of the
+  writer's own 100 streams, round robin, so every stream keeps growing (the writer knows
+  each stream's version, as an aggregate repository would after loading it).
+* append_1_per_txn_8_writers_per_s: eight writer *processes* (threads would share one
+  GIL, and the Python side is most of the cost), each with its own 100 streams and its
+  own engine, started together through a barrier; appends/s over the common window.
 * append_100_per_txn_per_s: one writer; each transaction appends 100 events to one of
-  10 growing streams; figure in events/s.
+  10 growing streams; events/s.
 * replay_1000_ms: read one 1,000-event stream back, best of several runs.
 * scan_per_s: read the whole store in global order, 1,000 events a page (our read_all,
-  the peer's select_notifications), best of several passes; events/s.
+  the peer's select_notifications), best of 3 passes; events/s.
+
+The append and pgbench measurements run in --rounds rounds (ours and the peer take
+turns going first) and the median is reported; every sample is in meta.samples. The
+machine this was written on is a 2-core VM whose fsync latency varies a lot, hence the
+rounds and the CHECKPOINT before each write measurement.
 
 What each side does per event is not identical, and the differences favour the peer:
-ours validates every payload with its marshmallow schema, computes the SHA-256 hash chain,
-and decodes payloads (JSON) into Recorded envelopes when reading; the peer's recorder
-stores and returns opaque bytes (its application layer, not measured here, would do the
-mapping). Ours has a post-commit sequencer for global order; before the scan it is run to
-completion and its rate is reported as ours.sequence_per_s.
+ours validates every payload against its marshmallow schema, computes the SHA-256 hash
+chain, and decodes payloads (JSON, upcasting) into Recorded envelopes when reading; the
+peer's recorder stores and returns opaque bytes (its application layer, not measured
+here, would do the mapping). Ours numbers events for global order after commit (the
+sequencer); before the scan it is run to completion and its rate is reported as
+ours.sequence_per_s.
 """
 from __future__ import annotations
 
@@ -111,10 +121,10 @@ class Ours:
         self.store = EventStore(self.engine, _registry())
 
     @staticmethod
-    def setup(url: str) -> None:
+    def setup(url: str, schema: str = SCHEMAS["ours"]) -> None:
         from shared import migrations
         from shared.db import make_engine
-        engine = make_engine(url, schema=SCHEMAS["ours"])
+        engine = make_engine(url, schema=schema)
         migrations.upgrade(engine)
         engine.dispose()
 
@@ -259,7 +269,7 @@ def server_facts(url: str) -> dict:
 # -- workloads ---------------------------------------------------------------------------
 
 def append_loop(kind: str, url: str, batch: int, streams: int, duration: float,
-                barrier=None, results=None) -> dict:
+                barrier=None) -> dict:
     """Append `batch` events per transaction round robin over `streams` growing streams
     for `duration` seconds. Returns {"events", "txns", "start", "end"} (monotonic clock,
     which is system-wide on Linux, so processes' windows can be combined)."""
@@ -273,6 +283,7 @@ def append_loop(kind: str, url: str, batch: int, streams: int, duration: float,
         if barrier is not None:
             barrier.wait()
         txns, i = 0, 0
+        cpu_start = time.process_time()
         start = time.monotonic()
         deadline = start + duration
         while True:
@@ -284,39 +295,73 @@ def append_loop(kind: str, url: str, batch: int, streams: int, duration: float,
             if (txns & 7) == 0 and time.monotonic() >= deadline:
                 break
         end = time.monotonic()
-        result = {"events": txns * batch, "txns": txns, "start": start, "end": end}
+        return {"events": txns * batch, "txns": txns, "start": start, "end": end,
+                "client_cpu_s": time.process_time() - cpu_start}
     finally:
         store.close()
-    if results is not None:
-        results.put(result)
-    return result
 
 
-def rate(results: list[dict]) -> float:
+def rate(results: list[dict]) -> tuple[float, float]:
+    """Events/s over the writers' common window, and the writers' own CPU time (user +
+    system, this side of the connection only) per transaction in microseconds."""
     window = max(r["end"] for r in results) - min(r["start"] for r in results)
-    return sum(r["events"] for r in results) / window
+    cpu = 1e6 * sum(r["client_cpu_s"] for r in results) / sum(r["txns"] for r in results)
+    return sum(r["events"] for r in results) / window, cpu
 
 
-def append_single(kind, url, batch, streams, duration) -> float:
+def append_single(kind, url, batch, streams, duration) -> tuple[float, float]:
     checkpoint(url)
     return rate([append_loop(kind, url, batch, streams, duration)])
 
 
-def append_parallel(kind, url, writers, duration) -> float:
-    checkpoint(url)
-    ctx = mp.get_context("spawn")  # each writer builds its own engine/pool in its process
-    barrier, results = ctx.Barrier(writers), ctx.Queue()
-    procs = [ctx.Process(target=append_loop,
-                         args=(kind, url, 1, STREAMS_PER_WRITER, duration, barrier, results))
-             for _ in range(writers)]
-    for p in procs:
-        p.start()
-    got = [results.get(timeout=duration + 120) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
-        if p.exitcode != 0:
-            raise RuntimeError(f"{kind} writer exited with {p.exitcode}")
-    return rate(got)
+def _writer(commands, results, barrier) -> None:
+    """One of the parallel writers: a process that imports both stores once and then
+    runs append loops on command, started together through the barrier."""
+    import eventsourcing.postgres  # noqa: F401  (import cost paid before any timing)
+    import shared.eventstore  # noqa: F401
+    results.put("ready")
+    while True:
+        command = commands.get()
+        if command is None:
+            return
+        kind, url, duration = command
+        try:
+            results.put(append_loop(kind, url, 1, STREAMS_PER_WRITER, duration, barrier))
+        except BaseException as exc:  # report, and break the barrier for the others
+            barrier.abort()
+            results.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+class Writers:
+    """WRITERS processes (spawned, so each builds its own engine and pool; processes
+    rather than threads so the Python side of each writer runs in parallel)."""
+
+    def __init__(self, count: int):
+        ctx = mp.get_context("spawn")
+        self.barrier, self.results = ctx.Barrier(count), ctx.Queue()
+        self.commands = [ctx.Queue() for _ in range(count)]
+        self.procs = [ctx.Process(target=_writer, args=(q, self.results, self.barrier),
+                                  daemon=True) for q in self.commands]
+        for proc in self.procs:
+            proc.start()
+        for _ in self.procs:
+            assert self.results.get(timeout=120) == "ready"
+
+    def run(self, kind: str, url: str, duration: float) -> tuple[float, float]:
+        checkpoint(url)
+        for q in self.commands:
+            q.put((kind, url, duration))
+        got = [self.results.get(timeout=duration + 120) for _ in self.procs]
+        errors = [r["error"] for r in got if "error" in r]
+        if errors:
+            raise RuntimeError(f"{kind} writers failed: {errors}")
+        return rate(got)
+
+    def close(self) -> None:
+        for q in self.commands:
+            q.put(None)
+        for proc in self.procs:
+            proc.join(timeout=30)
 
 
 def replay(kind, url, runs_budget: float) -> float:
@@ -353,16 +398,29 @@ def scan(kind, url, passes: int) -> tuple[float, int, dict]:
         store.close()
 
 
-def pgbench(url: str, clients: int, duration: float) -> tuple[float, str]:
+def pgbench(url: str, clients: int, duration: float, table: str) -> tuple[float, str]:
+    """pgbench's rate (tps, excluding connection time) for a one-statement transaction
+    inserting one row: into `inserts` (bigserial + text, the raw limit) or into `events`
+    (a copy of our events table with all its indexes: what the database alone can do
+    for one row of ours)."""
     u = _url(url)
-    payload = json.dumps(PAYLOAD).replace("'", "''")
+    payload = json.dumps(PAYLOAD, separators=(",", ":")).replace("'", "''")
+    schema = SCHEMAS["limit"]
+    if table == "inserts":
+        sql = f"INSERT INTO \"{schema}\".inserts (payload) VALUES ('{payload}');\n"
+    else:
+        ts = "2024-05-14T09:30:00.000000+00:00"
+        sql = (f"INSERT INTO \"{schema}\".events (event_id, stream_id, stream_version, type, "
+               "schema_version, occurred_at, recorded_at, payload, prev_hash, hash) VALUES "
+               f"(md5(random()::text), md5(random()::text), 1, '{EVENT_TYPE}', 1, '{ts}', "
+               f"'{ts}', '{payload}', repeat('0', 64), md5(random()::text) || md5(random()::text));\n")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
-        f.write(f"INSERT INTO \"{SCHEMAS['limit']}\".inserts (payload) VALUES ('{payload}');\n")
+        f.write(sql)
         script = f.name
     env = dict(os.environ)
     if u.password:
         env["PGPASSWORD"] = u.password
-    cmd = ["pgbench", "-n", "-M", "prepared", "-T", str(int(round(duration))),
+    cmd = ["pgbench", "-n", "-M", "prepared", "-T", str(max(1, int(round(duration)))),
            "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-f", script,
            "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432),
            "-U", u.username or "postgres", u.database or "postgres"]
@@ -373,61 +431,87 @@ def pgbench(url: str, clients: int, duration: float) -> tuple[float, str]:
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
     if not match:
         raise RuntimeError("could not parse pgbench output:\n" + out)
-    return float(match.group(1)), " ".join(cmd[:-1]) + " <db>"
+    shown = cmd[:cmd.index("-f") + 1] + [f"<script: one INSERT into {table}>"] + cmd[cmd.index("-f") + 2:]
+    return float(match.group(1)), " ".join(shown)
 
 
 # -- main --------------------------------------------------------------------------------
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get(
         "DATABASE_URL", "postgresql://postgres@127.0.0.1/test"))
-    parser.add_argument("--duration", type=float, default=5.0,
-                        help="seconds per timed append/pgbench measurement (default 5)")
+    parser.add_argument("--duration", type=float, default=3.0,
+                        help="seconds per timed append or pgbench measurement (default 3)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the append and pgbench measurements, ours and the "
+                             "peer alternating; the median is reported (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the bench schemas")
     args = parser.parse_args()
-    url, duration = args.database_url, args.duration
+    url, duration, rounds = args.database_url, args.duration, args.rounds
     began = time.monotonic()
+    load_before = os.getloadavg()
 
     log("resetting schemas", ", ".join(SCHEMAS.values()))
     reset_schemas(url)
     Ours.setup(url)
+    Ours.setup(url, SCHEMAS["limit"])  # the events table copy pgbench inserts into
     Peer.setup(url)
+    log(f"starting {WRITERS} writer processes")
+    writers = Writers(WRITERS)
 
-    figures: dict[str, dict] = {"ours": {}, "peer": {}, "limit": {}}
-    for kind in ("ours", "peer"):
-        log(kind, "append, 1 event per transaction, 1 writer")
-        figures[kind]["append_1_per_txn_per_s"] = append_single(
-            kind, url, 1, STREAMS_PER_WRITER, duration)
-        log(" ->", round(figures[kind]["append_1_per_txn_per_s"]))
-    for kind in ("ours", "peer"):
-        log(kind, f"append, 1 event per transaction, {WRITERS} writer processes")
-        figures[kind]["append_1_per_txn_8_writers_per_s"] = append_parallel(
-            kind, url, WRITERS, duration)
-        log(" ->", round(figures[kind]["append_1_per_txn_8_writers_per_s"]))
-    for kind in ("ours", "peer"):
-        log(kind, f"append, {BATCH} events per transaction, 1 writer")
-        figures[kind]["append_100_per_txn_per_s"] = append_single(
-            kind, url, BATCH, STREAMS_BATCH, duration)
-        log(" ->", round(figures[kind]["append_100_per_txn_per_s"]))
-    for kind in ("ours", "peer"):
-        log(kind, f"replay one {REPLAY_EVENTS}-event stream")
-        figures[kind]["replay_1000_ms"] = replay(kind, url, runs_budget=2.0)
-        log(" ->", round(figures[kind]["replay_1000_ms"], 2), "ms")
+    samples: dict[str, dict[str, list[float]]] = {"ours": {}, "peer": {}, "limit": {}}
+
+    cpu_samples: dict[str, dict[str, list[float]]] = {"ours": {}, "peer": {}}
+
+    def sample(kind: str, figure: str, value, unit: str = "/s") -> None:
+        if isinstance(value, tuple):  # (rate, client CPU us per transaction)
+            value, cpu = value
+            cpu_samples[kind].setdefault(figure, []).append(cpu)
+            unit += f"   (client CPU {cpu:.0f} us/txn)"
+        samples[kind].setdefault(figure, []).append(value)
+        log(f"  {kind:5s} {figure:34s} {value:12.1f} {unit}")
+
+    commands = {}
+    try:
+        for r in range(rounds):
+            log(f"round {r + 1}/{rounds}")
+            order = ("ours", "peer") if r % 2 == 0 else ("peer", "ours")
+            for kind in order:
+                sample(kind, "append_1_per_txn_per_s",
+                       append_single(kind, url, 1, STREAMS_PER_WRITER, duration))
+            for kind in order:
+                sample(kind, "append_1_per_txn_8_writers_per_s",
+                       writers.run(kind, url, duration))
+            for kind in order:
+                sample(kind, "append_100_per_txn_per_s",
+                       append_single(kind, url, BATCH, STREAMS_BATCH, duration))
+            for table, name in (("inserts", "pgbench_insert_tps"),
+                                ("events", "pgbench_events_table_tps")):
+                for clients in (1, WRITERS):
+                    checkpoint(url)
+                    tps, commands[f"{name}_{clients}"] = pgbench(url, clients, duration, table)
+                    sample("limit", f"{name}_{clients}", tps)
+    finally:
+        writers.close()
+
+    figures = {kind: {figure: median(values) for figure, values in by_figure.items()}
+               for kind, by_figure in samples.items()}
     scanned = {}
     for kind in ("ours", "peer"):
-        log(kind, "scan the whole store in global order")
+        figures[kind]["replay_1000_ms"] = replay(kind, url, runs_budget=2.0)
+        log(f"  {kind:5s} {'replay_1000_ms':34s} {figures[kind]['replay_1000_ms']:12.3f} ms")
+    for kind in ("ours", "peer"):
         per_s, scanned[kind], extra = scan(kind, url, passes=3)
         figures[kind]["scan_per_s"] = per_s
         figures[kind].update(extra)
-        log(" ->", round(per_s), f"events/s over {scanned[kind]} events")
-    commands = {}
-    for clients in (1, WRITERS):
-        checkpoint(url)
-        log(f"pgbench, {clients} client(s)")
-        tps, commands[clients] = pgbench(url, clients, duration)
-        figures["limit"][f"pgbench_insert_tps_{clients}"] = tps
-        log(" ->", round(tps))
+        log(f"  {kind:5s} {'scan_per_s':34s} {per_s:12.1f} /s over {scanned[kind]} events")
 
     facts = server_facts(url)
     if not args.keep:
@@ -449,7 +533,6 @@ def main() -> None:
     }
     goals["all"] = all(goals.values())
 
-    import eventsourcing.postgres  # noqa: F401  (version below)
     from importlib.metadata import version
     meta = {
         **{k: v for k, v in facts.items() if k != "store_sizes"},
@@ -458,17 +541,25 @@ def main() -> None:
         "platform": platform.platform(),
         "packages": {p: version(p) for p in ("eventsourcing", "sqlalchemy", "psycopg",
                                              "orjson", "marshmallow")},
-        "duration_per_append_measurement_s": duration,
-        "pgbench_duration_s": int(round(duration)),
+        "duration_per_measurement_s": duration,
+        "rounds": rounds,
+        "aggregation": "append and pgbench figures: median of the rounds (ours and peer "
+                       "alternate which goes first); replay: best run; scan: best pass",
+        "samples": {kind: {k: [round(x, 1) for x in v] for k, v in by_figure.items()}
+                    for kind, by_figure in samples.items()},
+        "client_cpu_us_per_txn": {
+            kind: {figure: round(median(values)) for figure, values in by_figure.items()}
+            for kind, by_figure in cpu_samples.items()},
         "pgbench_commands": commands,
         "writers": WRITERS,
-        "writer_kind": "processes (multiprocessing spawn), one connection each",
+        "writer_kind": "processes (multiprocessing spawn), one engine/connection each",
         "streams": f"append_1: {STREAMS_PER_WRITER} growing streams per writer, round robin; "
                    f"append_100: {STREAMS_BATCH} growing streams, {BATCH} events per transaction",
         "replay": f"one {REPLAY_EVENTS}-event stream, best of >=5 runs (2 s budget)",
         "scan": f"whole store, pages of {PAGE}, best of 3 passes",
         "scanned_events": scanned,
         "payload_bytes": len(json.dumps(PAYLOAD, separators=(",", ":"))),
+        "loadavg_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "total_run_s": round(time.monotonic() - began, 1),
     }
     print(json.dumps({"ours": _round(ours), "peer": _round(peer), "limit": _round(limit),

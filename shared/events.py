@@ -130,12 +130,11 @@ class Registry:
 
     def validate(self, name: str, payload: Mapping[str, Any]) -> dict:
         """The payload as JSON-ready data, or InvalidEvent."""
-        event_type = self.get(name)
-        errors = event_type.schema.validate(payload)
-        if errors:
-            raise InvalidEvent(name, errors)
-        schema = event_type.schema
-        loaded = schema.load(payload)
+        schema = self.get(name).schema
+        try:
+            loaded = schema.load(payload)
+        except marshmallow.ValidationError as err:
+            raise InvalidEvent(name, err.messages) from None
         # Fields a permissive schema (unknown=INCLUDE) lets through are kept as given.
         extra = {k: v for k, v in loaded.items() if k not in schema.fields}
         return {**extra, **schema.dump(loaded)}

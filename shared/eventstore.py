@@ -13,6 +13,17 @@ serialising writers with a table lock, writers insert with no position and a
 sequencers take. A row committed later is numbered later, so a reader following
 positions can never skip one, and positions have no holes, so a subscriber that sees a
 position jump knows it has missed a message.
+
+How an append reaches PostgreSQL (outside a caller's transaction): as ONE autocommit
+statement, which is atomic by itself and costs one round trip after the pool's ping.
+The INSERT carries the new rows as a JSON array, already numbered and hash-chained onto
+the hash of event `expected_version`, and inserts them only if that event is stored with
+that hash; if event `expected_version + 1` exists, the unique (stream_id,
+stream_version) constraint refuses the whole statement. The store remembers the last
+(version, hash) it wrote or read per stream, so an append after a read needs no lookup;
+that memory is only a hint, since the statement checks it. Anything unexpected (a stale
+hint, a stream shorter than expected) falls back to the general path, a transaction
+that reads the head and decides as before; a conflict is resolved exactly as before.
 """
 from __future__ import annotations
 
@@ -21,13 +32,12 @@ import dataclasses
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
 
-import marshmallow
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from shared import hashchain
-from shared.events import InvalidEvent, NewEvent, Recorded, Registry, iso, utcnow
+from shared.events import NewEvent, Recorded, Registry, iso, utcnow
 from shared.tables import events as T
 
 # Recorded's fields, in order: rows are selected in this order and turned into Recorded
@@ -187,7 +197,7 @@ class EventStore:
             "occurred_at": iso(event.occurred_at) if event.occurred_at else recorded_at,
             "recorded_at": recorded_at, "actor": event.actor,
             "correlation_id": event.correlation_id, "causation_id": event.causation_id,
-            "payload": _validated(event_type, event.payload),
+            "payload": self.registry.validate(event.type, event.payload),
         }
 
     def _insert(self, conn, stream_id, expected_version, drafts) -> list[Recorded]:
@@ -363,18 +373,6 @@ class EventStore:
 
     def _recorded(self, row) -> Recorded:
         return self._decode((row,))[0]
-
-
-def _validated(event_type, payload) -> dict:
-    """The payload as JSON-ready data, or InvalidEvent: what Registry.validate returns,
-    with the payload loaded once instead of twice (validate() is a load without
-    post-processing, and its errors are the ValidationError's messages)."""
-    schema = event_type.schema
-    try:
-        loaded = schema.load(payload)
-    except marshmallow.ValidationError as err:
-        raise InvalidEvent(event_type.name, err.messages) from None
-    return schema.dump(loaded)
 
 
 def _sealed(stream_id, version, prev, drafts) -> tuple[list[tuple], list[Recorded]]:
