@@ -23,7 +23,7 @@ def probe(service_env, tmp_path):
     port = free_port()
     with open(tmp_path / "probe.log", "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.serve_web", "tests.support.openapi_probe:Probe",
+            [sys.executable, "-m", "tests.support.run", "tests.support.openapi_probe:Probe",
              str(port)], env={**service_env, "PYTHONPATH": REPO}, cwd=REPO,
             stdout=subprocess.PIPE, stderr=log)
     try:

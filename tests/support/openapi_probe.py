@@ -2,7 +2,7 @@
 bearer token, three endpoints that keep what their documentation promises and two that
 break it on purpose (a 500, and a body that does not fit its schema).
 
-    python -m tests.support.serve_web tests.support.openapi_probe:Probe PORT
+    python -m tests.support.run tests.support.openapi_probe:Probe PORT
 """
 from __future__ import annotations
 
