@@ -164,3 +164,32 @@ def test_a_subscriber_killed_mid_message_applies_it_once_after_restart(env, proc
     counts = wait_until(lambda: (c := applied_counts(env)) and len(c) == 3 and c,
                         timeout=60, what="all three applied")
     assert set(counts.values()) == {1}
+
+
+def test_messages_carry_the_event_id_and_its_place_in_the_store(env, relay):
+    """Message id = event id; headers name stream, version, position and schema version."""
+    with kombu.Connection(env["AMQP_URI"]) as conn:
+        channel = conn.channel()
+        topology.events_exchange("tsource")(channel).declare()
+        tap = kombu.Queue("tap", exchange=topology.events_exchange("tsource"), routing_key="#",
+                          exclusive=True)(channel)
+        tap.declare()
+        (stored,) = relay.store.append("resident-1", 0, [counted(7)])
+        assert relay.relay.run_once() == 1
+        message = wait_until(lambda: tap.get(no_ack=True), what="message on the tap")
+    assert message.properties["message_id"] == stored.event_id
+    assert message.delivery_info["routing_key"] == "Counted"
+    assert {k: message.headers[k] for k in ("stream_id", "stream_version", "position",
+                                            "schema_version")} == {
+        "stream_id": "resident-1", "stream_version": 1, "position": 1, "schema_version": 1}
+    assert orjson.loads(message.body)["payload"] == {"n": 7, "poison": False, "slow_s": 0.0}
+
+
+def test_only_one_relay_of_a_service_works_at_a_time(env):
+    """A second relay waits on the lease until the first lets go (or its lease expires)."""
+    first, second = RelayThread(env), RelayThread(env)
+    assert first.relay.lease.acquire() is True
+    assert second.relay.lease.acquire() is False
+    assert first.relay.lease.acquire() is True          # the holder renews
+    first.relay.lease.release()
+    assert second.relay.lease.acquire() is True
