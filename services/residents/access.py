@@ -79,6 +79,10 @@ def need_not_found() -> NotFound:
     return NotFound("Unknown need", "需求不存在", code="need_not_found")
 
 
+def transfer_not_found() -> NotFound:
+    return NotFound("Unknown transfer", "转移记录不存在", code="transfer_not_found")
+
+
 def node_not_found(kind: str) -> NotFound:
     labels = {"district": "区", "street": "街道", "station": "社工站", "community": "社区"}
     return NotFound(f"Unknown {kind}", f"{labels[kind]}不存在", code=f"{kind}_not_found")

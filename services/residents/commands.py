@@ -96,6 +96,41 @@ class MoveResident:
 
 
 @command
+class OfferTransfer:
+    """The owning station offers the resident's record to another station's community."""
+
+    resident_id: str
+    transfer_id: str
+    to_station_id: str
+    to_community_id: str
+    reason: str
+    expected_version: int | None = None
+    actor: str = "anonymous"
+
+
+@command
+class AcceptTransfer:
+    """The receiving station takes the record. `acceptor_stations`: the stations the
+    caller's scope covers (the edge reads them from the verified token)."""
+
+    resident_id: str
+    transfer_id: str
+    acceptor_stations: frozenset[str] = frozenset()
+    actor: str = "anonymous"
+
+
+@command
+class DeclineTransfer:
+    """The receiving station refuses the offer; the record stays where it is."""
+
+    resident_id: str
+    transfer_id: str
+    reason: str
+    acceptor_stations: frozenset[str] = frozenset()
+    actor: str = "anonymous"
+
+
+@command
 class ChangeStatus:
     resident_id: str
     status: str

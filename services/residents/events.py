@@ -1,7 +1,7 @@
 """Events the residents service records and publishes (past tense; payload schemas).
 
 Streams: `org` (the organisation tree), `resident-<id>` (one resident: registration,
-moves, assessments, cards, needs), `id-number-<keyed hash>` (the claim that makes an ID
+moves, transfer offers and their answers, assessments, cards, needs), `id-number-<keyed hash>` (the claim that makes an ID
 number unique in the store: an HMAC of the number, never the number), `access-<id>`
 (ResidentRecordRead: who read the record, shared.security.access_log) and
 `erasure-<id>` (KeyDestroyed: the resident's key was destroyed, shared.security.erasure).
@@ -11,6 +11,10 @@ event on: `{"enc": "<base64>"}` in the store and on the bus, opened by the servi
 it reads (services.residents.privacy). Destroying the key erases those fields everywhere
 while the events, their hashes and every other field stay. Schema version 2 of an event
 is the sealed form; version 1 payloads (before sealing existed) are read as they are.
+
+A transfer between stations: TransferOffered (by the owning station; ids, the reason
+sealed), then ResidentTransferred with `transfer_id` (accepted by the receiving station:
+the same event a move within the caller's scope makes) or TransferDeclined.
 
 Casework consumes CardAssigned / CardUpgraded / CardDowngraded and ResidentRegistered:
 their field names are a contract; add fields, never rename or remove them.
@@ -35,6 +39,9 @@ SEALED: dict[str, tuple[str, ...]] = {
     "ResidentMoved": ("address",),
     "ResidentTransferred": ("address",),
     "NeedRecorded": ("description",),  # free text about the person's situation
+    # free text about why the person moves / why the offer is refused
+    "TransferOffered": ("reason",),
+    "TransferDeclined": ("reason",),
 }
 
 
@@ -161,6 +168,37 @@ class ResidentTransferred(Schema):
     to_station_id = _text()
     community_id = _text()
     address = _sealed()
+    # Set when the receiving station accepted a transfer offer (TransferOffered).
+    transfer_id = _optional(fields.Str())
+    accepted_by = _optional(fields.Str())
+
+
+class TransferOffered(Schema):
+    """The owning station offers the record to another station (only ids; the reason sealed).
+
+    `station_id`, as in every resident event, is the resident's station (the sender's)."""
+
+    resident_id = _text()
+    station_id = _text()
+    transfer_id = _text()
+    from_station_id = _text()
+    from_community_id = _text()
+    to_station_id = _text()
+    to_community_id = _text()
+    reason = _sealed(required=True)
+    offered_by = _text()
+
+
+class TransferDeclined(Schema):
+    """The receiving station refused the offer: the record stays with `station_id`."""
+
+    resident_id = _text()
+    station_id = _text()
+    transfer_id = _text()
+    from_station_id = _text()
+    to_station_id = _text()
+    reason = _sealed(required=True)
+    declined_by = _text()
 
 
 class ResidentStatusChanged(Schema):
@@ -300,7 +338,7 @@ for _schema in (DistrictAdded, StreetAdded, StationAdded, CommunityAdded, Reasse
                 ResidentStatusChanged, RiskAssessed, CardAssigned,
                 CardUpgraded, CardDowngraded, CardDowngradeRequested, CardDowngradeRejected,
                 CardDowngradeCancelled, MajorChangeRecorded, ReassessmentScheduled,
-                NeedMet, NeedWithdrawn):
+                NeedMet, NeedWithdrawn, TransferOffered, TransferDeclined):
     registry.register(_schema.__name__, _schema)
 # Version 2: personal fields sealed (SEALED); the claim's digest keyed (HMAC).
 for _schema in (IdNumberClaimed, ResidentRegistered, ResidentUpdated, ResidentMoved,

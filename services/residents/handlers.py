@@ -163,7 +163,19 @@ def _resolve_station(tree: org.OrgTree, command: c.MoveResident) -> c.MoveReside
     return dataclasses.replace(command, station_id=station_id)
 
 
-_PREPARE: dict[type, Callable] = {c.MoveResident: _resolve_station}
+def _check_destination(tree: org.OrgTree, command: c.OfferTransfer) -> c.OfferTransfer:
+    if tree.get("station", command.to_station_id) is None:
+        raise Invalid("Unknown station", "社工站不存在",
+                      fields={"to_station_id": ["Unknown station / 未知的社工站"]})
+    if tree.station_of(command.to_community_id) != command.to_station_id:
+        raise Invalid("The community is not in this station", "该社区不属于此社工站",
+                      fields={"to_community_id": [
+                          "Not a community of the receiving station / 不是接收社工站的社区"]})
+    return command
+
+
+_PREPARE: dict[type, Callable] = {c.MoveResident: _resolve_station,
+                                  c.OfferTransfer: _check_destination}
 
 # What an erased record still takes: casework's major changes (no personal data in them).
 AFTER_ERASURE = frozenset({c.FlagMajorChange})
@@ -209,6 +221,9 @@ COMMAND_HANDLERS: dict[type, Callable[..., Outcome]] = {
     c.RegisterResident: register_resident,
     c.UpdateResident: change_resident,
     c.MoveResident: change_resident,
+    c.OfferTransfer: change_resident,
+    c.AcceptTransfer: change_resident,
+    c.DeclineTransfer: change_resident,
     c.ChangeStatus: change_resident,
     c.AssessRisk: change_resident,
     c.OverrideCard: change_resident,

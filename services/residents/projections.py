@@ -2,7 +2,8 @@
 
 `residents_view`: one row per resident for lists and search (by station, community,
 category, card, status, due reassessment); it keeps ID numbers and phones only masked.
-`needs_view`: the needs library (需求库). `access_reads`: one row per read of a
+`needs_view`: the needs library (需求库). `transfers_view`: transfer offers between
+stations (ids and status only). `access_reads`: one row per read of a
 resident's record (ResidentRecordRead), for the weekly access digest. All are
 rebuildable from the events alone (`rebuild`). Derived categories (高龄) are not
 stored: queries compute them from the birth date.
@@ -60,6 +61,22 @@ needs_view = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("recorded_at", sa.String(32), nullable=False),
     sa.Column("closed_at", sa.String(32), nullable=True),
+)
+
+# One row per transfer offer: ids and status only (the reason stays sealed in the event).
+transfers_view = sa.Table(
+    "transfers_view", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("resident_id", sa.String(64), nullable=False, index=True),
+    sa.Column("from_station_id", sa.String(100), nullable=False, index=True),
+    sa.Column("from_community_id", sa.String(100), nullable=False),
+    sa.Column("to_station_id", sa.String(100), nullable=False, index=True),
+    sa.Column("to_community_id", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),   # offered | accepted | declined
+    sa.Column("offered_by", sa.String(200), nullable=False),
+    sa.Column("offered_at", sa.String(32), nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("decided_at", sa.String(32), nullable=True),
 )
 
 access_reads = sa.Table(
@@ -145,6 +162,32 @@ def _moved(conn, e: Recorded) -> None:
                  .values(community_id=p["community_id"], station_id=station_id))
 
 
+def _transferred(conn, e: Recorded) -> None:
+    _moved(conn, e)
+    if e.payload.get("transfer_id"):
+        _transfer_decided(conn, e, "accepted", e.payload.get("accepted_by") or e.actor)
+
+
+def _transfer_offered(conn, e: Recorded) -> None:
+    p = e.payload
+    conn.execute(transfers_view.insert().values(
+        id=p["transfer_id"], resident_id=p["resident_id"], from_station_id=p["from_station_id"],
+        from_community_id=p["from_community_id"], to_station_id=p["to_station_id"],
+        to_community_id=p["to_community_id"], status="offered", offered_by=p["offered_by"],
+        offered_at=e.recorded_at, decided_by=None, decided_at=None))
+    _resident(conn, e)
+
+
+def _transfer_declined(conn, e: Recorded) -> None:
+    _transfer_decided(conn, e, "declined", e.payload["declined_by"])
+    _resident(conn, e)
+
+
+def _transfer_decided(conn, e: Recorded, status: str, by: str | None) -> None:
+    conn.execute(transfers_view.update().where(transfers_view.c.id == e.payload["transfer_id"])
+                 .values(status=status, decided_by=by, decided_at=e.recorded_at))
+
+
 def _need_recorded(conn, e: Recorded) -> None:
     p = e.payload
     conn.execute(needs_view.insert().values(
@@ -172,7 +215,9 @@ _APPLIERS: Mapping[str, Callable[[sa.Connection, Recorded], None]] = {
     "ResidentRegistered": _registered,
     "ResidentUpdated": _updated,
     "ResidentMoved": _moved,
-    "ResidentTransferred": _moved,
+    "ResidentTransferred": _transferred,
+    "TransferOffered": _transfer_offered,
+    "TransferDeclined": _transfer_declined,
     "ResidentStatusChanged": _values(status=lambda p: p["status"]),
     "CardAssigned": _values(card=lambda p: p["card"], pending_card=lambda p: None),
     "CardUpgraded": _values(card=lambda p: p["to_card"], pending_card=lambda p: None),
@@ -206,7 +251,7 @@ def rebuild(store: EventStore, page: int = 1000) -> int:
     vault = KeyVault(store)
     count, after = 0, 0
     with store.engine.begin() as conn:
-        for table in (needs_view, residents_view, access_reads):
+        for table in (needs_view, residents_view, access_reads, transfers_view):
             conn.execute(table.delete())
         while True:
             batch = store.read_all(after, page, conn=conn)

@@ -18,7 +18,8 @@ from shared.security import access_log
 
 from services.residents import cards, configuration, privacy
 from services.residents.handlers import load_org, read_resident_events
-from services.residents.projections import access_reads, needs_view, residents_view
+from services.residents.projections import (access_reads, needs_view, residents_view,
+                                            transfers_view)
 from services.residents.resident import Resident, fold, id_number_stream
 
 
@@ -175,6 +176,83 @@ def list_needs(engine: sa.Engine, filters: Mapping[str, Any], page: Page,
                             .limit(page.size).offset((page.number - 1) * page.size))
         items = [dict(r._mapping) for r in rows]
     return page.of(items, total)
+
+
+# -- transfers and roll-ups -------------------------------------------------------------------
+
+def transfer(engine: sa.Engine, transfer_id: str) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(transfers_view)
+                           .where(transfers_view.c.id == transfer_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def list_transfers(engine: sa.Engine, filters: Mapping[str, Any], page: Page, today: date,
+                   stations: Collection[str] | None = None) -> dict:
+    """Offers to or from `stations` (the caller's), newest first, with the resident's card
+    and categories only: no personal field, whichever side reads it."""
+    t, r = transfers_view, residents_view
+    query = sa.select(t, r.c.card, r.c.categories, r.c.birth_date).select_from(
+        t.outerjoin(r, r.c.id == t.c.resident_id))
+    if stations is not None:
+        query = query.where(sa.or_(t.c.from_station_id.in_(stations),
+                                   t.c.to_station_id.in_(stations)))
+    station, direction = filters.get("station_id"), filters.get("direction")
+    ours = [station] if station else stations
+    incoming = t.c.to_station_id == station if station else (
+        t.c.to_station_id.in_(ours) if ours is not None else sa.true())
+    outgoing = t.c.from_station_id == station if station else (
+        t.c.from_station_id.in_(ours) if ours is not None else sa.true())
+    if direction == "incoming":
+        query = query.where(incoming)
+    elif direction == "outgoing":
+        query = query.where(outgoing)
+    elif station:
+        query = query.where(sa.or_(incoming, outgoing))
+    if filters.get("status"):
+        query = query.where(t.c.status == filters["status"])
+    derived = configuration.settings().categories.derived_min_age()
+    with engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar()
+        rows = conn.execute(query.order_by(t.c.offered_at.desc(), t.c.id)
+                            .limit(page.size).offset((page.number - 1) * page.size))
+        items = [_transfer_item(row._mapping, today, derived) for row in rows]
+    return page.of(items, total)
+
+
+def _transfer_item(row: Mapping, today: date, derived: Mapping[str, int]) -> dict:
+    state = Resident(birth_date=row["birth_date"],
+                     categories=tuple(c for c in (row["categories"] or "").split(",") if c))
+    return {"transfer_id": row["id"], "resident_id": row["resident_id"],
+            "from_station_id": row["from_station_id"],
+            "from_community_id": row["from_community_id"],
+            "to_station_id": row["to_station_id"], "to_community_id": row["to_community_id"],
+            "status": row["status"], "card": row["card"],
+            "categories": state.categories_on(today, derived),
+            "offered_by": row["offered_by"], "offered_at": row["offered_at"],
+            "decided_by": row["decided_by"], "decided_at": row["decided_at"]}
+
+
+CARDS = ("red", "blue", "green", "none")
+
+
+def rollup(engine: sa.Engine, scope: Mapping[str, str], stations: list[tuple[str, str]]) -> dict:
+    """Active residents of each of `stations` ((id, name), every one listed, even with
+    none) by card, and the total: folded from the events through `residents_view`."""
+    r = residents_view
+    ids = [station_id for station_id, _ in stations]
+    counts: dict[str, dict[str, int]] = {s: dict.fromkeys(CARDS, 0) for s in ids}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(r.c.station_id, r.c.card, sa.func.count())
+                            .where(r.c.station_id.in_(ids), r.c.status == "active")
+                            .group_by(r.c.station_id, r.c.card)).all()
+    for station_id, card, n in rows:
+        counts[station_id][card or "none"] += n
+    items = [{"station_id": s, "name": name, "residents": sum(counts[s].values()),
+              "cards": counts[s]} for s, name in stations]
+    total = {card: sum(item["cards"][card] for item in items) for card in CARDS}
+    return {"scope": dict(scope), "stations": items,
+            "total": {"stations": len(items), "residents": sum(total.values()), "cards": total}}
 
 
 def owner_of_need(engine: sa.Engine, need_id: str) -> tuple[str, str] | None:

@@ -72,6 +72,26 @@ class NoDowngradePending(Conflicting):
     code = "no_downgrade_pending"
 
 
+class TransferPending(Conflicting):
+    code = "transfer_pending"
+
+
+class NoTransferPending(Conflicting):
+    code = "transfer_not_pending"
+
+
+class SameStation(Invalid):
+    code = "same_station"
+
+
+class SendingStation(NotAllowed):
+    code = "sending_station"
+
+
+class NotReceivingStation(NotAllowed):
+    code = "receiving_station_required"
+
+
 class UnknownNeed(Missing):
     code = "need_not_found"
 
@@ -91,6 +111,17 @@ class Pending:
     reason: str
     requested_by: str
     override: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Offer:
+    """A transfer offered to another station, waiting for it to accept or decline."""
+
+    transfer_id: str
+    from_station_id: str
+    to_station_id: str
+    to_community_id: str
+    offered_by: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +156,7 @@ class Resident:
     reassess_on: str | None = None
     reassess_reason: str | None = None
     needs: Mapping[str, Need] = dataclasses.field(default_factory=dict)
+    offer: Offer | None = None  # a transfer offered and not yet accepted or declined
     registered_at: str | None = None
     updated_at: str | None = None
 
@@ -209,7 +241,17 @@ def _moved(state: Resident, p: Mapping) -> Resident:
 
 
 def _transferred(state: Resident, p: Mapping) -> Resident:
-    return dataclasses.replace(_moved(state, p), station_id=p["to_station_id"])
+    return dataclasses.replace(_moved(state, p), station_id=p["to_station_id"], offer=None)
+
+
+def _transfer_offered(state: Resident, p: Mapping) -> Resident:
+    return dataclasses.replace(state, offer=Offer(p["transfer_id"], p["from_station_id"],
+                                                  p["to_station_id"], p["to_community_id"],
+                                                  p["offered_by"]))
+
+
+def _transfer_declined(state: Resident, p: Mapping) -> Resident:
+    return dataclasses.replace(state, offer=None)
 
 
 def _status_changed(state: Resident, p: Mapping) -> Resident:
@@ -261,6 +303,8 @@ _EVOLVERS: dict[str, Callable[[Resident, Mapping], Resident]] = {
     "ResidentUpdated": _updated,
     "ResidentMoved": _moved,
     "ResidentTransferred": _transferred,
+    "TransferOffered": _transfer_offered,
+    "TransferDeclined": _transfer_declined,
     "ResidentStatusChanged": _status_changed,
     "RiskAssessed": _assessed,
     "CardAssigned": _card_set,
@@ -348,6 +392,7 @@ def _comparable(field: str, value):
 def _move(state: Resident, cmd: c.MoveResident, now: datetime, policy: Policy):
     check_registered(state)
     check_active(state)
+    check_no_transfer_pending(state)
     if cmd.community_id == state.community_id:
         raise Unchanged("The resident already lives in this community", "该居民已在此社区",
                         fields={"community_id": ["Same community / 与当前社区相同"]})
@@ -360,6 +405,44 @@ def _move(state: Resident, cmd: c.MoveResident, now: datetime, policy: Policy):
                "to_station_id": cmd.station_id, "community_id": cmd.community_id,
                "address": cmd.address}
     return [NewEvent("ResidentTransferred", payload, station_id=state.station_id, actor=cmd.actor)]
+
+
+def _offer_transfer(state: Resident, cmd: c.OfferTransfer, now: datetime, policy: Policy):
+    """The owning station offers the record; only ids (and the sealed reason) in the offer."""
+    check_registered(state)
+    check_active(state)
+    check_no_transfer_pending(state)
+    check_other_station(state, cmd.to_station_id)
+    reason = check_reason_written(cmd.reason)
+    return [_event(state, "TransferOffered", cmd.actor, transfer_id=cmd.transfer_id,
+                   from_station_id=state.station_id, from_community_id=state.community_id,
+                   to_station_id=cmd.to_station_id, to_community_id=cmd.to_community_id,
+                   reason=reason, offered_by=cmd.actor)]
+
+
+def _accept_transfer(state: Resident, cmd: c.AcceptTransfer, now: datetime, policy: Policy):
+    """The receiving station takes the record and its history: ResidentTransferred, as a
+    move to another station is (casework restarts its follow-ups there)."""
+    check_registered(state)
+    offer = check_offer_pending(state, cmd.transfer_id)
+    check_receiving_station(offer, cmd.acceptor_stations)
+    check_active(state)
+    payload = {"resident_id": state.id, "station_id": offer.to_station_id,
+               "from_station_id": state.station_id, "from_community_id": state.community_id,
+               "to_station_id": offer.to_station_id, "community_id": offer.to_community_id,
+               "address": None, "transfer_id": offer.transfer_id, "accepted_by": cmd.actor}
+    return [NewEvent("ResidentTransferred", payload, station_id=state.station_id, actor=cmd.actor)]
+
+
+def _decline_transfer(state: Resident, cmd: c.DeclineTransfer, now: datetime, policy: Policy):
+    check_registered(state)
+    offer = check_offer_pending(state, cmd.transfer_id)
+    check_receiving_station(offer, cmd.acceptor_stations)
+    reason = check_reason_written(cmd.reason)
+    declined = _event(state, "TransferDeclined", cmd.actor, transfer_id=offer.transfer_id,
+                      from_station_id=offer.from_station_id, to_station_id=offer.to_station_id,
+                      reason=reason, declined_by=cmd.actor)
+    return [dataclasses.replace(declined, station_id=offer.to_station_id)]
 
 
 def _change_status(state: Resident, cmd: c.ChangeStatus, now: datetime, policy: Policy):
@@ -510,6 +593,9 @@ _DECIDERS: dict[type, Callable[..., list[NewEvent]]] = {
     c.RegisterResident: _register,
     c.UpdateResident: _update,
     c.MoveResident: _move,
+    c.OfferTransfer: _offer_transfer,
+    c.AcceptTransfer: _accept_transfer,
+    c.DeclineTransfer: _decline_transfer,
     c.ChangeStatus: _change_status,
     c.AssessRisk: _assess,
     c.OverrideCard: _override,
@@ -538,6 +624,37 @@ def check_active(state: Resident) -> None:
     if state.status != "active":
         raise NotActive(f"The resident's status is {state.status}",
                         f"该居民状态为{STATUS_ZH[state.status]}，不能执行此操作")
+
+
+def check_no_transfer_pending(state: Resident) -> None:
+    if state.offer is not None:
+        raise TransferPending("A transfer of this resident is waiting for the receiving station",
+                              "该居民的转移正在等待接收社工站确认",
+                              transfer_id=state.offer.transfer_id)
+
+
+def check_other_station(state: Resident, to_station_id: str) -> None:
+    if to_station_id == state.station_id:
+        raise SameStation("The resident already belongs to this station: move them instead",
+                          "该居民已属于此社工站，请使用迁移社区",
+                          fields={"to_station_id": ["Same station / 与当前社工站相同"]})
+
+
+def check_offer_pending(state: Resident, transfer_id: str) -> Offer:
+    if state.offer is None or state.offer.transfer_id != transfer_id:
+        raise NoTransferPending("This transfer is no longer waiting for an answer",
+                                "该转移已处理，不能再次处理")
+    return state.offer
+
+
+def check_receiving_station(offer: Offer, acceptor_stations) -> None:
+    """Only the receiving station answers an offer; nobody of the sending station."""
+    if offer.from_station_id in acceptor_stations:
+        raise SendingStation("The sending station cannot answer its own transfer offer",
+                             "转出社工站不能处理自己发起的转移")
+    if offer.to_station_id not in acceptor_stations:
+        raise NotReceivingStation("Only the receiving station may answer a transfer offer",
+                                  "仅接收社工站可处理转移")
 
 
 def check_not_deceased(state: Resident) -> None:

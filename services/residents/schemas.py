@@ -235,6 +235,51 @@ class EraseIn(Schema):
     reason = _text(500, required=True)
 
 
+class TransferIn(Schema):
+    """POST /api/v1/residents/{id}/transfer: the station and community that are to take
+    the record, and why (sealed in the event)."""
+
+    to_station_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    to_community_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    reason = _text(500, required=True)
+
+
+class TransferAcceptIn(Schema):
+    """POST /api/v1/transfers/{id}/accept: nothing to add but an optional note."""
+
+    note = _text(500, load_default=None, allow_none=True)
+
+
+class TransferDeclineIn(Schema):
+    """POST /api/v1/transfers/{id}/decline: why the receiving station refuses."""
+
+    reason = _text(500, required=True)
+
+
+class TransfersQuery(PageIn):
+    """GET /api/v1/transfers?station_id=&direction=incoming|outgoing&status="""
+
+    station_id = fields.Str()
+    direction = fields.Str(validate=validate.OneOf(("incoming", "outgoing")))
+    status = fields.Str(validate=validate.OneOf(("offered", "accepted", "declined")))
+
+
+class RollupQuery(Schema):
+    """GET /api/v1/residents/rollup?street_id= or ?district_id= (exactly one)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    street_id = fields.Str(validate=validate.Length(min=1, max=100))
+    district_id = fields.Str(validate=validate.Length(min=1, max=100))
+
+    @validates_schema
+    def _exactly_one(self, data, **kwargs):
+        if ("street_id" in data) == ("district_id" in data):
+            raise ValidationError("Give either street_id or district_id / 请提供 street_id 或 "
+                                  "district_id 其中之一", field_name="_schema")
+
+
 class LookupIn(Schema):
     """POST /api/v1/residents/lookup (partner offices): the ID number to match."""
 
@@ -504,3 +549,79 @@ class AccessDigestOut(Schema):
     by_reader = _out(fields.List, cls_or_instance=fields.Nested(ReaderCount))
     by_role = _out(fields.List, cls_or_instance=fields.Nested(RoleCount))
     by_day = _out(fields.List, cls_or_instance=fields.Nested(DayCount))
+
+
+# -- transfers and roll-ups -------------------------------------------------------------------
+
+class TransferOfferedOut(Schema):
+    transfer_id = _out(fields.Str)
+    status = _out(fields.Str)
+
+
+class TransferAnsweredOut(Schema):
+    """The answer to an offer; an accepted record now lies with `station_id`."""
+
+    transfer_id = _out(fields.Str)
+    status = _out(fields.Str)
+    resident_id = _out(fields.Str)
+    station_id = _out(fields.Str)
+    community_id = _out(fields.Str)
+
+
+class TransferItem(Schema):
+    """An offer as either station sees it: ids, card and categories, no personal field."""
+
+    transfer_id = _out(fields.Str)
+    resident_id = _out(fields.Str)
+    from_station_id = _out(fields.Str)
+    from_community_id = _out(fields.Str)
+    to_station_id = _out(fields.Str)
+    to_community_id = _out(fields.Str)
+    status = _out(fields.Str)
+    card = _nullable(fields.Str)
+    categories = _out(fields.List, cls_or_instance=fields.Str())
+    offered_by = _out(fields.Str)
+    offered_at = _out(fields.Str)
+    decided_by = _nullable(fields.Str)
+    decided_at = _nullable(fields.Str)
+
+
+class TransferPage(Schema):
+    items = _out(fields.List, cls_or_instance=fields.Nested(TransferItem))
+    total = _out(fields.Int)
+    page = _out(fields.Int)
+    page_size = _out(fields.Int)
+
+
+class CardCounts(Schema):
+    red = _out(fields.Int)
+    blue = _out(fields.Int)
+    green = _out(fields.Int)
+    none = _out(fields.Int)
+
+
+class RollupScope(Schema):
+    kind = _out(fields.Str)          # street | district
+    id = _out(fields.Str)
+    name = _out(fields.Str)
+
+
+class StationRollup(Schema):
+    station_id = _out(fields.Str)
+    name = _out(fields.Str)
+    residents = _out(fields.Int)
+    cards = _out(fields.Nested, nested=CardCounts)
+
+
+class RollupTotal(Schema):
+    stations = _out(fields.Int)
+    residents = _out(fields.Int)
+    cards = _out(fields.Nested, nested=CardCounts)
+
+
+class RollupOut(Schema):
+    """Active residents by station and card, from the residents read model."""
+
+    scope = _out(fields.Nested, nested=RollupScope)
+    stations = _out(fields.List, cls_or_instance=fields.Nested(StationRollup))
+    total = _out(fields.Nested, nested=RollupTotal)

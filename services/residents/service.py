@@ -49,8 +49,9 @@ from services.residents.schemas import (
     HistoryQuery, LookupIn, LookupOut, MoveIn, NeedCreated, NeedIn, NeedMetIn, NeedPage,
     NeedsQuery, NeedStatusOut, NeedWithdrawIn, NodeCreated, OrgOut, OverrideIn, PingOut,
     RegisterIn, RejectIn, ResidentCreated, ResidentOut, ResidentPage, ResidentsQuery,
-    ResidentStateOut, RubricsOut, ScheduleIn, ScheduleOut, StationIn, StatusIn, StreetIn,
-    UpdateIn)
+    ResidentStateOut, RollupOut, RollupQuery, RubricsOut, ScheduleIn, ScheduleOut, StationIn,
+    StatusIn, StreetIn, TransferAcceptIn, TransferAnsweredOut, TransferDeclineIn, TransferIn,
+    TransferOfferedOut, TransferPage, TransfersQuery, UpdateIn)
 
 ERROR_STATUS: dict[type, type[ApiError]] = {
     Invalid: ValidationFailed,
@@ -60,6 +61,7 @@ ERROR_STATUS: dict[type, type[ApiError]] = {
 }
 
 ORG, RESIDENTS, NEEDS, AUDIT, AUTH = ("organisation", "residents", "needs", "audit", "auth")
+TRANSFERS, REPORTS = "transfers", "reports"
 READ_REASON = ("Send `X-Access-Reason: <why>` (UTF-8 or percent-encoded): it is recorded "
                "in the access trail, and a Red-card or child's record is 403 without it. / "
                "请在请求头 X-Access-Reason 中说明查阅原因；查阅红卡或儿童档案时必填。")
@@ -298,6 +300,85 @@ class ResidentsService(EventSourcedService):
         return self._changed(self._run(c.MoveResident(
             resident_id=resident_id, actor=who.username, **data)))
 
+    # -- transfers between stations ----------------------------------------------------------
+
+    @api("POST", "/api/v1/residents/<resident_id>/transfer", body=TransferIn,
+         responses={202: TransferOfferedOut, 404: None, 409: None}, tags=[TRANSFERS],
+         summary="Offer a resident to another station / 发起居民转移至其他社工站")
+    def offer_transfer(self, request, resident_id):
+        """{"to_station_id", "to_community_id", "reason"} by the owning station -> 202
+        {"transfer_id", "status": "offered"} (TransferOffered: ids only, the reason sealed).
+        The record stays with this station until the receiving station accepts; a resident
+        outside the caller's stations is 404; an unknown station or community 400; one
+        transfer at a time (409)."""
+        who = self.auth.require(request, "residents.transfer")
+        self._resident_in_scope(who, resident_id)
+        data = self._body(request, TransferIn())
+        transfer_id = _new_id()
+        self._run(c.OfferTransfer(resident_id=resident_id, transfer_id=transfer_id,
+                                  actor=who.username, **data))
+        return 202, {"transfer_id": transfer_id, "status": "offered"}
+
+    @api("GET", "/api/v1/transfers", query=TransfersQuery, responses={200: TransferPage, 404: None},
+         tags=[TRANSFERS], summary="Transfer offers to or from the caller's stations / 居民转移列表")
+    def list_transfers(self, request):
+        """?station_id=&direction=incoming|outgoing&status=offered|accepted|declined&page=
+        Only offers to or from the caller's stations (a station filter outside them is
+        404); each shows ids, card and categories, never a personal field: the receiving
+        station reads the record itself only once it has accepted."""
+        who = self.auth.require(request, "residents.read")
+        query = self._query(request, TransfersQuery())
+        page = queries.Page(query.pop("page"), query.pop("page_size"))
+        tree = self._tree()
+        if query.get("station_id"):
+            self._station_in_scope(who, query["station_id"], tree)
+        return queries.list_transfers(self.store.engine, query, page, self._today(),
+                                      access.stations_in_scope(tree, who))
+
+    @api("POST", "/api/v1/transfers/<transfer_id>/accept", body=TransferAcceptIn,
+         responses={200: TransferAnsweredOut, 404: None, 409: None}, tags=[TRANSFERS],
+         summary="Accept a resident's transfer (receiving station) / 接收转入居民")
+    def accept_transfer(self, request, transfer_id):
+        """{"note"?} by the receiving station's head or supervisor: the record and its
+        history now belong to the new station and community (ResidentTransferred); the
+        sending station no longer reads it. Anyone of the sending station is 403; an
+        offer already answered 409; an offer to and from stations outside the caller's
+        scope 404."""
+        who = self.auth.require(request, "residents.accept_transfer")
+        offer, stations = self._transfer_in_scope(who, transfer_id)
+        self._body(request, TransferAcceptIn())
+        outcome = self._run(c.AcceptTransfer(resident_id=offer["resident_id"],
+                                             transfer_id=transfer_id,
+                                             acceptor_stations=stations, actor=who.username))
+        return {"transfer_id": transfer_id, "status": "accepted",
+                "resident_id": offer["resident_id"], "station_id": outcome.state.station_id,
+                "community_id": outcome.state.community_id}
+
+    @api("POST", "/api/v1/transfers/<transfer_id>/decline", body=TransferDeclineIn,
+         responses={200: TransferAnsweredOut, 404: None, 409: None}, tags=[TRANSFERS],
+         summary="Decline a resident's transfer (receiving station) / 拒绝转入居民")
+    def decline_transfer(self, request, transfer_id):
+        """{"reason"} by the receiving station's head or supervisor: the record stays with
+        the sending station (TransferDeclined)."""
+        who = self.auth.require(request, "residents.accept_transfer")
+        offer, stations = self._transfer_in_scope(who, transfer_id)
+        data = self._body(request, TransferDeclineIn())
+        outcome = self._run(c.DeclineTransfer(resident_id=offer["resident_id"],
+                                              transfer_id=transfer_id, reason=data["reason"],
+                                              acceptor_stations=stations, actor=who.username))
+        return {"transfer_id": transfer_id, "status": "declined",
+                "resident_id": offer["resident_id"], "station_id": outcome.state.station_id,
+                "community_id": outcome.state.community_id}
+
+    def _transfer_in_scope(self, who: Principal, transfer_id: str) -> tuple[dict, frozenset]:
+        """The offer and the caller's stations; 404 unless it is to or from one of them."""
+        offer = (queries.transfer(self.store.engine, transfer_id)
+                 if access.well_formed(transfer_id) else None)
+        stations = frozenset(access.stations_in_scope(self._tree(), who))
+        if offer is None or not {offer["from_station_id"], offer["to_station_id"]} & stations:
+            raise access.transfer_not_found()
+        return offer, stations
+
     @api("POST", "/api/v1/residents/<resident_id>/status", body=StatusIn,
          responses={200: ResidentStateOut}, tags=[RESIDENTS],
          summary="Change a resident's status / 变更居民状态")
@@ -456,6 +537,34 @@ class ResidentsService(EventSourcedService):
             recorded = access_log.record_access(self.store, who, resident_id, station_id, reason,
                                                 fields, conn=conn, now=self.clock())
             projections.apply(conn, recorded)
+
+    # -- roll-ups (street and district) -------------------------------------------------------
+
+    @api("GET", "/api/v1/residents/rollup", query=RollupQuery, responses={200: RollupOut, 404: None},
+         tags=[REPORTS], summary="Residents by station and card for a street or district / "
+                                 "街道、区级居民汇总")
+    def rollup(self, request):
+        """?street_id= or ?district_id= (street leaders, district administrators) ->
+        {"scope": {"kind", "id", "name"}, "stations": [{"station_id", "name", "residents",
+        "cards": {"red", "blue", "green", "none"}}], "total": {"stations", "residents",
+        "cards"}}: active residents, from the residents read model. Station roles are 403; a
+        street or district unknown or outside the caller's scope is 404."""
+        who = self.auth.require(request, "reports.rollup")
+        query = self._query(request, RollupQuery())
+        tree = self._tree()
+        if query.get("street_id"):
+            kind, node_id = "street", query["street_id"]
+            if not (access.well_formed(node_id) and access.can_see_street(tree, who, node_id)):
+                raise access.node_not_found("street")
+            streets = [tree.get("street", node_id)]
+        else:
+            kind, node_id = "district", query["district_id"]
+            if not (access.well_formed(node_id) and access.can_see_district(tree, who, node_id)):
+                raise access.node_not_found("district")
+            streets = tree.children("street", node_id)
+        stations = [(s.id, s.name) for street in streets for s in tree.children("station", street.id)]
+        scope = {"kind": kind, "id": node_id, "name": tree.get(kind, node_id).name}
+        return queries.rollup(self.store.engine, scope, stations)
 
     # -- partner offices -------------------------------------------------------------------------
 

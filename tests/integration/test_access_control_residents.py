@@ -12,7 +12,9 @@ PostgreSQL database for the whole module, and users logging in through the API:
   the store itself, while cards, counts and `station events verify` hold.
 
 Station A is the seeded xihulu-station (street xihulu); station B (zh-station, street
-zhonghua) is added by the district administrator at the start.
+zhonghua) is added by the district administrator at the start, with station C
+(zh2-station, street zhonghua too) that one of B's residents is offered to: a transfer
+neither end of which is A's.
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ from tests.support.auth import PASSWORD, TEST_JWT_KEYS, TEST_LOOKUP_KEY, People,
 
 pytestmark = pytest.mark.integration
 
-A, B = "xihulu-station", "zh-station"
+A, B, C = "xihulu-station", "zh-station", "zh2-station"
 UNKNOWN = "no-such-thing"
 USERS = {  # user name -> role, scopes
     "head-a": ("station_head", f"station:{A}"),
@@ -101,6 +103,7 @@ class World:
     resident_b: str = ""
     need_b: str = ""
     id_number_b: str = ""
+    transfer_b: str = ""
 
     def token(self, user: str) -> str:
         return self.tokens[user]
@@ -144,9 +147,19 @@ def world(module_vhost, module_database, tmp_path_factory):
                            ("/api/v1/org/stations", {"street_id": "zhonghua", "id": B,
                                                      "name": "中华南路街道社工站"}),
                            ("/api/v1/org/communities", {"station_id": B, "id": "zh-1",
-                                                        "name": "新华社区"})):
+                                                        "name": "新华社区"}),
+                           ("/api/v1/org/stations", {"street_id": "zhonghua", "id": C,
+                                                     "name": "中华南路第二社工站"}),
+                           ("/api/v1/org/communities", {"station_id": C, "id": "zh2-1",
+                                                        "name": "新中社区"})):
             assert call(base, "POST", path, body, admin)[0] == 201
         world.resident_b, world.id_number_b = register(world, "worker-b", B, community_id="zh-1")
+        moving, _ = register(world, "worker-b", B, community_id="zh-1")
+        status, body = call(base, "POST", f"/api/v1/residents/{moving}/transfer",
+                            {"to_station_id": C, "to_community_id": "zh2-1", "reason": "搬家"},
+                            world.token("head-b"))
+        assert status == 202, body
+        world.transfer_b = body["transfer_id"]
         status, body = call(base, "POST", f"/api/v1/residents/{world.resident_b}/needs",
                             {"category": "daily_care", "urgency": "high",
                              "description": "需要助餐"}, world.token("worker-b"))
@@ -208,18 +221,24 @@ def sender_of(method: str, path: str) -> str:
         return "audit-a"
     if path == "/api/v1/residents/lookup":
         return "partner"
+    if path == "/api/v1/residents/rollup":
+        return "leader-a"   # roll-ups are for street and district roles (403 for A's head)
     return "head-a"
 
 
 def request_for(world: World, method: str, path: str, target: str) -> tuple[str, dict | None]:
-    """The request naming B's resident / need / station (`target` "B"), or an unknown one."""
+    """The request naming B's resident / need / station / transfer (`target` "B"), or an
+    unknown one. B's transfer is the one offered to C: A is neither end of it."""
     b = target == "B"
     filled = (path.replace("{resident_id}", world.resident_b if b else UNKNOWN)
                   .replace("{need_id}", world.need_b if b else UNKNOWN)
+                  .replace("{transfer_id}", world.transfer_b if b else UNKNOWN)
                   .replace("{station_id}", B if b else UNKNOWN))
-    if method == "GET" and path in ("/api/v1/residents", "/api/v1/needs",
+    if method == "GET" and path in ("/api/v1/residents", "/api/v1/needs", "/api/v1/transfers",
                                     "/api/v1/residents/access-digest"):
         filled += "?station_id=" + (B if b else UNKNOWN)
+    if path == "/api/v1/residents/rollup":   # B's street, seen by A's street leader
+        filled += "?street_id=" + ("zhonghua" if b else UNKNOWN)
     named = {"/api/v1/org/streets": "nanming" if b else UNKNOWN,
              "/api/v1/org/stations": "zhonghua" if b else UNKNOWN}.get(path, B if b else UNKNOWN)
     make = BODIES.get((method, path))
@@ -257,6 +276,16 @@ def test_a_request_for_another_stations_data_is_refused(world, method, path):
         assert world.id_number_b not in json.dumps(answer)
 
 
+def test_a_transfer_between_two_other_stations_is_unknown_to_a_and_known_to_b(world):
+    _, page = call(world.base, "GET", "/api/v1/transfers", token=world.token("head-a"))
+    assert world.transfer_b not in {t["transfer_id"] for t in page["items"]}
+    _, page = call(world.base, "GET", "/api/v1/transfers?direction=outgoing",
+                   token=world.token("worker-b"))
+    [offer] = [t for t in page["items"] if t["transfer_id"] == world.transfer_b]
+    assert (offer["from_station_id"], offer["to_station_id"], offer["status"]) == (B, C, "offered")
+    assert PERSON["name"] not in json.dumps(page, ensure_ascii=False)
+
+
 def test_station_b_itself_still_reads_what_station_a_was_refused(world):
     status, record = call(world.base, "GET", f"/api/v1/residents/{world.resident_b}",
                           token=world.token("worker-b"))
@@ -288,6 +317,11 @@ def test_a_role_without_the_permission_is_403_whatever_the_station(world):
             ("worker-a", "POST", f"/api/v1/residents/{rid}/card-override", {}),
             ("worker-a", "GET", f"/api/v1/residents/{rid}/access-trail", None),
             ("head-a", "POST", "/api/v1/residents/lookup", {"id_number": world.id_number_b}),
+            ("worker-b", "POST", f"/api/v1/transfers/{world.transfer_b}/accept", {}),
+            ("worker-b", "POST", f"/api/v1/transfers/{world.transfer_b}/decline", {"reason": "不接收"}),
+            ("audit-b", "POST", f"/api/v1/residents/{rid}/transfer", {}),
+            ("head-a", "GET", "/api/v1/residents/rollup?street_id=xihulu", None),
+            ("worker-b", "GET", "/api/v1/residents/rollup?street_id=zhonghua", None),
             ("partner", "GET", f"/api/v1/residents/{rid}", None),
             ("partner", "GET", "/api/v1/org", None)):
         status, body = call(world.base, method, path, body, world.token(user))
