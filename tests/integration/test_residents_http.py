@@ -24,6 +24,7 @@ from services.residents import configuration
 from services.residents.idnumber import check_char
 
 from tests.support.auth import People, call
+from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -54,17 +55,6 @@ def answers(domain: str, card: str) -> dict:
     pick = max if card == "red" else min
     return {q.id: pick(q.options, key=lambda o: o.points).value
             for q in configuration.settings().rubrics[domain].questions}
-
-
-def wait_until(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout}s")
-        time.sleep(0.1)
 
 
 class Bus:
