@@ -60,5 +60,10 @@ class EventSourcedService:
         return [e.to_dict() for e in self.store.read_stream(stream_id, int(from_version))]
 
     @rpc
+    def store_id(self) -> str:
+        """The identity of this service's store: its positions mean nothing in another."""
+        return self.store.store_id
+
+    @rpc
     def last_position(self) -> int:
         return self.store.last_position()

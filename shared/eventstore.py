@@ -286,6 +286,15 @@ class EventStore:
         with self._reading(conn) as c:
             return self._decode(c.execute(_ALL, {"p": after_position, "n": limit}).fetchall())
 
+    @property
+    def store_id(self) -> str:
+        """This store's identity, made when it was created (migration 0002)."""
+        if getattr(self, "_store_id", None) is None:
+            with self.engine.connect() as conn:
+                self._store_id = conn.exec_driver_sql(
+                    "SELECT value FROM store_meta WHERE key = 'store_id'").scalar()
+        return self._store_id
+
     def last_position(self) -> int:
         with self._reading(None) as c:
             return c.exec_driver_sql("SELECT coalesce(max(position), 0) FROM events").scalar()

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from shared import logs
 from shared.events import Recorded
 from shared.relay import Checkpoint
-from shared.tables import quarantine
+from shared.tables import inbox_sources, quarantine
 
 log = logs.get("inbox")
 
@@ -41,6 +41,7 @@ class Outcome(enum.Enum):
     CAUGHT_UP = "caught_up"  # applied after reading missing events from the source
     DUPLICATE = "duplicate"
     RETRIED = "retried"      # a quarantined event applied on retry
+    FOREIGN = "foreign"      # from another store than the one this inbox follows: dropped
 
 
 @dataclasses.dataclass
@@ -51,6 +52,8 @@ class Inbox:
     handlers: Mapping[str, Handler]
     fetch: Fetch
     page_size: int = 500
+    # Asks the source which store it has now (RPC); None or an error: trust the message.
+    source_store_id: Callable[[], str | None] | None = None
 
     @property
     def name(self) -> str:
@@ -65,6 +68,10 @@ class Inbox:
         event = Recorded.from_dict(envelope)
         with self.engine.begin() as conn:
             applied = self._lock(conn)
+            if not self._same_source(conn, envelope.get("store_id")):
+                log.warning("inbox.foreign_store", consumer=self.consumer, source=self.source,
+                            position=event.position)
+                return Outcome.FOREIGN
             if event.position <= applied:
                 if self._quarantined(conn, event.position) != "retrying":
                     return Outcome.DUPLICATE
@@ -117,6 +124,28 @@ class Inbox:
                                  "ON CONFLICT (name) DO NOTHING"), {"n": self.name})
             query = sa.text("SELECT position FROM checkpoints WHERE name = :n FOR UPDATE")
         return conn.execute(query, {"n": self.name}).scalar() or 0
+
+    def _same_source(self, conn, store_id: str | None) -> bool:
+        """True if the message comes from the store this inbox follows (the first store it
+        hears from). A store replaced by a fresh one (a new data directory, a restore)
+        numbers its events again from 1: its old messages still queued must not count."""
+        if store_id is None:
+            return True
+        known = conn.execute(sa.select(inbox_sources.c.store_id)
+                             .where(inbox_sources.c.name == self.name)).scalar()
+        if known is None:
+            known = self._ask_source() or store_id
+            conn.execute(inbox_sources.insert().values(name=self.name, store_id=known))
+        return known == store_id
+
+    def _ask_source(self) -> str | None:
+        if self.source_store_id is None:
+            return None
+        try:
+            return self.source_store_id()
+        except Exception as exc:  # the source is not running: the first message decides
+            log.info("inbox.source_store_unknown", source=self.source, error=type(exc).__name__)
+            return None
 
     def _quarantined(self, conn, position: int) -> str | None:
         return conn.execute(sa.select(quarantine.c.status).where(quarantine.c.name == self.name)

@@ -43,6 +43,14 @@ class StoreProvider(DependencyProvider):
         return self.store
 
 
+def rpc_store_id(config: Mapping, source: str) -> Callable[[], str | None]:
+    """Ask a source service which store it has now (a short timeout: it may be down)."""
+    def ask() -> str | None:
+        with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=5) as rpc:
+            return getattr(rpc, source).store_id()
+    return ask
+
+
 def rpc_fetch(config: Mapping) -> Callable[[str, int, int], list[dict]]:
     """Read a source service's events over RPC, with a timeout (catch-up after a gap)."""
     timeout = float(config.get("RPC_TIMEOUT", 10))
@@ -121,7 +129,8 @@ class InboxProvider(DependencyProvider):
         fetch = rpc_fetch(config)
         table = self.handlers(store)
         return Deliveries(
-            {s: Inbox(store.engine, service, s, table, fetch) for s in sources},
+            {s: Inbox(store.engine, service, s, table, fetch,
+                      source_store_id=rpc_store_id(config, s)) for s in sources},
             config["AMQP_URI"], int(config.get("MAX_RETRIES", 3)),
             int(config.get("RETRY_DELAY_MS", 1000)))
 

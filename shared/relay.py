@@ -89,10 +89,13 @@ class Lease:
                          .where(leases.c.holder == self.holder))
 
 
-def message_of(event: Recorded) -> tuple[bytes, dict, dict]:
-    """Body, properties and headers of an event's message (message id = event id)."""
-    body = orjson.dumps(event.to_dict())
+def message_of(event: Recorded, store_id: str | None = None) -> tuple[bytes, dict, dict]:
+    """Body, properties and headers of an event's message (message id = event id).
+
+    `store_id` names the store the event (and its position) belongs to."""
+    body = orjson.dumps({**event.to_dict(), "store_id": store_id})
     headers = {
+        "store_id": store_id,
         "stream_id": event.stream_id, "stream_version": event.stream_version,
         "position": event.position, "schema_version": event.schema_version,
         "event_type": event.type,
@@ -136,13 +139,13 @@ class ConfirmingPublisher:
                 pass
             self._conn = None
 
-    def publish(self, batch: Sequence[Recorded]) -> None:
+    def publish(self, batch: Sequence[Recorded], store_id: str | None = None) -> None:
         """Publish all, then wait until every one is confirmed; raise if any is not."""
         if self._conn is None:
             self.connect()
         exchange = topology.events_exchange(self.source).name
         for event in batch:
-            body, properties, _ = message_of(event)
+            body, properties, _ = message_of(event, store_id)
             message = amqp.Message(body, **properties)
             self._channel._basic_publish(message, exchange=exchange, routing_key=event.type,
                                          mandatory=True)
@@ -199,7 +202,7 @@ class Relay:
         batch = self.store.read_all(after, self.batch_size)
         if not batch:
             return 0
-        self.publisher.publish(batch)
+        self.publisher.publish(batch, self.store.store_id)
         self.checkpoint.set(batch[-1].position)
         self.published += len(batch)
         return len(batch)

@@ -56,3 +56,18 @@ quarantine = Table(
     Column("status", String(16), nullable=False),  # retrying | parked
     Column("error", Text, nullable=False),
 )
+
+# The store's identity (a random id made when it was created): messages carry it, so a
+# subscriber can tell events of this store from those of an older, replaced one.
+store_meta = Table(
+    "store_meta", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+# Which source store each inbox follows: its positions mean nothing for another store.
+inbox_sources = Table(
+    "inbox_sources", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("store_id", String(200), nullable=False),
+)
