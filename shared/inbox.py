@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 import sqlalchemy as sa
 
@@ -170,7 +170,3 @@ class Inbox:
         if handler is not None:
             handler(conn, event)
 
-
-def apply_all(inbox: Inbox, envelopes: Iterable[Mapping]) -> list[Outcome]:
-    """Handle a sequence of deliveries (used by rebuilds and tests)."""
-    return [inbox.handle(e) for e in envelopes]
