@@ -6,7 +6,7 @@ from typing import Mapping
 
 import sqlalchemy as sa
 
-from shared import db, migrations
+from shared import db, migrations, signing
 from shared.events import Registry
 from shared.eventstore import EventStore
 
@@ -23,4 +23,6 @@ def open_store(service: str, config: Mapping, registry: Registry,
     migrations.upgrade(engine)
     if projections is not None:
         projections.create_all(engine)
-    return EventStore(engine, registry)
+    store = EventStore(engine, registry)
+    store.signer = signing.signer_for(service, config)  # keys outside the store
+    return store

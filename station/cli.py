@@ -271,9 +271,10 @@ def cmd_audit_resident(args) -> int:
 
 def cmd_events_verify(args) -> int:
     import json
+    from station.keyops import seal_check
     report, bad = {}, 0
     for name, store in _stores(args).items():
-        problems = store.verify()
+        problems = store.verify(seal_check=seal_check(name, _config(args)))
         report[name] = {"events": store.last_position(), "problems": problems}
         bad += len(problems)
         print(f"{name}: {'OK' if not problems else f'{len(problems)} damaged stream(s)'}",
@@ -419,6 +420,16 @@ def parser() -> argparse.ArgumentParser:
     verify = with_data_dir(events.add_parser("verify", help="check every hash chain"))
     verify.add_argument("--service")
     verify.set_defaults(func=cmd_events_verify)
+    from station import keyops
+    legacy = with_data_dir(events.add_parser(
+        "sign-legacy", help="sign events stored before signing (chains checked first)"))
+    legacy.add_argument("--service")
+    legacy.set_defaults(func=keyops.cmd_sign_legacy)
+    keys = sub.add_parser("keys", help="event signing keys").add_subparsers(dest="action",
+                                                                          required=True)
+    keys_new = keys.add_parser("new", help="print a fresh key pair for SERVICE (env lines)")
+    keys_new.add_argument("service")
+    keys_new.set_defaults(func=keyops.cmd_keys_new)
     tail = with_data_dir(events.add_parser("tail", help="print events in global order"))
     tail.add_argument("service")
     tail.add_argument("--after", type=int)
