@@ -430,6 +430,13 @@ def parser() -> argparse.ArgumentParser:
     keys_new = keys.add_parser("new", help="print a fresh key pair for SERVICE (env lines)")
     keys_new.add_argument("service")
     keys_new.set_defaults(func=keyops.cmd_keys_new)
+    from station import brokerops
+    broker = sub.add_parser("broker", help="the message broker").add_subparsers(
+        dest="action", required=True)
+    broker_perms = broker.add_parser("permissions",
+                                     help="print rabbitmqctl lines: one user per service")
+    broker_perms.add_argument("--vhost", default="/")
+    broker_perms.set_defaults(func=brokerops.cmd_broker_permissions)
     tail = with_data_dir(events.add_parser("tail", help="print events in global order"))
     tail.add_argument("service")
     tail.add_argument("--after", type=int)
