@@ -22,7 +22,7 @@ their field names are a contract; add fields, never rename or remove them.
 from marshmallow import Schema, fields, validate
 
 from shared.events import Registry
-from shared.security import access_log, erasure
+from shared.security import access_log, erasure, lookup
 
 CARD = validate.OneOf(("red", "blue", "green"))
 STATUS = validate.OneOf(("active", "moved_out", "deceased"))
@@ -346,3 +346,4 @@ for _schema in (IdNumberClaimed, ResidentRegistered, ResidentUpdated, ResidentMo
     registry.register(_schema.__name__, _schema, version=2, upcasters={1: _as_stored})
 access_log.register(registry)   # ResidentRecordRead
 erasure.register(registry)      # KeyDestroyed
+lookup.register(registry)       # PartnerLookupMade

@@ -59,7 +59,7 @@ USERS = {  # user name -> role, scopes
     "worker-b": ("social_worker", f"station:{B}"),
     "head-b": ("station_head", f"station:{B}"),
     "audit-b": ("auditor", f"station:{B}"),
-    "partner": ("partner_office", "street:yunyan-partner"),
+    "partner": ("partner_office", "street:zhonghua"),  # lookups need a scope that exists
 }
 PERSON = {"community_id": "nanmingtang", "name": "王秀英", "gender": "female",
           "birth_date": "1938-05-02", "phone": "13985000000", "address": "南明堂社区 3 栋",
