@@ -37,7 +37,7 @@ import os
 import pathlib
 import threading
 import time
-from typing import Iterable, Mapping
+from typing import Mapping, Sequence
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
@@ -51,6 +51,7 @@ from shared.security.keys import data_dir, dev_secret_file, setting
 KEY_DIR = "signing-keys"
 PUBLIC_KEYS = "STATION_SIGNING_PUBLIC_KEYS"
 log = logs.get("signing")
+_warned: set[str] = set()
 
 
 def private_key_setting(service: str) -> str:
@@ -135,6 +136,11 @@ def signer_for(service: str, config: Mapping | None) -> Signer:
     if configured:
         return parse_private(service, configured)
     folder = data_dir(config) / KEY_DIR
+    if setting(config, "DATABASE_URL") and service not in _warned:
+        _warned.add(service)
+        # Containers with data directories of their own would not know each other's keys.
+        log.warning("signing.dev_key_in_use", service=service,
+                    hint=f"set {private_key_setting(service)} and {PUBLIC_KEYS}")
     signer = parse_private(service, dev_secret_file(folder / f"{service}.key",
                                                     lambda: new_private_line(service) + "\n"))
     _publish_dev_public(folder / f"{service}.pub", signer.public_line)
@@ -236,20 +242,28 @@ def check_envelope(keyring: Keyring, source: str, envelope: Mapping,
         raise Rejected(problem)
 
 
-def first_unsealed(service: str, keyring: Keyring, stream: Iterable[Mapping]) -> dict | None:
-    """The first event of one (hash-sound) stream whose signature fails, or None.
+def first_unsealed(service: str, keyring: Keyring, stream: Sequence[Mapping]) -> dict | None:
+    """The first event of one hash-sound stream whose signature fails, or None.
 
     Used by EventStore.verify after the hash chain check, so a chain rewritten with its
-    hashes recomputed is still caught, and named."""
+    hashes recomputed is still caught, and named. The head's signature is checked first:
+    as the chain holds, the head's hash commits to every event before it, so a good head
+    signature vouches for the whole stream (one check per stream, not per event). Only
+    a stream whose head fails is searched for the first event that fails."""
+    if not stream or _seal_problem(service, keyring, stream[-1]) is None:
+        return None
     for event in stream:
-        problem = keyring.problem(service, event.get("signature"),
-                                  at_rest_message(event["hash"]))
+        problem = _seal_problem(service, keyring, event)
         if problem is not None:
             return {"stream_id": event["stream_id"], "version": event["stream_version"],
                     "event_id": event["event_id"],
                     "problem": "unsigned" if problem == "unsigned" else "bad signature",
                     "detail": problem}
     return None
+
+
+def _seal_problem(service: str, keyring: Keyring, event: Mapping) -> str | None:
+    return keyring.problem(service, event.get("signature"), at_rest_message(event["hash"]))
 
 
 def adopt_legacy(store, signer: Signer) -> int:

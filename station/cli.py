@@ -257,7 +257,10 @@ def cmd_projections_rebuild(args) -> int:
 def cmd_audit_resident(args) -> int:
     import json
     from station.audit import resident_timeline
-    timeline = resident_timeline(_stores(args), args.resident_id)
+    from station.keyops import seal_check
+    stores = _stores(args)
+    timeline = resident_timeline(stores, args.resident_id,
+                                 {name: seal_check(name, _config(args)) for name in stores})
     if not timeline["events"]:
         print(f"no events about resident {args.resident_id} / 未找到该居民的任何事件",
               file=sys.stderr)
