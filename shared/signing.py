@@ -45,13 +45,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey
                                                                Ed25519PublicKey)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from shared import hashchain, logs
+from shared import hashchain
 from shared.security.keys import data_dir, dev_secret_file, setting
 
 KEY_DIR = "signing-keys"
 PUBLIC_KEYS = "STATION_SIGNING_PUBLIC_KEYS"
-log = logs.get("signing")
-_warned: set[str] = set()
 
 
 def private_key_setting(service: str) -> str:
@@ -136,11 +134,6 @@ def signer_for(service: str, config: Mapping | None) -> Signer:
     if configured:
         return parse_private(service, configured)
     folder = data_dir(config) / KEY_DIR
-    if setting(config, "DATABASE_URL") and service not in _warned:
-        _warned.add(service)
-        # Containers with data directories of their own would not know each other's keys.
-        log.warning("signing.dev_key_in_use", service=service,
-                    hint=f"set {private_key_setting(service)} and {PUBLIC_KEYS}")
     signer = parse_private(service, dev_secret_file(folder / f"{service}.key",
                                                     lambda: new_private_line(service) + "\n"))
     _publish_dev_public(folder / f"{service}.pub", signer.public_line)
