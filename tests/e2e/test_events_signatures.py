@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import marshmallow as ma
 import orjson
 import pytest
 
 from shared import hashchain
-from shared.events import NewEvent, Registry
-from shared.stores import open_store
-from tests.e2e.test_events_cli import station
+from shared.events import NewEvent
+from tests.e2e.test_events_cli import casework_store, station  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -23,20 +21,11 @@ COLUMNS = ("event_id", "stream_id", "stream_version", "type", "schema_version", 
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-
-    class Any(ma.Schema):
-        class Meta:
-            unknown = ma.INCLUDE
-
-    registry = Registry()
-    registry.register("Probe", Any)
-    store = open_store("casework", {"STATION_DATA_DIR": str(tmp_path)}, registry)
-    store.append("case-1", 0, [NewEvent("Probe", {"k": i}) for i in range(3)])
-    store.append("case-2", 0, [NewEvent("Probe", {"k": 9})])
-    yield store
-    store.engine.dispose()
+def store(casework_store):
+    """test_events_cli's store (stream case-1, three events) and a second stream."""
+    casework_store.append("case-2", 0, [NewEvent("Probe", {"k": 9})])
+    yield casework_store
+    casework_store.engine.dispose()
 
 
 def verify(tmp_path):
