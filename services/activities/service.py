@@ -1,14 +1,15 @@
-"""The activities service: nameko entrypoints only translate and dispatch.
-
-Ping, OpenAPI and the subscriber entrypoints come from the kit (shared.base_service).
-"""
+"""The activities service: nameko entrypoints only translate and dispatch."""
 from shared.base_service import EventSourcedService
 from shared.providers import StoreProvider
+from shared.web import api
 
-from services.activities import projections
 from services.activities.events import registry
 
 
 class ActivitiesService(EventSourcedService):
-    name, name_zh = "activities", "活动"
-    store = StoreProvider(registry, projections=projections.projection)
+    name = "activities"
+    store = StoreProvider(registry)
+
+    @api("GET", "/api/v1/activities/ping")
+    def http_ping(self, request):
+        return self.ping()
