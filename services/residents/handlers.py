@@ -17,7 +17,7 @@ from typing import Callable
 import sqlalchemy as sa
 
 from shared import logs
-from shared.events import NewEvent, Recorded
+from shared.events import NewEvent, Recorded, utcnow
 from shared.eventstore import ConcurrencyError, EventStore
 from shared.kit import runner
 from shared.kit.runner import stamp as _stamp
@@ -250,6 +250,13 @@ def seed_org(store: EventStore, now: datetime, seed: dict | None = None, attempt
 
 
 # -- events from other services ----------------------------------------------------------------
+
+def inbox_handlers(store: EventStore) -> dict:
+    """The routing table of other services' events (casework's), run in the inbox's
+    transaction; the topology's subscription table names the sources."""
+    return {"MajorChangeFlagged":
+            lambda conn, event: on_major_change_flagged(store, conn, event, utcnow())}
+
 
 def on_major_change_flagged(store: EventStore, conn: sa.Connection, event: Recorded,
                             now: datetime) -> None:

@@ -78,11 +78,6 @@ class LookupKey(DependencyProvider):
         return self.key
 
 
-def _inbox_handlers(store):
-    return {"MajorChangeFlagged":
-            lambda conn, event: handlers.on_major_change_flagged(store, conn, event, utcnow())}
-
-
 # Another service reading without a person behind it: every station, masked, recorded.
 SERVICE_READER = Principal("service", "service")
 
@@ -90,7 +85,7 @@ SERVICE_READER = Principal("service", "service")
 class ResidentsService(EventSourcedService):
     name, name_zh = "residents", "居民"
     store = ResidentsStore(registry, projections=projections.projection)
-    inbox = InboxProvider(_inbox_handlers)
+    inbox = InboxProvider(handlers.inbox_handlers)
     auth = Auth()
     lookup_key = LookupKey()
     clock = staticmethod(utcnow)
