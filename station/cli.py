@@ -420,7 +420,7 @@ def parser() -> argparse.ArgumentParser:
 
     events = sub.add_parser("events", help="the event stores").add_subparsers(dest="action",
                                                                             required=True)
-    verify = with_data_dir(events.add_parser("verify", help="check every hash chain"))
+    verify = with_data_dir(events.add_parser("verify", help="check every hash chain and signature"))
     verify.add_argument("--service")
     verify.set_defaults(func=cmd_events_verify)
     from station import keyops
