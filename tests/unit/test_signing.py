@@ -1,13 +1,12 @@
 """shared.signing without I/O beyond a temporary key directory: what a consumer accepts."""
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from shared import hashchain, signing
 from shared.events import Recorded
 from shared.relay import message_of
-
-import orjson
 
 
 def envelope(signer: signing.Signer, **changes) -> dict:
@@ -26,7 +25,8 @@ def envelope(signer: signing.Signer, **changes) -> dict:
 @pytest.fixture
 def keys(tmp_path):
     config = {"STATION_DATA_DIR": str(tmp_path)}
-    residents, casework = signing.signer_for("residents", config), signing.signer_for("casework", config)
+    residents = signing.signer_for("residents", config)
+    casework = signing.signer_for("casework", config)
     return residents, casework, signing.Keyring(config)
 
 
