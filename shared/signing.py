@@ -196,7 +196,7 @@ class Keyring:
         kid, _, raw = str(signature).partition(":")
         found = self._key(kid)
         if found is None:
-            return f"unknown signing key {kid!r}"
+            return f"unknown signing key {kid[:80]!r}"  # the sender chose it: bounded
         owner, public = found
         if owner != service:
             return f"signed with a key of {owner}, not of {service}"
