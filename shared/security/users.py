@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
 import argon2
@@ -24,6 +24,7 @@ from marshmallow import fields as f
 
 from shared.events import NewEvent, Recorded, Registry
 from shared.eventstore import ConcurrencyError, EventStore
+from shared.security import throttle
 from shared.security.principal import (InvalidPrincipal, Principal, check_role, check_scopes,
                                        check_username)
 from shared.stores import open_store
@@ -54,6 +55,7 @@ registry = Registry()
 registry.register("UserAdded", UserAddedSchema)
 registry.register("PasswordChanged", PasswordChangedSchema)
 registry.register("UserDisabled", UserDisabledSchema)
+throttle.register(registry)        # LoginFailed, LoginSucceeded, AccountLocked, AddressLocked
 
 # -- passwords (pure) ------------------------------------------------------------------
 
@@ -117,8 +119,12 @@ users = sa.Table(
 )
 
 
-def apply(conn: sa.Connection, event: Recorded) -> None:
-    """Fold one identity event into the users table."""
+def apply(conn: sa.Connection, event: Recorded,
+          window: timedelta = throttle.Policy.window) -> None:
+    """Fold one identity event into the users table (log-in events into login_tallies,
+    counted in windows of `window`)."""
+    if event.type in throttle.EVENTS:
+        return throttle.apply(conn, event, window)
     p, row = event.payload, users.c.username == event.payload["username"]
     if event.type == "UserAdded":
         conn.execute(users.insert().values(
@@ -170,24 +176,29 @@ class UserStore:
         return User(row.username, row.role, tuple(orjson.loads(row.scopes)), bool(row.disabled),
                     row.password_hash)
 
-    def authenticate(self, username: str, password: str) -> User | None:
-        """The user if the password is right and the account enabled, else None."""
+    def authenticate(self, username: str, password: str, offload=None) -> User | None:
+        """The user if the password is right and the account enabled, else None.
+
+        `offload(fn, *args)` runs the hashing (a service passes a thread pool's, so
+        argon2 never holds up its event loop); by default it runs here."""
         user = self.get(username) if username else None
-        ok = verify_password(user.password_hash if user else None, password or "")
+        run = offload or (lambda fn, *args: fn(*args))
+        ok = run(verify_password, user.password_hash if user else None, password or "")
         return user if ok and user is not None and not user.disabled else None
 
     def history(self, username: str) -> list[Recorded]:
         return self.store.read_stream(_stream(username))
 
-    def rebuild(self) -> None:
-        """Delete the projection and fold every identity event again."""
+    def rebuild(self, window: timedelta = throttle.Policy.window) -> None:
+        """Delete the projections and fold every identity event again."""
         self.store.sequence()
         with self.store.engine.begin() as conn:
             conn.execute(users.delete())
+            conn.execute(throttle.tallies.delete())
             after = 0
             while batch := self.store.read_all(after, 1000, conn=conn):
                 for event in batch:
-                    apply(conn, event)
+                    apply(conn, event, window)
                 after = batch[-1].position
 
     def _version(self, username: str) -> int:
@@ -215,7 +226,9 @@ def open_users(config: Mapping) -> UserStore:
     with _lock:
         if key not in _open:
             where = {"DATABASE_URL": key[0], "STATION_DATA_DIR": key[1]}
-            _open[key] = UserStore(open_store(SERVICE, where, registry, metadata))
+            store = open_store(SERVICE, where, registry, metadata)
+            throttle.metadata.create_all(store.engine)
+            _open[key] = UserStore(store)
         return _open[key]
 
 
