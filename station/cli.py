@@ -440,6 +440,8 @@ def parser() -> argparse.ArgumentParser:
     users_add.add_argument("--scope", action="append", required=True,
                            help="station:<id>, street:<id> or district:<id> (repeatable)")
     users_add.set_defaults(func=cmd_users_add)
+    from station import users_cli
+    users_cli.register(users, with_data_dir, _config)
 
     org = sub.add_parser("org", help="the organisation tree").add_subparsers(dest="action",
                                                                           required=True)

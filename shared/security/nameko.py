@@ -31,6 +31,8 @@ from shared.errors import ApiError, Forbidden, Unauthorized
 from shared.security import access_log, masking, scope, tokens
 from shared.security.keys import jwt_keys
 from shared.security.login import TokenRequestSchema, client_address, issue_token
+from shared.security.revocation import Revocations
+from shared.security.users import open_users
 from shared.security.throttle import LoginBusy
 from shared.security.principal import Principal
 from shared.web import body_of, load
@@ -72,8 +74,10 @@ class Hashing:
 class Gate:
     """What `self.auth` is inside one worker (one request)."""
 
-    def __init__(self, keys: tokens.SigningKeys, config: Mapping, hashing: Hashing | None = None):
+    def __init__(self, keys: tokens.SigningKeys, config: Mapping, hashing: Hashing | None = None,
+                 revocations: Revocations | None = None):
         self.keys, self.config, self.hashing = keys, config, hashing
+        self.revocations = revocations
         self._principal: Principal | None = None
 
     def principal(self, request) -> Principal:
@@ -84,7 +88,12 @@ class Gate:
                 raise Unauthorized("Missing bearer token: send Authorization: Bearer <token>",
                                    "缺少令牌：请在请求头中提供 Authorization: Bearer <令牌>",
                                    code="unauthorized")
-            self._principal = tokens.verify(token.strip(), self.keys)
+            who = tokens.verify(token.strip(), self.keys)
+            if self.revocations is not None and not self.revocations.admits(who):
+                raise Unauthorized("This account is disabled or the token was revoked "
+                                   "(log in again)", "账号已停用或令牌已失效（请重新登录）",
+                                   code="token_revoked")
+            self._principal = who
             structlog.contextvars.bind_contextvars(user=self._principal.username,
                                                    role=self._principal.role)
         return self._principal
@@ -129,6 +138,9 @@ class Auth(DependencyProvider):
     def setup(self):
         self.keys = jwt_keys(self.container.config)
         self.hashing = Hashing()
+        self.revocations: Revocations | None = None
 
     def get_dependency(self, worker_ctx) -> Gate:
-        return Gate(self.keys, self.container.config, self.hashing)
+        if self.revocations is None:      # the identity store, opened on first use
+            self.revocations = Revocations(open_users(self.container.config))
+        return Gate(self.keys, self.container.config, self.hashing, self.revocations)

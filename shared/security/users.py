@@ -2,12 +2,14 @@
 
 The identity store is a store like a service's: `{data_dir}/identity.db` on SQLite,
 schema `identity` on PostgreSQL. Its events (UserAdded, PasswordChanged,
-UserDisabled, on the stream `user-<username>`) are the audit trail of every account
-change; the `users` table is a projection of them for look-ups, rebuildable.
+UserDisabled, UserEnabled, on the stream `user-<username>`; the log-in events of
+shared.security.throttle) are the audit trail of every account change; the `users`,
+`token_floors` and `login_tallies` tables are projections of them, rebuildable.
 
     users = open_users(config)            # cached per database, safe to call per request
     users.add("li.na", "s3cret", "social_worker", ["station:xihulu-station"])
     user = users.authenticate("li.na", "s3cret")     # None if wrong, unknown or disabled
+    users.disable("li.na"); users.standing("li.na").admits(token_iat)   # False from now
 """
 from __future__ import annotations
 
@@ -51,10 +53,15 @@ class UserDisabledSchema(marshmallow.Schema):
     reason = f.String(load_default=None, allow_none=True)
 
 
+class UserEnabledSchema(marshmallow.Schema):
+    username = f.String(required=True)
+
+
 registry = Registry()
 registry.register("UserAdded", UserAddedSchema)
 registry.register("PasswordChanged", PasswordChangedSchema)
 registry.register("UserDisabled", UserDisabledSchema)
+registry.register("UserEnabled", UserEnabledSchema)
 throttle.register(registry)        # LoginFailed, LoginSucceeded, AccountLocked, AddressLocked
 
 # -- passwords (pure) ------------------------------------------------------------------
@@ -117,6 +124,24 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
 )
+# Tokens issued before `not_before` (a password change or a disabling) are refused, even
+# once the account is enabled again. A table of its own, so existing stores gain it.
+token_floors = sa.Table(
+    "token_floors", metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("not_before", sa.String(40), nullable=False),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Standing:
+    """What a verified token's holder still is: enabled or not, and since when their
+    tokens count (epoch seconds; 0 if always)."""
+    disabled: bool
+    not_before: int = 0
+
+    def admits(self, issued_at: int | None) -> bool:
+        return not self.disabled and (issued_at or 0) >= self.not_before
 
 
 def apply(conn: sa.Connection, event: Recorded,
@@ -132,8 +157,18 @@ def apply(conn: sa.Connection, event: Recorded,
             password_hash=p["password_hash"], disabled=False))
     elif event.type == "PasswordChanged":
         conn.execute(users.update().where(row).values(password_hash=p["password_hash"]))
+        _raise_floor(conn, p["username"], event.occurred_at)
     elif event.type == "UserDisabled":
         conn.execute(users.update().where(row).values(disabled=True))
+        _raise_floor(conn, p["username"], event.occurred_at)
+    elif event.type == "UserEnabled":
+        conn.execute(users.update().where(row).values(disabled=False))
+
+
+def _raise_floor(conn: sa.Connection, username: str, at: str) -> None:
+    floor = token_floors.c.username == username
+    if conn.execute(token_floors.update().where(floor).values(not_before=at)).rowcount == 0:
+        conn.execute(token_floors.insert().values(username=username, not_before=at))
 
 
 def _stream(username: str) -> str:
@@ -165,8 +200,26 @@ class UserStore:
         self._append(username, self._version(username), event)
 
     def disable(self, username: str, reason: str | None = None, actor: str | None = None) -> None:
+        """The account can no longer log in, and its tokens stop working (see Standing)."""
         event = NewEvent("UserDisabled", {"username": username, "reason": reason}, actor=actor)
         self._append(username, self._version(username), event)
+
+    def enable(self, username: str, actor: str | None = None) -> None:
+        """The account may log in again; tokens from before it was disabled stay refused."""
+        self._append(username, self._version(username),
+                     NewEvent("UserEnabled", {"username": username}, actor=actor))
+
+    def standing(self, username: str) -> Standing | None:
+        """Disabled or not, and the floor of its tokens; None for a name we do not hold."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(sa.select(users.c.disabled, token_floors.c.not_before)
+                               .select_from(users.outerjoin(
+                                   token_floors, token_floors.c.username == users.c.username))
+                               .where(users.c.username == username)).first()
+        if row is None:
+            return None
+        floor = int(datetime.fromisoformat(row.not_before).timestamp()) if row.not_before else 0
+        return Standing(bool(row.disabled), floor)
 
     def get(self, username: str) -> User | None:
         with self.store.engine.connect() as conn:
@@ -194,6 +247,7 @@ class UserStore:
         self.store.sequence()
         with self.store.engine.begin() as conn:
             conn.execute(users.delete())
+            conn.execute(token_floors.delete())
             conn.execute(throttle.tallies.delete())
             after = 0
             while batch := self.store.read_all(after, 1000, conn=conn):
