@@ -179,7 +179,8 @@ def cmd_up(args) -> int:
 
     settings = _settings(args)
     check_broker(settings.amqp_uri)
-    os.makedirs(settings.data_dir, exist_ok=True)
+    from shared.db import private_dir
+    private_dir(settings.data_dir)
     logins = None
     if args.demo:
         from station import demo
