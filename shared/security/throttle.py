@@ -134,12 +134,8 @@ class LoginBusy(ApiError):
 
 # -- events and projection --------------------------------------------------------------
 
-class LoginFailedSchema(marshmallow.Schema):
-    username = f.String(required=True)
-    address = f.String(required=True)
-
-
-class LoginSucceededSchema(marshmallow.Schema):
+class AttemptSchema(marshmallow.Schema):
+    """LoginFailed and LoginSucceeded: who tried, from where."""
     username = f.String(required=True)
     address = f.String(required=True)
 
@@ -151,8 +147,8 @@ class LockedSchema(marshmallow.Schema):
 
 
 def register(registry: Registry) -> Registry:
-    registry.register("LoginFailed", LoginFailedSchema)
-    registry.register("LoginSucceeded", LoginSucceededSchema)
+    registry.register("LoginFailed", AttemptSchema)
+    registry.register("LoginSucceeded", AttemptSchema)
     registry.register("AccountLocked", LockedSchema)
     registry.register("AddressLocked", LockedSchema)
     return registry
