@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
@@ -279,11 +280,23 @@ def open_users(config: Mapping) -> UserStore:
     key = (config.get("DATABASE_URL") or None, str(data_dir(config).absolute()))
     with _lock:
         if key not in _open:
-            where = {"DATABASE_URL": key[0], "STATION_DATA_DIR": key[1]}
+            _open[key] = UserStore(_first_open({"DATABASE_URL": key[0],
+                                                "STATION_DATA_DIR": key[1]}))
+        return _open[key]
+
+
+def _first_open(where: Mapping, attempts: int = 3) -> EventStore:
+    """Every service checks tokens against this store, so several processes may create
+    its tables at once: the loser of that race (table already exists) simply tries again."""
+    for attempt in range(attempts):
+        try:
             store = open_store(SERVICE, where, registry, metadata)
             throttle.metadata.create_all(store.engine)
-            _open[key] = UserStore(store)
-        return _open[key]
+            return store
+        except sa.exc.DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def close_users() -> None:
