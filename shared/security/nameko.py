@@ -40,11 +40,14 @@ from shared.web import body_of, load
 __all__ = ["Auth", "Gate", "issue_token"]
 
 
+NICE = 10     # a tenth of the CPU weight of normal work; 19 starved log-ins on a busy host
+
+
 def _niced(fn, *args):
-    """Run in a pool thread at the lowest CPU priority (on Linux the nice value is per
+    """Run in a pool thread at a lower CPU priority (on Linux the nice value is per
     thread, and argon2's own threads inherit it): on a busy machine the service's
     requests get the processor first, a log-in waits a little longer."""
-    os.setpriority(os.PRIO_PROCESS, 0, 19)
+    os.setpriority(os.PRIO_PROCESS, 0, NICE)
     return fn(*args)
 
 
