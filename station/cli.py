@@ -179,7 +179,8 @@ def cmd_up(args) -> int:
 
     settings = _settings(args)
     check_broker(settings.amqp_uri)
-    os.makedirs(settings.data_dir, exist_ok=True)
+    from shared.db import private_dir
+    private_dir(settings.data_dir)
     logins = None
     if args.demo:
         from station import demo
@@ -461,6 +462,8 @@ def parser() -> argparse.ArgumentParser:
     users_add.add_argument("--scope", action="append", required=True,
                            help="station:<id>, street:<id> or district:<id> (repeatable)")
     users_add.set_defaults(func=cmd_users_add)
+    from station import users_cli
+    users_cli.register(users, with_data_dir, _config)
 
     org = sub.add_parser("org", help="the organisation tree").add_subparsers(dest="action",
                                                                           required=True)

@@ -725,7 +725,7 @@ def _iso_week(text: str | None, today: date) -> tuple[int, int]:
         return year, week
     year, week = int(text[:4]), int(text[6:])
     try:
-        date.fromisocalendar(year, week, 1)
+        date.fromisocalendar(year, week, 7)   # its Sunday too: 9999-W52 ends past 9999
     except ValueError:
         raise ValidationFailed("No such ISO week", "不存在该 ISO 周",
                                fields={"week": ["No such week / 不存在该周"]}) from None
