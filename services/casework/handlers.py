@@ -106,23 +106,42 @@ def _case_result(state: case.Case) -> dict:
 # -- cases ----------------------------------------------------------------------------
 
 def open_case(ctx: Context, cmd: c.OpenCase, now: datetime) -> dict:
+    """Open a case, claiming the (resident, domain) slot in the same transaction: two
+    concurrent opens append to one claim stream at one version, so one wins and the
+    other, run again on fresh state, is a 409. A resident casework has not heard of
+    from the residents' events is 404, whatever station the request names."""
     def work(conn):
-        station = cmd.station_id or getattr(known_resident(conn, cmd.resident_id),
-                                            "station_id", None)
-        if station is None:
+        known = known_resident(conn, cmd.resident_id)
+        if known is None:
             raise visit.ResidentUnknown(cmd.resident_id)
-        T = projections.cases
-        if conn.execute(sa.select(T.c.case_id).where(T.c.resident_id == cmd.resident_id)
-                        .where(T.c.domain == cmd.domain).where(T.c.state != case.CLOSED)
-                        ).first():
-            raise Duplicate("The resident has an open case in this domain",
-                            "该居民在此领域已有未结个案")
+        station = known.station_id
+        if cmd.station_id not in (None, station):
+            raise visit.NotTheResidentsStation()
+        claim_open_case(ctx, conn, cmd, station, now)
         state = load_case(ctx, cmd.case_id, conn)
         events = case.decide(state, dataclasses.replace(cmd, station_id=station), now)
         commit(ctx, conn, f"case-{cmd.case_id}", state.version, events)
         _hand_followups_to(ctx, conn, cmd.resident_id, cmd.worker, now, cmd.actor, None)
         return _case_result(case.fold(events, state))
     return transact(ctx, work)
+
+
+def open_case_stream(resident_id: str, domain: str) -> str:
+    return f"open-case-{derived_id('open-case', resident_id, domain)}"
+
+
+def claim_open_case(ctx: Context, conn, cmd: c.OpenCase, station: str, now: datetime) -> None:
+    """The write model's rule of one open case per resident and domain (Duplicate, 409,
+    while the case of the last claim is not closed)."""
+    stream = open_case_stream(cmd.resident_id, cmd.domain)
+    claims = ctx.store.read_stream(stream, conn=conn)
+    if claims and load_case(ctx, claims[-1].payload["case_id"], conn).state != case.CLOSED:
+        raise Duplicate("The resident has an open case in this domain",
+                        "该居民在此领域已有未结个案")
+    claim = NewEvent("OpenCaseClaimed", {"case_id": cmd.case_id, "resident_id": cmd.resident_id,
+                                         "domain": cmd.domain},
+                     station_id=station, occurred_at=now, actor=cmd.actor)
+    commit(ctx, conn, stream, len(claims), [claim])
 
 
 def case_command(ctx: Context, cmd, now: datetime) -> dict:

@@ -289,7 +289,8 @@ APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
 # the residents' tables above are fed by the inbox (see rebuild_residents).
 VERSION = 1
 projection = Projection("casework", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION,
-                        not_applying={"MajorChangeFlagged"})  # the visit's row holds it
+                        not_applying={"MajorChangeFlagged",   # the visit's row holds it
+                                      "OpenCaseClaimed"})     # read from its stream
 apply, apply_all, rebuild = projection.apply, projection.apply_all, projection.rebuild
 
 

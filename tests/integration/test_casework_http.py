@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -197,6 +198,21 @@ def test_a_campaign_shows_which_red_and_blue_residents_are_still_to_visit(api, f
     assert shown["coverage"] == {"total": 2, "visited": 1, "ratio": "0.50"}
     _, todo = api("GET", f"/campaigns/{campaign}/worklist?visited=false")
     assert [(i["resident_id"], i["card"]) for i in todo["items"]] == [("res-b", "blue")]
+
+
+def test_eight_concurrent_opens_for_one_resident_and_domain_make_exactly_one_case(api):
+    """The one-open-case rule lives in the write model (a claim stream per resident and
+    domain), so concurrent opens cannot both pass a read-model check."""
+    body = {"resident_id": "res-1", "domain": "elderly", "problem": "Lives alone"}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: api("POST", "/cases", body), range(8)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] + [409] * 7, answers
+    assert all(b["error"]["code"] == "duplicate" for s, b in answers if s == 409)
+    _, listed = api("GET", "/cases?resident_id=res-1&domain=elderly")
+    assert listed["total"] == 1
+    error_of(api("POST", "/cases", {**body, "resident_id": "res-unknown", "station_id": "st-1"}),
+             404)
 
 
 def test_rpc_offers_the_same_commands_and_worklist(api, amqp_uri):
