@@ -1,16 +1,17 @@
 """What every service answers over RPC: ping, and reads of its own event store.
 
 Other services read events only through these (catch-up after a gap, rebuilds),
-never from another service's database.
+never from another service's database. The reads of the store are maintenance calls:
+they take only a service credential (shared.kit.rpc), never a person's token.
 """
 from __future__ import annotations
 
 import functools
 
 from marshmallow import Schema, fields
-from nameko.rpc import rpc
 
 from shared import openapi, topology
+from shared.kit.rpc import RpcCaller, rpc
 from shared.providers import Correlation
 from shared.subscriber import subscribe
 from shared.web import api
@@ -67,6 +68,7 @@ class EventSourcedService:
     name = "base"
     name_zh = ""  # the service's name in Chinese, for the generated summaries
     correlation_id = Correlation()
+    caller = RpcCaller()   # who an RPC call came from, verified by its entrypoint (shared.kit.rpc)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -79,25 +81,25 @@ class EventSourcedService:
             if not hasattr(cls, f"on_{source}"):
                 setattr(cls, f"on_{source}", _subscription_entrypoint(source))
 
-    @rpc
+    @rpc    # any verified caller: a person's token or a service credential
     def ping(self) -> dict:
         return {"service": self.name, "status": "ok"}
 
-    @rpc
+    @rpc(users=False)
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[dict]:
         """Events after a position, in order: [{"event_id", "position", "type", ...}]."""
         limit = max(1, min(int(limit), 5000))
         return [e.to_dict() for e in self.store.read_all(int(after_position), limit)]
 
-    @rpc
+    @rpc(users=False)
     def read_stream(self, stream_id: str, from_version: int = 0) -> list[dict]:
         return [e.to_dict() for e in self.store.read_stream(stream_id, int(from_version))]
 
-    @rpc
+    @rpc(users=False)
     def store_id(self) -> str:
         """The identity of this service's store: its positions mean nothing in another."""
         return self.store.store_id
 
-    @rpc
+    @rpc(users=False)
     def last_position(self) -> int:
         return self.store.last_position()

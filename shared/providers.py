@@ -17,9 +17,9 @@ from eventlet.semaphore import Semaphore
 import sqlalchemy as sa
 import structlog
 from nameko.extensions import DependencyProvider
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import logs, signing, topology
+from shared.kit.rpc import rpc_client
 from shared.stores import open_store
 from shared.events import Registry
 from shared.eventstore import EventStore
@@ -43,20 +43,20 @@ class StoreProvider(DependencyProvider):
         return self.store
 
 
-def rpc_store_id(config: Mapping, source: str) -> Callable[[], str | None]:
-    """Ask a source service which store it has now (a short timeout: it may be down)."""
+def rpc_store_id(config: Mapping, source: str, caller: str) -> Callable[[], str | None]:
+    """Ask a source service which store it has now (a short timeout: it may be down),
+    with `caller`'s service credential (shared.kit.rpc)."""
     def ask() -> str | None:
-        with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=5) as rpc:
+        with rpc_client(config, service=caller, timeout=5) as rpc:
             return getattr(rpc, source).store_id()
     return ask
 
 
-def rpc_fetch(config: Mapping) -> Callable[[str, int, int], list[dict]]:
-    """Read a source service's events over RPC, with a timeout (catch-up after a gap)."""
-    timeout = float(config.get("RPC_TIMEOUT", 10))
-
+def rpc_fetch(config: Mapping, caller: str) -> Callable[[str, int, int], list[dict]]:
+    """Read a source service's events over RPC, with a timeout (catch-up after a gap),
+    with `caller`'s service credential (shared.kit.rpc)."""
     def fetch(source: str, after: int, limit: int) -> list[dict]:
-        with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=timeout) as rpc:
+        with rpc_client(config, service=caller) as rpc:
             return getattr(rpc, source).read_all(after, limit)
     return fetch
 
@@ -136,12 +136,12 @@ class InboxProvider(DependencyProvider):
         store = next(d for d in self.container.dependencies
                      if d.attr_name == self.store_attr).store
         sources = self.sources or topology.SUBSCRIPTIONS.get(service, ())
-        fetch = rpc_fetch(config)
+        fetch = rpc_fetch(config, service)
         table = self.handlers(store)
         keyring = signing.Keyring(config)
         return Deliveries(
             {s: Inbox(store.engine, service, s, table, fetch,
-                      source_store_id=rpc_store_id(config, s), keyring=keyring)
+                      source_store_id=rpc_store_id(config, s, service), keyring=keyring)
              for s in sources},
             config["AMQP_URI"], int(config.get("MAX_RETRIES", 3)),
             int(config.get("RETRY_DELAY_MS", 1000)))

@@ -168,11 +168,12 @@ class RunningServices:
 def service_env(amqp_uri, tmp_path, request):
     """Environment for service subprocesses: this test's vhost; SQLite files in tmp_path,
     or this test's PostgreSQL database when the test asks for `database_url` too; the
-    suite's signing and lookup keys, shared with the tests (tests/support/auth.py)."""
-    from tests.support.auth import TEST_JWT_KEYS, TEST_LOOKUP_KEY
+    suite's signing, lookup and service keys, shared with the tests (tests/support/auth.py)."""
+    from tests.support.auth import TEST_JWT_KEYS, TEST_LOOKUP_KEY, TEST_SERVICE_KEY
     env = {**os.environ, "AMQP_URI": amqp_uri, "STATION_DATA_DIR": str(tmp_path),
            "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
-           "STATION_JWT_KEYS": TEST_JWT_KEYS, "STATION_LOOKUP_KEY": TEST_LOOKUP_KEY}
+           "STATION_JWT_KEYS": TEST_JWT_KEYS, "STATION_LOOKUP_KEY": TEST_LOOKUP_KEY,
+           "STATION_SERVICE_KEY": TEST_SERVICE_KEY}
     env.pop("DATABASE_URL", None)
     if "database_url" in request.fixturenames:
         env["DATABASE_URL"] = request.getfixturevalue("database_url")

@@ -148,10 +148,6 @@ class CampaignRequest(ma.Schema):
                         validate=validate.Length(min=1), load_default=lambda: ["red", "blue"])
 
 
-class CheckOverdueRequest(ma.Schema):
-    now = Time(required=True)
-
-
 # -- query strings --------------------------------------------------------------------
 
 MAX_PAGE = 1_000_000  # offsets stay far inside the database's integers

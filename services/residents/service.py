@@ -20,10 +20,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from shared.base_service import EventSourcedService
-from shared.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from shared.kit.rpc import rpc
+from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.events import utcnow
 from shared.kit.errors import Conflicting
 from shared.kit.ids import new_id as _new_id
@@ -32,7 +32,7 @@ from shared.security import access_log, keys, lookup, masking
 from shared.security.erasure import KeyVault
 from shared.security.login import TokenRequestSchema, TokenResponseSchema
 from shared.security.nameko import Auth
-from shared.security.principal import InvalidPrincipal, Principal
+from shared.security.principal import Principal
 from shared.web import api, body_of, load
 
 from services.residents import (access, configuration, handlers, idnumber, privacy,
@@ -665,28 +665,27 @@ class ResidentsService(EventSourcedService):
 
     # -- RPC reads for other services ------------------------------------------------------------
 
-    @rpc
-    def get_resident_record(self, resident_id: str, caller: dict | None = None,
-                            reason: str | None = None) -> dict | None:
-        """One resident as GET /residents/{id} shows it to `caller` (the claims of the
-        person's token: {"sub", "role", "scopes"}), or None if unknown or outside their
-        scope; recorded in the access trail. Without a caller (a service reading for
-        itself) every station is readable and ID number and phone are masked."""
-        who = _rpc_caller(caller, "residents.read")
+    @rpc(action="residents.read")
+    def get_resident_record(self, resident_id: str, reason: str | None = None) -> dict | None:
+        """One resident as GET /residents/{id} shows it to the caller whose token the
+        call carries (shared.kit.rpc), or None if unknown or outside their scope;
+        recorded in the access trail. A service's credential reads every station,
+        with ID number and phone masked."""
+        who = self.caller.principal
         try:
             read = self._read(who, resident_id, "rpc", reason)
         except NotFound:
             return None
         return read.shown(queries.resident_view(read.state, self._today(), read.erased))
 
-    @rpc
-    def find_residents(self, filters: dict | None = None, page: int = 1, page_size: int = 50,
-                       caller: dict | None = None) -> dict:
+    @rpc(action="residents.read")
+    def find_residents(self, filters: dict | None = None, page: int = 1,
+                       page_size: int = 50) -> dict:
         """A list page, filtered as GET /residents is (station_id, community_id, card, ...),
-        limited to the caller's stations when a caller is given; always masked."""
-        who = _rpc_caller(caller, "residents.read")
+        limited to the stations of the caller's token (every station for a service's
+        credential); always masked."""
         query = load(ResidentsQuery(), {**(filters or {}), "page": page, "page_size": page_size})
-        return self._list_residents(who, query)
+        return self._list_residents(self.caller.principal, query)
 
     @rpc
     def org(self) -> dict:
@@ -705,18 +704,6 @@ class RecordRead:
 
     def shown(self, view: dict) -> dict:
         return privacy.for_role(view, self.pii)
-
-
-def _rpc_caller(caller: dict | None, action: str) -> Principal | None:
-    if caller is None:
-        return None
-    try:
-        who = Principal.from_claims(caller)
-    except InvalidPrincipal as exc:
-        raise Unauthorized(exc.message, exc.message_zh, code="invalid_caller") from None
-    if not who.may(action):
-        raise Forbidden(f"Role {who.role} may not do {action}", f"角色 {who.role} 无权执行 {action}")
-    return who
 
 
 def _iso_week(text: str | None, today: date) -> tuple[int, int]:

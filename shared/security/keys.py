@@ -3,10 +3,11 @@
     STATION_JWT_KEYS    kid:secret,kid:secret   the first signs, all verify (tokens.py)
     STATION_TOKEN_TTL   seconds a token lives (default 3600)
     STATION_LOOKUP_KEY  secret of the keyed hash of ID numbers (lookup.py)
+    STATION_SERVICE_KEY secret of the services' RPC credentials (shared.kit.rpc)
 
 Each is read from the nameko config mapping first, then the environment. When a key
 is not configured, a random one is generated once into the data directory
-(`{data_dir}/jwt-keys`, `{data_dir}/lookup-key`, mode 0600) and read from there, so
+(`{data_dir}/jwt-keys`, `{data_dir}/lookup-key`, `{data_dir}/service-key`, mode 0600) and read from there, so
 `station up` works out of the box and every service process of one data directory
 shares the same key. Production sets the environment variables instead.
 """
@@ -22,6 +23,7 @@ from shared.security.tokens import DEFAULT_TTL, SigningKeys
 
 JWT_KEY_FILE = "jwt-keys"
 LOOKUP_KEY_FILE = "lookup-key"
+SERVICE_KEY_FILE = "service-key"
 log = logs.get("security")
 _warned: set[pathlib.Path] = set()
 
@@ -59,6 +61,16 @@ def lookup_key(config: Mapping | None = None) -> bytes:
         return configured.encode()
     path = data_dir(config) / LOOKUP_KEY_FILE
     return dev_secret_file(path, lambda: secrets.token_urlsafe(48) + "\n").strip().encode()
+
+
+def service_key(config: Mapping | None = None) -> str:
+    """The key services sign their RPC credentials with (not the people's token keys:
+    a person's token can never pass for a service's)."""
+    configured = setting(config, "STATION_SERVICE_KEY")
+    if configured:
+        return configured
+    path = data_dir(config) / SERVICE_KEY_FILE
+    return dev_secret_file(path, lambda: secrets.token_urlsafe(48) + "\n").strip()
 
 
 def dev_secret_file(path: pathlib.Path, make) -> str:

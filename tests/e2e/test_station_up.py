@@ -11,8 +11,8 @@ import time
 import urllib.request
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.kit.rpc import rpc_client
 from station.catalog import SERVICES
 from tests.conftest import free_port
 from tests.support.harness import wait_until
@@ -44,7 +44,8 @@ def test_station_up_serves_every_service_and_stops_on_ctrl_c(amqp_uri, tmp_path)
         status = wait_until(lambda: (h := health(port)) and h["status"] == "ok" and h,
                             timeout=120, what="all services healthy")
         assert sorted(status["services"]) == sorted(SERVICES)
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+        config = {"AMQP_URI": amqp_uri, "STATION_DATA_DIR": str(tmp_path / "data")}
+        with rpc_client(config, service="tests") as rpc:   # the data directory's service key
             for name in SERVICES:
                 assert getattr(rpc, name).ping() == {"service": name, "status": "ok"}
         for name in SERVICES:

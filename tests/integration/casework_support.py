@@ -65,14 +65,16 @@ class ResidentsFeed:
                                                            confirm_timeout=10), "residents")
         self.versions: dict[str, int] = {}
 
-    def append(self, resident_id: str, type_: str, payload: dict, station_id: str):
+    def append(self, resident_id: str, type_: str, payload: dict, station_id: str,
+               at: datetime | None = None):
         return self._append(f"resident-{resident_id}", type_, {
-            "resident_id": resident_id, "station_id": station_id, **payload}, station_id)
+            "resident_id": resident_id, "station_id": station_id, **payload}, station_id, at)
 
-    def _append(self, stream: str, type_: str, payload: dict, station_id: str | None):
+    def _append(self, stream: str, type_: str, payload: dict, station_id: str | None,
+                at: datetime | None = None):
         version = self.versions.get(stream, 0)
         recorded = self.store.append(stream, version, [NewEvent(
-            type_, payload, station_id=station_id, actor="residents-test")])
+            type_, payload, station_id=station_id, actor="residents-test", occurred_at=at)])
         self.versions[stream] = version + len(recorded)
         return recorded[0]
 
@@ -114,10 +116,11 @@ class ResidentsFeed:
             "community_id": community_id, "categories": ["living_alone"], "name": "测试居民"},
             station_id)
 
-    def assign(self, resident_id: str, station_id: str, card: str):
+    def assign(self, resident_id: str, station_id: str, card: str, at: datetime | None = None):
+        """The card, given `at` (default now; in the past, its follow-up is due already)."""
         return self.append(resident_id, "CardAssigned", {
             "card": card, "domain_cards": {"elderly": card}, "reason": "assessment"},
-            station_id)
+            station_id, at)
 
     def change(self, resident_id: str, station_id: str, from_card: str, to_card: str):
         order = ["green", "blue", "red"]
@@ -197,6 +200,7 @@ def module_environment(broker_uri: str, postgres_url: str, data_dir: str) -> Ite
         yield {**os.environ, "AMQP_URI": amqp_uri, "STATION_DATA_DIR": data_dir,
                "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
                "STATION_JWT_KEYS": auth.TEST_JWT_KEYS, "STATION_LOOKUP_KEY": auth.TEST_LOOKUP_KEY,
+               "STATION_SERVICE_KEY": auth.TEST_SERVICE_KEY,
                "DATABASE_URL": urlunsplit(urlsplit(postgres_url)._replace(path="/" + name))}
     finally:
         if vhost:

@@ -32,7 +32,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import db
 from shared.openapi import handlers_of, http_methods, openapi_path, spec_for
@@ -43,7 +42,8 @@ from services.residents.service import ResidentsService
 
 from tests.conftest import RunningServices, rabbitmqctl
 from tests.integration.test_residents_http import answers, valid_id
-from tests.support.auth import PASSWORD, TEST_JWT_KEYS, TEST_LOOKUP_KEY, People, call
+from tests.support.auth import (PASSWORD, TEST_JWT_KEYS, TEST_LOOKUP_KEY, TEST_SERVICE_KEY,
+                                People, call, person_rpc, service_rpc, signed_token)
 
 pytestmark = pytest.mark.integration
 
@@ -131,7 +131,8 @@ def world(module_vhost, module_database, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("access-control")
     env = {**os.environ, "AMQP_URI": module_vhost, "STATION_DATA_DIR": str(data_dir),
            "DATABASE_URL": module_database, "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
-           "STATION_JWT_KEYS": TEST_JWT_KEYS, "STATION_LOOKUP_KEY": TEST_LOOKUP_KEY}
+           "STATION_JWT_KEYS": TEST_JWT_KEYS, "STATION_LOOKUP_KEY": TEST_LOOKUP_KEY,
+           "STATION_SERVICE_KEY": TEST_SERVICE_KEY}
     running = RunningServices(env, str(data_dir)).start("residents")
     people = People(env)
     base = running.url("residents")
@@ -372,9 +373,8 @@ def test_every_read_is_in_the_access_trail_and_a_red_card_needs_a_reason(world, 
     assert call(world.base, "GET", path, token=worker, reason="入户探访前核对")[0] == 200
     assert call(world.base, "GET", path + "/history", token=world.token("leader-a"),
                 reason="街道督查")[0] == 200
-    with ClusterRpcProxy({"AMQP_URI": module_vhost}, timeout=10) as rpc:
-        caller = {"sub": "sup-a", "role": "supervisor", "scopes": [f"station:{A}"]}
-        assert rpc.residents.get_resident_record(rid, caller, "个案会商")["card"] == "red"
+    with person_rpc(module_vhost, signed_token("sup-a", "supervisor", f"station:{A}")) as rpc:
+        assert rpc.residents.get_resident_record(rid, "个案会商")["card"] == "red"
 
     status, trail = call(world.base, "GET", path + "/access-trail", token=auditor)
     assert status == 200 and trail["total"] == 3
@@ -573,12 +573,12 @@ def test_after_erasure_no_personal_field_is_readable_anywhere_and_the_chains_ver
     status, found = call(world.base, "POST", "/api/v1/residents/lookup", {"id_number": number},
                          world.token("partner"))
     assert (status, found) == (200, {"known": False, "card": None, "station_id": None})
-    with ClusterRpcProxy({"AMQP_URI": module_vhost}, timeout=10) as rpc:
+    with service_rpc(module_vhost) as rpc:
         seen += [rpc.residents.get_resident_record(rid),
-                 rpc.residents.get_resident_record(rid, {"sub": "head-a", "role": "station_head",
-                                                         "scopes": [f"station:{A}"]}, "核查"),
                  rpc.residents.find_residents({"station_id": A}, 1, 500),
                  rpc.residents.read_stream(f"resident-{rid}"), rpc.residents.read_all(0, 5000)]
+    with person_rpc(module_vhost, signed_token("head-a", "station_head", f"station:{A}")) as rpc:
+        seen.append(rpc.residents.get_resident_record(rid, "核查"))
     every_answer = json.dumps(seen, ensure_ascii=False)
     leaked = [p for p in personal if p in every_answer]
     assert leaked == [], f"readable after erasure: {leaked}"

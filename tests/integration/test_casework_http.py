@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.exceptions import RemoteError
 
 from tests.integration.casework_support import Api, ResidentsFeed, token
+from tests.support.auth import person_rpc
 from tests.support.harness import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("database_url")]  # PostgreSQL
@@ -215,14 +216,18 @@ def test_eight_concurrent_opens_for_one_resident_and_domain_make_exactly_one_cas
              404)
 
 
-def test_rpc_offers_the_same_commands_and_worklist(api, amqp_uri):
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
-        opened = rpc.casework.open_case({"resident_id": "res-9", "domain": "child",
-                                         "problem": "Left-behind child", "station_id": "st-2"},
-                                        "wang", "social_worker")
+def test_rpc_offers_the_same_commands_and_worklist_as_the_tokens_caller(api, amqp_uri):
+    with person_rpc(amqp_uri, WORKER, timeout=30) as rpc:
+        opened = rpc.casework.open_case({"resident_id": "res-1", "domain": "child",
+                                         "problem": "Left-behind child"})
         assert rpc.casework.get_case(opened["id"])["state"] == "open"
-        visit = rpc.casework.record_visit({"resident_id": "res-9", "case_id": opened["id"],
-                                           "method": "phone", "visited_at": now_text()},
-                                          "wang", "social_worker")
+        visit = rpc.casework.record_visit({"resident_id": "res-1", "case_id": opened["id"],
+                                           "method": "phone", "visited_at": now_text()})
         assert visit["id"]
-        assert rpc.casework.followups({"station_id": "st-2"})["total"] == 0
+        assert rpc.casework.followups({"station_id": "st-1"})["total"] == 0
+        with pytest.raises(RemoteError) as refused:   # a resident casework never heard of
+            rpc.casework.open_case({"resident_id": "res-9", "domain": "child",
+                                    "problem": "x", "station_id": "st-1"})
+        assert refused.value.exc_type == "NotFound"
+    _, visits = api("GET", f"/visits?case_id={opened['id']}")
+    assert [v["worker"] for v in visits["items"]] == ["wang"]   # the token's user, not a name

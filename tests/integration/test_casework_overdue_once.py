@@ -1,20 +1,23 @@
 """Must show: a missed Red follow-up emits FollowUpOverdue exactly once with two
 checker instances running — two real casework processes on one PostgreSQL database,
 checking concurrently until both have answered. Exactly-once comes from the event
-store's optimistic concurrency (see services.casework.handlers.flag_once)."""
+store's optimistic concurrency (see services.casework.handlers.flag_once).
+
+No caller chooses the time: the check runs on the services' clock, with a service
+credential (shared.kit.rpc); the card is given a month ago, so its follow-up is missed."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.relay import Checkpoint
 from shared.stores import open_store
 from services.casework.events import registry
 from tests.conftest import RunningServices
 from tests.integration.casework_support import BusTap, ResidentsFeed, call, store_config, token
+from tests.support.auth import service_rpc
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
@@ -30,13 +33,13 @@ def second(service_env, tmp_path):
     running.stop()
 
 
-def check_concurrently(amqp_uri: str, now_iso: str, calls: int) -> list[dict]:
+def check_concurrently(amqp_uri: str, calls: int) -> list[dict]:
     answers, errors = [], []
 
     def check():
         try:
-            with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
-                answers.append(rpc.casework.check_overdue(now_iso))
+            with service_rpc(amqp_uri, timeout=30) as rpc:
+                answers.append(rpc.casework.check_overdue())
         except Exception as exc:  # surfaced below, not swallowed
             errors.append(exc)
     threads = [threading.Thread(target=check) for _ in range(calls)]
@@ -56,7 +59,7 @@ def test_a_missed_red_follow_up_is_flagged_once_by_two_checker_instances(
     feed = ResidentsFeed(service_env)
     casework = open_store("casework", store_config(service_env), registry)
     try:
-        feed.assign("res-1", "st-1", "red")
+        feed.assign("res-1", "st-1", "red", at=datetime.now(timezone.utc) - timedelta(days=30))
         feed.publish_all()
 
         def red_follow_up():
@@ -64,20 +67,21 @@ def test_a_missed_red_follow_up_is_flagged_once_by_two_checker_instances(
                            token=token())
             return body["items"]
         (followup,) = wait_until(red_follow_up, timeout=60, what="the Red follow-up")
-        missed = datetime.fromisoformat(followup["due_at"]) + timedelta(hours=1)
 
         answers, instances = [], set()
 
         def both_instances_checked():
-            got = check_concurrently(amqp_uri, missed.isoformat(), calls=6)
+            got = check_concurrently(amqp_uri, calls=6)
             answers.extend(got)
             instances.update(a["instance"] for a in got)
             return len(instances) == 2
         wait_until(both_instances_checked, timeout=120, every=0.0,
                    what="both casework instances ran the check")
 
+        # One of the checks flagged it (or the services' own timer did, a minute after
+        # start, on a slow machine); the store and the bus below hold it exactly once.
         flagged = [f for a in answers for f in a["flagged"]]
-        assert flagged == [followup["id"]]
+        assert flagged in ([followup["id"]], [])
         assert {i.split(":")[1] for i in instances} == {
             str(services.procs["casework"].pid), str(second.procs["casework"].pid)}
 

@@ -3,10 +3,10 @@ it causes in another service, and each caused event names its cause."""
 from __future__ import annotations
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.events import NewEvent
 from tests.integration.casework_support import ORG, ResidentsFeed
+from tests.support.auth import service_rpc
 from tests.support.harness import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("database_url")]
@@ -27,7 +27,7 @@ def test_casework_events_caused_by_a_card_carry_its_correlation_and_name_it_as_c
         feed.publish_all()
 
         def caused():
-            with ClusterRpcProxy({"AMQP_URI": service_env["AMQP_URI"]}, timeout=10) as rpc:
+            with service_rpc(service_env["AMQP_URI"]) as rpc:
                 return [e for e in rpc.casework.read_all(0, 1000)
                         if e["causation_id"] == card.event_id]
         events = wait_until(caused, timeout=60, what="casework events caused by the card")

@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 import kombu
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import topology
 from shared.events import NewEvent
@@ -20,7 +19,7 @@ from station import catalog
 from services.residents.cards import local_date
 
 from tests.integration.test_residents_http import REGISTRATION, Store, answers, valid_id, wait_until
-from tests.support.auth import People, call, signed_token
+from tests.support.auth import People, call, person_rpc, service_rpc, signed_token
 
 pytestmark = pytest.mark.integration
 
@@ -182,21 +181,23 @@ def test_other_services_read_over_rpc_as_a_person_or_for_themselves(services, pe
                                                                    tmp_path):
     base = services.start("residents").url("residents")
     rid = register(base, people.token(base, "worker-1", "social_worker", XIHULU))
-    worker = {"sub": "worker-1", "role": "social_worker", "scopes": [XIHULU]}
-    elsewhere = {"sub": "head-9", "role": "station_head", "scopes": ["station:elsewhere"]}
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+    worker = signed_token("worker-1", "social_worker", XIHULU)
+    elsewhere = signed_token("head-9", "station_head", "station:elsewhere")
+    with service_rpc(amqp_uri) as rpc:
         record = rpc.residents.get_resident_record(rid)   # a service for itself: masked
         assert (record["id"], record["community_id"], record["card"]) == (rid, "nanmingtang", None)
         assert record["id_number"] == "5201**********" + REGISTRATION["id_number"][-4:]
-        assert rpc.residents.get_resident_record(rid, worker)["id_number"] == REGISTRATION["id_number"]
-        assert rpc.residents.get_resident_record(rid, elsewhere) is None   # outside the scope
         assert rpc.residents.get_resident_record("nobody") is None
         page = rpc.residents.find_residents({"community_id": "nanmingtang"}, 1, 10)
         assert [r["id"] for r in page["items"]] == [rid]
         assert page["items"][0]["phone"] == "139****0000"
-        assert rpc.residents.find_residents({}, 1, 10, elsewhere)["total"] == 0
         assert rpc.residents.station_of_community("dongshengxiang") == "xihulu-station"
         assert rpc.residents.org()["districts"][0]["id"] == "nanming"
+    with person_rpc(amqp_uri, worker) as rpc:
+        assert rpc.residents.get_resident_record(rid)["id_number"] == REGISTRATION["id_number"]
+    with person_rpc(amqp_uri, elsewhere) as rpc:
+        assert rpc.residents.get_resident_record(rid) is None   # outside the scope
+        assert rpc.residents.find_residents({}, 1, 10)["total"] == 0
     # Each read of the record over RPC is in the access trail (three reads found it).
     auditor = people.token(base, "audit-1", "auditor", XIHULU)
     _, trail = call(base, "GET", f"/api/v1/residents/{rid}/access-trail", token=auditor)

@@ -24,7 +24,21 @@ from shared.security.users import UserExists, close_users, open_users
 
 TEST_JWT_KEYS = "test-k1:the-signing-secret-of-the-test-suite-0123456789"
 TEST_LOOKUP_KEY = "the-lookup-key-of-the-test-suite-0123456789"
+TEST_SERVICE_KEY = "the-service-key-of-the-test-suite-0123456789"
 PASSWORD = "correct horse battery staple"
+
+
+def service_rpc(amqp_uri: str, service: str = "tests", timeout: float = 10):
+    """A cluster proxy carrying a service credential of the suite's service key."""
+    from shared.kit.rpc import rpc_client
+    return rpc_client({"AMQP_URI": amqp_uri, "STATION_SERVICE_KEY": TEST_SERVICE_KEY},
+                      service=service, timeout=timeout)
+
+
+def person_rpc(amqp_uri: str, token: str, timeout: float = 10):
+    """A cluster proxy carrying a person's bearer token."""
+    from shared.kit.rpc import rpc_client
+    return rpc_client({"AMQP_URI": amqp_uri}, token=token, timeout=timeout)
 
 
 def identity_config(env: Mapping[str, str]) -> dict:
