@@ -465,6 +465,9 @@ def parser() -> argparse.ArgumentParser:
         "resident", help="one resident's events from every service, with hash-chain checks"))
     audit_resident.add_argument("resident_id")
     audit_resident.set_defaults(func=cmd_audit_resident)
+
+    from station import deploy_files  # ops commands live in their own modules
+    deploy_files.register(sub)
     return top
 
 
