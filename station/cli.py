@@ -62,7 +62,7 @@ def cmd_serve(args) -> int:
     logs.configure(settings.log_level)
     check_broker(settings.amqp_uri)
     cls = catalog.service_class(args.service)
-    runner = ServiceRunner(settings.nameko_config(f"127.0.0.1:{args.port}"))
+    runner = ServiceRunner(settings.nameko_config(f"{settings.bind_host}:{args.port}"))
     runner.add_service(cls)
     runner.start()
     relay = subprocess.Popen([sys.executable, "-m", "station.cli", "relay", args.service,
@@ -466,14 +466,20 @@ def parser() -> argparse.ArgumentParser:
     audit_resident.add_argument("resident_id")
     audit_resident.set_defaults(func=cmd_audit_resident)
 
-    from station import deploy_files  # ops commands live in their own modules
-    deploy_files.register(sub)
+    from station import config_cmd, deploy_files  # ops commands live in their own modules
+    for module in (deploy_files, config_cmd):
+        module.register(sub)
     return top
 
 
 def main(argv=None) -> int:
+    from shared.config import ConfigError
     args = parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except ConfigError as exc:  # named variables, what they should look like; exit 2
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
