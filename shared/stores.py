@@ -1,5 +1,9 @@
 """Opening a service's own store: engine, migrations, projection tables. No nameko here,
-so the relay process and the command line use it as the services do."""
+so the relay process and the command line use it as the services do.
+
+With STATION_MIGRATE_AT_START false (production: `station db upgrade` runs first, as a
+Job), a store that is not at the latest migration refuses to open, naming the command,
+instead of several replicas racing to migrate it."""
 from __future__ import annotations
 
 from typing import Mapping
@@ -11,16 +15,32 @@ from shared.events import Registry
 from shared.eventstore import EventStore
 
 
+class StoreNotMigrated(RuntimeError):
+    pass
+
+
 def engine_for(service: str, config: Mapping) -> sa.Engine:
     url = db.store_url(service, config.get("DATABASE_URL"),
                        config.get("STATION_DATA_DIR") or "station-data")
     return db.make_engine(url, schema=service)
 
 
+def migrate_at_start(config: Mapping) -> bool:
+    value = config.get("STATION_MIGRATE_AT_START", True)
+    return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
+
+
 def open_store(service: str, config: Mapping, registry: Registry,
                projections: sa.MetaData | None = None) -> EventStore:
     engine = engine_for(service, config)
-    migrations.upgrade(engine)
+    if migrate_at_start(config):
+        migrations.upgrade(engine)
+    elif (at := migrations.current(engine)) != (latest := migrations.head()):
+        engine.dispose()
+        raise StoreNotMigrated(
+            f"the {service} store is at migration {at or 'none'}, not {latest}: run "
+            f"`station db upgrade --service {service}` (STATION_MIGRATE_AT_START=false) / "
+            f"数据库未迁移，请先运行 station db upgrade")
     if projections is not None:
         projections.create_all(engine)
     return EventStore(engine, registry)

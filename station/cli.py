@@ -466,9 +466,10 @@ def parser() -> argparse.ArgumentParser:
     audit_resident.add_argument("resident_id")
     audit_resident.set_defaults(func=cmd_audit_resident)
 
-    from station import config_cmd, deploy_files  # ops commands live in their own modules
-    for module in (deploy_files, config_cmd):
-        module.register(sub)
+    from station import (backup, config_cmd, db_cmd, deploy_files,  # ops commands:
+                         onboard, parked)                          # their own modules
+    for module in (deploy_files, config_cmd, db_cmd, parked, backup, onboard):
+        module.register(sub, with_data_dir)
     return top
 
 

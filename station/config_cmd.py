@@ -25,7 +25,7 @@ def cmd_table(_args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub, _with_data_dir=None) -> None:
     group = sub.add_parser("config", help="environment variables").add_subparsers(
         dest="action", required=True)
     group.add_parser("check", help="validate the environment; secrets hidden").set_defaults(

@@ -55,7 +55,7 @@ def cmd_check(args) -> int:
     return 1 if out_of_date else 0
 
 
-def register(sub) -> None:
+def register(sub, _with_data_dir=None) -> None:
     deploy = sub.add_parser("deploy", help="generated deployment files").add_subparsers(
         dest="action", required=True)
     for name, func, text in (("render", cmd_render, "write deploy/ files from the catalog"),
