@@ -6,7 +6,12 @@ from __future__ import annotations
 import os
 import pathlib
 
-from shared.providers import InboxProvider
+import sqlalchemy as sa
+
+from shared.base_service import EventSourcedService
+from shared.events import Registry
+from shared.providers import InboxProvider, StoreProvider
+from shared.subscriber import subscribe
 from tests.support.services import Ledger, apply_counted
 
 
@@ -24,3 +29,33 @@ def apply_unless_failing(conn, event) -> None:
 class Flaky(Ledger):
     name = "flaky"
     inbox = InboxProvider(lambda _store: {"Counted": apply_unless_failing}, sources=("tsource",))
+
+
+# -- `scaled`: a subscriber run as several processes, each recording who applied what ----
+
+scaled_tables = sa.MetaData()
+handled = sa.Table(
+    "handled", scaled_tables,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("stream_id", sa.String(200), nullable=False),
+    sa.Column("stream_version", sa.Integer, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+)
+
+
+def record_handled(conn, event) -> None:
+    conn.execute(handled.insert().values(event_id=event.event_id, stream_id=event.stream_id,
+                                         stream_version=event.stream_version,
+                                         position=event.position, pid=os.getpid()))
+
+
+class Scaled(EventSourcedService):
+    name = "scaled"
+    store = StoreProvider(Registry(), projections=scaled_tables)
+    inbox = InboxProvider(lambda _store: {"Counted": record_handled}, sources=("tsource",))
+
+    @subscribe("tsource")
+    def on_tsource(self, envelope, headers, queue_name):
+        return self.inbox.deliver("tsource", envelope, headers, queue_name)
