@@ -48,12 +48,17 @@ def container(name: str, command: list[str]) -> dict:
         "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
                             "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+        "volumeMounts": [{"name": "data", "mountPath": DATA_DIR},
+                         {"name": "tmp", "mountPath": "/tmp"}],
     }
 
 
 def pod_spec(containers: list[dict], **extra) -> dict:
-    return {"containers": containers, "volumes": [{"name": "data", "emptyDir": {}}],
+    # The root filesystem is read-only: scratch space is an emptyDir (the stores are in
+    # PostgreSQL; STATION_DATA_DIR holds nothing that must survive the pod).
+    volumes = [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {"medium": "Memory",
+                                                                             "sizeLimit": "64Mi"}}]
+    return {"containers": containers, "volumes": volumes,
             "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}, **extra}
 
 

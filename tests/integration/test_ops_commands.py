@@ -8,8 +8,6 @@ import json
 import stat
 from collections import Counter
 
-import kombu
-import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -20,6 +18,7 @@ from shared.stores import StoreNotMigrated, engine_for, open_store
 from station import backup, catalog, cli, parked
 from station.audit import table_snapshot
 from tests.support.harness import RelayThread, ServiceProcess, ledger_applied, wait_until
+from tests.support.ops_services import relay_for
 from tests.support.services import ledger_tables
 from tests.support.services import registry as source_registry
 
@@ -181,18 +180,6 @@ def test_backup_cli_round_trip_and_verify_names_a_tampered_store(env, capsys, tm
 
 # -- parked messages --------------------------------------------------------------------
 
-def publish(amqp_uri: str, events) -> None:
-    with kombu.Connection(amqp_uri) as conn:
-        channel = conn.channel()
-        topology.declare_inbox(channel, "flaky", "tsource")
-        producer = kombu.Producer(channel)
-        for event in events:
-            producer.publish(orjson.dumps(event.to_dict()), exchange="",
-                             routing_key=topology.inbox_name("flaky", "tsource"),
-                             content_type="application/json", content_encoding="utf-8",
-                             message_id=event.event_id)
-
-
 def flaky_applied(amqp_uri: str) -> list[int]:
     from nameko.standalone.rpc import ClusterRpcProxy
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
@@ -205,8 +192,9 @@ def test_parked_messages_are_listed_inspected_and_replayed_once_fixed(env, procs
     procs("tests.support.ops_services:Flaky")
     source = open_store("tsource", {"DATABASE_URL": env["DATABASE_URL"]},
                         source_registry)
+    relay = relay_for(source, env["AMQP_URI"], "flaky")
+    relay.start()
     source.append("s", 0, [counted(n) for n in range(1, 6)])
-    publish(env["AMQP_URI"], source.read_all(0, 100))
     wait_until(lambda: flaky_applied(env["AMQP_URI"]) == [1, 2, 4, 5], what="good four applied")
     wait_until(lambda: parked.counts(env["AMQP_URI"], {"flaky": ("tsource",)})[0]["parked"] == 1,
                what="one message parked")
@@ -230,7 +218,7 @@ def test_parked_messages_are_listed_inspected_and_replayed_once_fixed(env, procs
     code, result = run(capsys, "parked", "replay", "flaky", "tsource")  # nothing left
     assert result == {"replayed_positions": []}
     assert flaky_applied(env["AMQP_URI"]) == [1, 2, 3, 4, 5]
-    source.engine.dispose()
+    relay.stop()
 
 
 # -- onboarding -------------------------------------------------------------------------

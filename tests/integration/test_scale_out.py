@@ -17,28 +17,20 @@ import sqlalchemy as sa
 
 from shared import topology
 from shared.events import NewEvent, Registry
-from shared.relay import ConfirmingPublisher, Relay
 from shared.stores import open_store
 from tests.support.harness import ServiceProcess, wait_until
-from tests.support.ops_services import handled, scaled_tables
+from tests.support.ops_services import handled, relay_for, scaled_tables
 from tests.support.services import registry
 
 pytestmark = pytest.mark.integration
 
 EVENTS, STREAMS = 800, 20
-SUBSCRIPTIONS = {"scaled": ("tsource",)}
 
 
 @pytest.fixture
 def env(service_env, database_url, monkeypatch):
     monkeypatch.setenv("STATION_QUEUE_TYPE", "quorum")  # this process declares queues too
     return {**service_env, "DATABASE_URL": database_url, "STATION_QUEUE_TYPE": "quorum"}
-
-
-def relay_of(store, amqp_uri: str) -> Relay:
-    """A relay of its own (its own lease holder), as each `station serve` process has."""
-    publisher = ConfirmingPublisher(amqp_uri, "tsource", SUBSCRIPTIONS, confirm_timeout=10)
-    return Relay(store, publisher, "tsource", batch_size=200, max_backoff_s=1.0)
 
 
 def vhost_queues(amqp_uri: str) -> dict[str, str]:
@@ -57,7 +49,8 @@ def test_two_subscriber_processes_share_the_load_exactly_once_in_stream_order(en
                                str(tmp_path / "tsource.log"))
     workers = [ServiceProcess("tests.support.ops_services:Scaled", env,
                               str(tmp_path / f"scaled-{i}.log")) for i in range(2)]
-    relays = [relay_of(open_store("tsource", config, registry), env["AMQP_URI"]) for _ in range(2)]
+    relays = [relay_for(open_store("tsource", config, registry), env["AMQP_URI"], "scaled")
+              for _ in range(2)]
     threads = [r.start() for r in relays]
     try:
         started = time.monotonic()

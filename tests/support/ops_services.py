@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from shared.base_service import EventSourcedService
 from shared.events import Registry
 from shared.providers import InboxProvider, StoreProvider
+from shared.relay import ConfirmingPublisher, Relay
 from shared.subscriber import subscribe
 from tests.support.services import Ledger, apply_counted
 
@@ -59,3 +60,11 @@ class Scaled(EventSourcedService):
     @subscribe("tsource")
     def on_tsource(self, envelope, headers, queue_name):
         return self.inbox.deliver("tsource", envelope, headers, queue_name)
+
+
+def relay_for(store, amqp_uri: str, consumer: str) -> Relay:
+    """A tsource relay of its own (its own lease holder, as each `station serve` process
+    has) that declares `consumer`'s queue before it publishes."""
+    publisher = ConfirmingPublisher(amqp_uri, "tsource", {consumer: ("tsource",)},
+                                    confirm_timeout=10)
+    return Relay(store, publisher, "tsource", batch_size=200, max_backoff_s=1.0)
