@@ -42,5 +42,7 @@ def open_store(service: str, config: Mapping, registry: Registry,
             f"`station db upgrade --service {service}` (STATION_MIGRATE_AT_START=false) / "
             f"数据库未迁移，请先运行 station db upgrade")
     if projections is not None:
-        projections.create_all(engine)
+        with engine.begin() as conn:
+            db.ddl_lock(conn, f"projections:{service}")
+            projections.create_all(conn)
     return EventStore(engine, registry)

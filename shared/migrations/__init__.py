@@ -16,8 +16,11 @@ def _config() -> Config:
 
 
 def upgrade(engine, revision: str = "head") -> None:
+    from shared.db import ddl_lock
     config = _config()
     with engine.begin() as conn:
+        ddl_lock(conn, "migrations:" + str(conn.exec_driver_sql(
+            "SELECT current_schema()").scalar() if conn.dialect.name == "postgresql" else ""))
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
 

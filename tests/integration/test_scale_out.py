@@ -8,6 +8,7 @@ runner as `station serve`; each row of its projection records the process that a
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections import Counter
@@ -115,3 +116,62 @@ def test_the_queue_type_follows_the_configuration(amqp_uri, monkeypatch):
     assert {q: t for q, t in queues.items() if q.startswith("q1.")} == {
         "q1.inbox.tsource": "quorum", "q1.inbox.tsource.retry": "quorum",
         "q1.inbox.tsource.parked": "quorum"}
+
+
+def test_two_station_serve_casework_processes_schedule_each_follow_up_once(
+        service_env, database_url, tmp_path):
+    """The real service as its containers run it: two `station serve casework` processes
+    on one queue; residents' card events for many residents; one follow-up each."""
+    import sys
+    import urllib.request
+
+    from tests.conftest import free_port
+    from tests.integration.casework_support import ResidentsFeed
+
+    env = {**service_env, "DATABASE_URL": database_url}
+    ports = [free_port(), free_port()]
+    logs = [open(tmp_path / f"casework-{i}.log", "ab") for i in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-m", "station.cli", "serve", "casework",
+                               "--port", str(port), "--data-dir", str(tmp_path)],
+                              env=env, stdout=log, stderr=log) for port, log in zip(ports, logs)]
+    feed = ResidentsFeed(env)
+    answering = ServiceProcess("tests.support.ops_services:ResidentsSource", env,
+                               str(tmp_path / "residents.log"))
+    try:
+        def answers(port: int) -> bool:
+            assert all(p.poll() is None for p in procs), f"casework exited: see {tmp_path}"
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/casework/ping",
+                                              timeout=2).status == 200
+            except OSError:
+                return False
+        for port in ports:
+            wait_until(lambda: answers(port), what="casework answers", every=0.5)
+        cards = ("red", "blue", "green")
+        for i in range(90):
+            feed.register(f"res-{i}", "st-xihu")
+            feed.assign(f"res-{i}", "st-xihu", cards[i % 3])
+        feed.deliver(env, timeout=180)
+        engine = open_store("casework", {"DATABASE_URL": database_url}, Registry()).engine
+        with engine.connect() as conn:
+            scheduled = conn.execute(sa.text(
+                "SELECT payload FROM events WHERE type = 'FollowUpScheduled'")).scalars().all()
+            relay_leases = conn.execute(sa.text(
+                "SELECT count(*) FROM leases WHERE name = 'relay:casework'")).scalar()
+        engine.dispose()
+        consumers = subprocess.run(
+            ["rabbitmqctl", "-q", "list_queues", "-p", env["AMQP_URI"].rsplit("/", 1)[1],
+             "--no-table-headers", "name", "consumers"], capture_output=True, text=True,
+            check=True, timeout=60).stdout
+    finally:
+        feed.close()
+        answering.stop()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    per_resident = Counter(json.loads(p)["resident_id"] for p in scheduled)
+    assert set(per_resident) == {f"res-{i}" for i in range(90)}     # none lost
+    assert set(per_resident.values()) == {1}                        # none doubled
+    assert "casework.inbox.residents\t2" in consumers                # both consume
+    assert relay_leases == 1                                        # one relay publishes

@@ -68,3 +68,17 @@ def relay_for(store, amqp_uri: str, consumer: str) -> Relay:
     publisher = ConfirmingPublisher(amqp_uri, "tsource", {consumer: ("tsource",)},
                                     confirm_timeout=10)
     return Relay(store, publisher, "tsource", batch_size=200, max_backoff_s=1.0)
+
+
+class ResidentsSource(EventSourcedService):
+    """Answers `residents.read_all` and `store_id` over RPC from the residents-shaped store
+    of tests.integration.casework_support.ResidentsFeed: what casework's inbox asks the
+    residents service when it sees a gap (routine with several casework processes)."""
+    name = "residents"
+
+    @staticmethod
+    def _registry():
+        from tests.integration.casework_support import residents_registry
+        return residents_registry()
+
+    store = StoreProvider(_registry())
