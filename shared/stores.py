@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from shared import db, migrations
 from shared.events import Registry
 from shared.eventstore import EventStore
+from shared.kit.projections import Projection
 
 
 class StoreNotMigrated(RuntimeError):
@@ -31,7 +32,9 @@ def migrate_at_start(config: Mapping) -> bool:
 
 
 def open_store(service: str, config: Mapping, registry: Registry,
-               projections: sa.MetaData | None = None) -> EventStore:
+               projections: sa.MetaData | Projection | None = None) -> EventStore:
+    """The store, migrated; its read models created, or (a shared.kit Projection)
+    brought to their declared version, refolded from the events if it changed."""
     engine = engine_for(service, config)
     if migrate_at_start(config):
         migrations.upgrade(engine)
@@ -41,8 +44,11 @@ def open_store(service: str, config: Mapping, registry: Registry,
             f"the {service} store is at migration {at or 'none'}, not {latest}: run "
             f"`station db upgrade --service {service}` (STATION_MIGRATE_AT_START=false) / "
             f"数据库未迁移，请先运行 station db upgrade")
-    if projections is not None:
+    store = EventStore(engine, registry)
+    if isinstance(projections, Projection):
+        projections.ensure(store)  # versioned read models: locks and refolds by itself
+    elif projections is not None:
         with engine.begin() as conn:
             db.ddl_lock(conn, f"projections:{service}")
             projections.create_all(conn)
-    return EventStore(engine, registry)
+    return store

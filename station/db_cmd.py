@@ -15,21 +15,31 @@ from station import catalog
 
 
 def upgrade(service: str, config: dict) -> dict:
+    """Migrate one service's store, then bring its read models to their declared version
+    (a shared.kit Projection refolds them from the events if that version changed)."""
+    from shared.kit.projections import Projection
+    from shared.stores import open_store
     engine = engine_for(service, config)
     try:
         before = migrations.current(engine)
-        migrations.upgrade(engine)
-        tables = catalog.projections(service)
-        created = []
-        if tables is not None:
-            existing = set(sa.inspect(engine).get_table_names())
-            tables.create_all(engine)
-            created = sorted(set(tables.tables) - existing)
-        return {"from": before, "to": migrations.current(engine),
-                "changed": before != migrations.current(engine) or bool(created),
-                "read_model_tables_created": created}
+        existing = set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
+    declared = getattr(catalog.service_class(service).store, "projections", None)
+    versioned = isinstance(declared, Projection)
+    store = open_store(service, {**config, "STATION_MIGRATE_AT_START": True},
+                       catalog.registry(service), None if versioned else declared)
+    try:
+        after = migrations.current(store.engine)
+        tables = catalog.projections(service)
+        created = sorted(set(tables.tables) - existing) if tables is not None else []
+        read_models = (declared.ensure(store) if versioned
+                       else "created" if created else "current")
+    finally:
+        store.engine.dispose()
+    return {"from": before, "to": after, "read_models": read_models,
+            "changed": before != after or bool(created) or read_models == "rebuilt",
+            "read_model_tables_created": created}
 
 
 def cmd_upgrade(args) -> int:
