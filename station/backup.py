@@ -222,8 +222,10 @@ def _open(path: str, mode: str):
 
 
 def _engine(args):
+    from shared import logs
     from station import catalog
-    from station.cli import _config
+    from station.cli import _config, _settings
+    logs.configure(_settings(args).log_level)  # JSON lines on stderr; stdout is the report
     catalog.service_class(args.service)  # exits naming the known services if unknown
     return engine_for(args.service, _config(args)), catalog.projections(args.service)
 

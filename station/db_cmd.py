@@ -43,7 +43,9 @@ def upgrade(service: str, config: dict) -> dict:
 
 
 def cmd_upgrade(args) -> int:
-    from station.cli import _config
+    from shared import logs
+    from station.cli import _config, _settings
+    logs.configure(_settings(args).log_level)  # JSON lines on stderr; stdout is the report
     names = [args.service] if args.service else list(catalog.SERVICES)
     if args.service:
         catalog.service_class(args.service)  # exits naming the known services if unknown

@@ -76,7 +76,7 @@ def write_logins(path: str, logins: dict[str, str]) -> None:
 
 
 def cmd_onboard(args) -> int:
-    from services.residents.errors import DomainError
+    from shared.kit.errors import DomainError
     from shared import logs
     from shared.security import principal, users
     from shared.stores import open_store

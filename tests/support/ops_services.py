@@ -82,3 +82,4 @@ class ResidentsSource(EventSourcedService):
         return residents_registry()
 
     store = StoreProvider(_registry())
+    on_casework = None  # a source only: no subscriber entrypoint generated for it
