@@ -25,6 +25,7 @@ from typing import IO, Iterator
 import sqlalchemy as sa
 
 from shared import db, migrations
+from shared.kit.projections import versions as read_model_versions  # their declared version
 from shared.stores import engine_for
 from shared.tables import metadata as store_tables
 
@@ -66,7 +67,7 @@ def decode(obj: dict):
 def tables_of(engine: sa.Engine, extra: sa.MetaData | None) -> list[sa.Table]:
     """The store's own tables, then the read models', parents before children."""
     own = [t for t in store_tables.sorted_tables if t.name not in SKIPPED]
-    return own + ([t for t in extra.sorted_tables] if extra is not None else [])
+    return own + ([read_model_versions, *extra.sorted_tables] if extra is not None else [])
 
 
 def digest(rows) -> tuple[int, int, str]:
@@ -143,6 +144,7 @@ def restore(engine: sa.Engine, source: IO[str], read_models: sa.MetaData | None 
     header, rows = read(source)
     migrations.upgrade(engine)
     if read_models is not None:
+        read_model_versions.create(engine, checkfirst=True)
         read_models.create_all(engine)
     tables = {t.name: t for t in tables_of(engine, read_models)}
     with engine.begin() as conn:
