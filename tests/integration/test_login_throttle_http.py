@@ -70,9 +70,9 @@ def test_concurrent_bad_log_ins_do_not_stall_other_requests(services, service_en
         thread.start()
     try:
         time.sleep(0.5)                                   # let the hashing get going
-        loaded = []
-        for _ in range(15):
-            loaded.append(timed_get())
+        loaded, until = [], time.monotonic() + 60
+        while (len(loaded) < 15 or answers.count(401) < 2) and time.monotonic() < until:
+            loaded.append(timed_get())                    # until passwords were really checked
             time.sleep(0.1)
     finally:
         stop.set()
@@ -83,5 +83,7 @@ def test_concurrent_bad_log_ins_do_not_stall_other_requests(services, service_en
           f"log-in answers {sorted(set(answers))} x{len(answers)}")
     assert answers.count(401) >= 2                         # passwords were really checked
     assert set(answers) <= {401, 429}                     # 429: more at once than it hashes
-    assert max(loaded) < 1.0 and statistics.median(loaded) < 0.5
+    # Generous, as the host may be busy with other work: the issue saw 7 ms -> 896 ms.
+    assert statistics.median(loaded) < max(0.5, 3 * statistics.median(quiet))
+    assert max(loaded) < 2.0
     people.close()
