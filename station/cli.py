@@ -465,6 +465,9 @@ def parser() -> argparse.ArgumentParser:
         "resident", help="one resident's events from every service, with hash-chain checks"))
     audit_resident.add_argument("resident_id")
     audit_resident.set_defaults(func=cmd_audit_resident)
+
+    from station import inboxes
+    inboxes.register(sub, with_data_dir, _config)
     return top
 
 
