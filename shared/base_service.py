@@ -10,6 +10,7 @@ import functools
 from nameko.rpc import rpc
 
 from shared import openapi
+from shared.health_api import HealthEndpoints
 from shared.providers import Correlation
 from shared.web import api
 
@@ -30,7 +31,7 @@ def _openapi_entrypoint(name: str):
     return openapi_json
 
 
-class EventSourcedService:
+class EventSourcedService(HealthEndpoints):
     """Base of the five services. Subclasses set `name` and `store = StoreProvider(...)`.
 
     Each subclass that sets `name` answers GET /api/v1/<name>/openapi.json with the

@@ -14,6 +14,8 @@ import json
 import mimetypes
 import threading
 
+from station import edge_health
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate"}
 OPENAPI = "/api/v1/openapi.json"
@@ -135,8 +137,9 @@ def make_handler(routes: dict[str, str], ports: dict[str, int]):
 
         def _forward(self):
             path = self.path.split("?")[0]
-            if path in ("/", "/api/v1", "/api/v1/health"):
-                return self._health()
+            if path in ("/", "/api/v1", "/api/v1/health", "/api/v1/health/live"):
+                return self._reply(*(edge_health.liveness() if path.endswith("/live")
+                                     else edge_health.readiness(ports)))
             if self.command == "GET" and (path in (OPENAPI, DOCS, DOCS + "/")
                                           or path.startswith(DOCS + "/")):
                 return self._documentation(path)
@@ -163,20 +166,6 @@ def make_handler(routes: dict[str, str], ports: dict[str, int]):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-
-        def _health(self):
-            status = {}
-            for service, port in ports.items():
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    conn.request("GET", f"/api/v1/{service}/ping")
-                    status[service] = "ok" if conn.getresponse().status == 200 else "failing"
-                    conn.close()
-                except OSError:
-                    status[service] = "down"
-            ok = all(v == "ok" for v in status.values())
-            self._reply(200 if ok else 503, {"status": "ok" if ok else "degraded",
-                                             "services": status})
 
         def _documentation(self, path: str):
             if path == OPENAPI:
