@@ -19,6 +19,8 @@ class Settings:
     # Subscribers retry a failing message this many times, this far apart, then park it.
     max_retries: int = 3
     retry_delay_ms: int = 1000
+    # A relay renews its lease this often (well within); a dead or hung one loses it after this.
+    relay_lease_s: float = 15.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -31,6 +33,7 @@ class Settings:
             "log_level": env.get("LOG_LEVEL", cls.log_level),
             "max_retries": int(env.get("MAX_RETRIES", cls.max_retries)),
             "retry_delay_ms": int(env.get("RETRY_DELAY_MS", cls.retry_delay_ms)),
+            "relay_lease_s": float(env.get("RELAY_LEASE_S", cls.relay_lease_s)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

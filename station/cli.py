@@ -51,12 +51,12 @@ def cmd_serve(args) -> int:
     import eventlet
     eventlet.monkey_patch()
     import signal
-    import subprocess
 
     from nameko.runners import ServiceRunner
 
     from shared import logs
     from station import catalog
+    from station.supervise import RelaySupervisor
 
     settings = _settings(args)
     logs.configure(settings.log_level)
@@ -65,8 +65,9 @@ def cmd_serve(args) -> int:
     runner = ServiceRunner(settings.nameko_config(f"127.0.0.1:{args.port}"))
     runner.add_service(cls)
     runner.start()
-    relay = subprocess.Popen([sys.executable, "-m", "station.cli", "relay", args.service,
-                              "--data-dir", settings.data_dir])
+    relay = RelaySupervisor([sys.executable, "-m", "station.cli", "relay", args.service,
+                             "--data-dir", settings.data_dir])
+    eventlet.spawn_n(relay.run)
     logs.get("station").info("service.started", service=args.service, port=args.port)
 
     stopping = []
@@ -84,8 +85,7 @@ def cmd_serve(args) -> int:
     try:
         runner.wait()
     finally:
-        relay.terminate()
-        relay.wait(timeout=15)
+        relay.stop()
     return 0
 
 
@@ -101,7 +101,7 @@ def cmd_relay(args) -> int:
     logs.configure(settings.log_level)
     store = open_store(args.service, settings.nameko_config(), catalog.registry(args.service))
     publisher = ConfirmingPublisher(settings.amqp_uri, args.service)
-    relay = Relay(store, publisher, args.service)
+    relay = Relay(store, publisher, args.service, lease_s=settings.relay_lease_s)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())
     signal.signal(signal.SIGINT, lambda *_: relay.stop())
     _stop_with_parent(relay.stop)
@@ -129,30 +129,39 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_healthy(port: int, procs: dict, timeout: float = 90.0) -> bool:
-    import http.client
-    import json
+def _wait_healthy(ports: dict, procs: dict, timeout: float = 90.0) -> bool:
+    """Print readiness as it changes (which part of which service fails) until all are ready."""
     import time
+
+    from station import edge_health
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         dead = [name for name, p in procs.items() if p.poll() is not None]
         if dead:
             print(f"  services exited: {', '.join(dead)} / 服务已退出", file=sys.stderr)
             return False
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/health")
-            body = json.loads(conn.getresponse().read())
-            up = sorted(k for k, v in body["services"].items() if v == "ok")
-            if up != last:
-                print(f"  up: {', '.join(up) or '-'} ({len(up)}/{len(procs)})", file=sys.stderr)
-                last = up
-            if body["status"] == "ok":
-                return True
-        except (OSError, ValueError, KeyError):
-            pass
+        status, body = edge_health.readiness(ports)
+        line = edge_health.describe(body)
+        if line != last:
+            print(f"  {line}", file=sys.stderr)
+            last = line
+        if status == 200:
+            return True
         time.sleep(0.5)
     return False
+
+
+def _watch_health(ports: dict, stopping, every_s: float = 10.0) -> None:
+    """While up: one line when readiness changes (a database, broker or relay lost, or back)."""
+    from station import edge_health
+    last = "ok"
+    while not stopping.wait(every_s):
+        status, body = edge_health.readiness(ports)
+        now = "ok" if status == 200 else edge_health.describe(body)
+        if now != last:
+            print(f"health: {'all services ready / 全部就绪' if now == 'ok' else now}",
+                  file=sys.stderr, flush=True)
+            last = now
 
 
 def _seed_demo(port: int, logins: dict, data_dir: str) -> None:
@@ -195,7 +204,7 @@ def cmd_up(args) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
-        if not _wait_healthy(args.port, procs):
+        if not _wait_healthy(ports, procs):
             print("services did not come up / 服务未能启动", file=sys.stderr)
             return 1
         if logins:
@@ -211,6 +220,7 @@ def cmd_up(args) -> int:
               + (f"  demo logins (user: password): {os.path.join(os.path.abspath(settings.data_dir), 'demo-logins.json')}\n"
                  if logins else "") +
               "Ctrl-C stops it / 按 Ctrl-C 停止", flush=True)
+        threading.Thread(target=_watch_health, args=(ports, stopping), daemon=True).start()
         while not stopping.wait(0.5):
             dead = [n for n, p in procs.items() if p.poll() is not None]
             if dead:
