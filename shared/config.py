@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from shared import deployment
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -21,6 +23,8 @@ class Settings:
     retry_delay_ms: int = 1000
     # A relay renews its lease this often (well within); a dead or hung one loses it after this.
     relay_lease_s: float = 15.0
+    # Prefixes this deployment's names on the broker (shared.deployment); None: derived.
+    deployment: str | None = None
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -36,7 +40,12 @@ class Settings:
             "relay_lease_s": float(env.get("RELAY_LEASE_S", cls.relay_lease_s)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        settings = cls(**values)
+        name = overrides.get("deployment")
+        name = env.get("STATION_DEPLOYMENT") if name is None else name
+        if name is None:
+            name = deployment.derive(settings.data_dir, settings.database_url)
+        return dataclasses.replace(settings, deployment=deployment.check(name))
 
     def nameko_config(self, web_address: str | None = None) -> dict:
         config = {
@@ -46,6 +55,8 @@ class Settings:
             "RPC_TIMEOUT": self.rpc_timeout,
             "MAX_RETRIES": self.max_retries,
             "RETRY_DELAY_MS": self.retry_delay_ms,
+            "DEPLOYMENT": self.deployment or "",
+            "rpc_exchange": deployment.rpc_exchange(self.deployment or ""),
             "max_workers": 10,
             "serializer": "json",
         }

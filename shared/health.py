@@ -75,14 +75,14 @@ def relay(engine: sa.Engine, name: str) -> dict:
 
 
 def inboxes(engine: sa.Engine, consumer: str, sources: Iterable[str],
-            depths: dict[str, int]) -> dict:
+            depths: dict[str, int], deployment: str = "") -> dict:
     from shared import topology
     result = {}
     try:
         with engine.connect() as conn:
             for source in sources:
                 name = f"inbox:{consumer}:{source}"
-                queue = topology.inbox_name(consumer, source)
+                queue = topology.inbox_name(consumer, source, deployment)
                 row = conn.execute(sa.select(inbox_sources).where(inbox_sources.c.name == name)).first()
                 parked = conn.execute(sa.select(sa.func.count()).select_from(quarantine).where(
                     quarantine.c.name == name).where(quarantine.c.status == "parked")).scalar()
@@ -96,15 +96,16 @@ def inboxes(engine: sa.Engine, consumer: str, sources: Iterable[str],
     return result
 
 
-def readiness(service: str, engine: sa.Engine, amqp_uri: str, sources: Iterable[str]) -> dict:
+def readiness(service: str, engine: sa.Engine, amqp_uri: str, sources: Iterable[str],
+              deployment: str = "") -> dict:
     """{"status": "ok"|"failing", "failing": [parts], "checks": {...}}"""
     from shared import topology
     sources = tuple(sources)
-    queues = [q for s in sources for q in (topology.inbox_name(service, s),
-                                           topology.inbox_name(service, s) + ".parked")]
+    queues = [q for s in sources for q in (topology.inbox_name(service, s, deployment),
+                                           topology.inbox_name(service, s, deployment) + ".parked")]
     checks = {"database": database(engine), "broker": broker(amqp_uri, queues)}
     checks["relay"] = relay(engine, service)
-    inbox = inboxes(engine, service, sources, checks["broker"].pop("queues"))
+    inbox = inboxes(engine, service, sources, checks["broker"].pop("queues"), deployment)
     failing = [part for part, check in checks.items() if not check["ok"]]
     failing += [f"inbox:{source}" for source, check in inbox.items() if not check["ok"]]
     checks["inboxes"] = inbox

@@ -26,7 +26,8 @@ def readiness_of(container) -> dict:
     store = next(d for d in deps if isinstance(d, StoreProvider)).store
     inbox = next((d for d in deps if isinstance(d, InboxProvider)), None)
     sources = (inbox.sources or topology.SUBSCRIPTIONS.get(service, ())) if inbox else ()
-    return health.readiness(service, store.engine, container.config["AMQP_URI"], sources)
+    return health.readiness(service, store.engine, container.config["AMQP_URI"], sources,
+                            container.config.get("DEPLOYMENT", ""))
 
 
 NOT_READY = {"description": "Not ready: `failing` names the parts / 未就绪：failing 列出失败部分",

@@ -20,7 +20,7 @@ import structlog
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared import logs, topology
+from shared import deployment, logs, topology
 from shared.stores import open_store
 from shared.events import Registry
 from shared.eventstore import EventStore
@@ -47,7 +47,7 @@ class StoreProvider(DependencyProvider):
 def rpc_store_id(config: Mapping, source: str) -> Callable[[], str | None]:
     """Ask a source service which store it has now (a short timeout: it may be down)."""
     def ask() -> str | None:
-        with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=5) as rpc:
+        with ClusterRpcProxy(deployment.rpc_config(config), timeout=5) as rpc:
             return getattr(rpc, source).store_id()
     return ask
 
@@ -57,7 +57,7 @@ def rpc_fetch(config: Mapping) -> Callable[[str, int, int], list[dict]]:
     timeout = float(config.get("RPC_TIMEOUT", 10))
 
     def fetch(source: str, after: int, limit: int) -> list[dict]:
-        with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=timeout) as rpc:
+        with ClusterRpcProxy(deployment.rpc_config(config), timeout=timeout) as rpc:
             return getattr(rpc, source).read_all(after, limit)
     return fetch
 

@@ -118,8 +118,8 @@ class ConfirmingPublisher:
     """Publishes batches to one exchange with pipelined publisher confirms."""
 
     def __init__(self, amqp_uri: str, source: str, subscriptions=None,
-                 confirm_timeout: float = 10.0):
-        self.amqp_uri, self.source = amqp_uri, source
+                 confirm_timeout: float = 10.0, deployment: str = ""):
+        self.amqp_uri, self.source, self.deployment = amqp_uri, source, deployment
         self.subscriptions = subscriptions
         self.confirm_timeout = confirm_timeout
         self._conn: kombu.Connection | None = None
@@ -129,7 +129,7 @@ class ConfirmingPublisher:
         conn = kombu.Connection(self.amqp_uri, connect_timeout=5)
         conn.connect()
         channel = conn.channel()
-        topology.declare_source(channel, self.source, self.subscriptions)
+        topology.declare_source(channel, self.source, self.subscriptions, self.deployment)
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
@@ -150,7 +150,7 @@ class ConfirmingPublisher:
         """Publish all, then wait until every one is confirmed; raise if any is not."""
         if self._conn is None:
             self.connect()
-        exchange = topology.events_exchange(self.source).name
+        exchange = topology.events_exchange(self.source, self.deployment).name
         for event in batch:
             body, properties, _ = message_of(event, store_id)
             message = amqp.Message(body, **properties)

@@ -45,6 +45,34 @@ def check_broker(uri: str) -> None:
             f"无法连接消息代理 {masked_uri(uri)}（AMQP_URI）。Start RabbitMQ or set AMQP_URI.")
 
 
+def check_not_running(settings) -> None:
+    """Exit with a message if a live deployment of the same name consumes our queues."""
+    import kombu
+
+    from shared import topology
+    with kombu.Connection(settings.amqp_uri, connect_timeout=5) as conn:
+        for consumer, sources in topology.SUBSCRIPTIONS.items():
+            for source in sources:
+                name = topology.inbox_name(consumer, source, settings.deployment)
+                channel = conn.channel()
+                try:
+                    consumers = channel.queue_declare(name, passive=True).consumer_count
+                except Exception:  # no such queue: nobody consumes it
+                    consumers = 0
+                finally:
+                    try:
+                        channel.close()
+                    except Exception:
+                        pass
+                if consumers:
+                    raise SystemExit(
+                        f"deployment {settings.deployment or '(unnamed)'!r} is already running on "
+                        f"{masked_uri(settings.amqp_uri)}: its queue {name} has {consumers} "
+                        f"consumer(s). Stop it, or start this one with another --data-dir or "
+                        f"STATION_DEPLOYMENT=<name>.\n部署 {settings.deployment!r} 已在运行；"
+                        f"请先停止它，或用其他 --data-dir 或 STATION_DEPLOYMENT 启动。")
+
+
 # -- serve / relay / up --------------------------------------------------------------
 
 def cmd_serve(args) -> int:
@@ -54,7 +82,7 @@ def cmd_serve(args) -> int:
 
     from nameko.runners import ServiceRunner
 
-    from shared import logs
+    from shared import deployment, logs
     from station import catalog
     from station.supervise import RelaySupervisor
 
@@ -62,6 +90,7 @@ def cmd_serve(args) -> int:
     logs.configure(settings.log_level)
     check_broker(settings.amqp_uri)
     cls = catalog.service_class(args.service)
+    deployment.name_rpc_queues(settings.deployment)
     runner = ServiceRunner(settings.nameko_config(f"127.0.0.1:{args.port}"))
     runner.add_service(cls)
     runner.start()
@@ -100,7 +129,8 @@ def cmd_relay(args) -> int:
     settings = _settings(args)
     logs.configure(settings.log_level)
     store = open_store(args.service, settings.nameko_config(), catalog.registry(args.service))
-    publisher = ConfirmingPublisher(settings.amqp_uri, args.service)
+    publisher = ConfirmingPublisher(settings.amqp_uri, args.service,
+                                    deployment=settings.deployment)
     relay = Relay(store, publisher, args.service, lease_s=settings.relay_lease_s)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())
     signal.signal(signal.SIGINT, lambda *_: relay.stop())
@@ -188,6 +218,7 @@ def cmd_up(args) -> int:
 
     settings = _settings(args)
     check_broker(settings.amqp_uri)
+    check_not_running(settings)
     os.makedirs(settings.data_dir, exist_ok=True)
     logins = None
     if args.demo:

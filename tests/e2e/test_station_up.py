@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared import deployment
 from station.catalog import SERVICES
 from tests.conftest import free_port
 from tests.support.harness import wait_until
@@ -36,6 +37,7 @@ def health(port: int):
 def test_station_up_serves_every_service_and_stops_on_ctrl_c(amqp_uri, tmp_path):
     port = free_port()
     env = {**os.environ, "AMQP_URI": amqp_uri, "LOG_LEVEL": "WARNING"}
+    env.pop("STATION_DEPLOYMENT", None)
     env.pop("DATABASE_URL", None)  # the embedded default: SQLite files
     proc = subprocess.Popen([sys.executable, "-m", "station.cli", "up", "--port", str(port),
                              "--data-dir", str(tmp_path / "data")], env=env,
@@ -44,7 +46,9 @@ def test_station_up_serves_every_service_and_stops_on_ctrl_c(amqp_uri, tmp_path)
         status = wait_until(lambda: (h := health(port)) and h["status"] == "ok" and h,
                             timeout=120, what="all services healthy")
         assert sorted(status["services"]) == sorted(SERVICES)
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+        name = deployment.derive(str(tmp_path / "data"), None)  # no STATION_DEPLOYMENT set
+        rpc_config = deployment.rpc_config({"AMQP_URI": amqp_uri, "DEPLOYMENT": name})
+        with ClusterRpcProxy(rpc_config, timeout=10) as rpc:
             for name in SERVICES:
                 assert getattr(rpc, name).ping() == {"service": name, "status": "ok"}
         for name in SERVICES:

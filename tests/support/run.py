@@ -12,7 +12,7 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from shared import logs  # noqa: E402
+from shared import deployment, logs  # noqa: E402
 from shared.config import Settings  # noqa: E402
 
 
@@ -21,6 +21,7 @@ def main(target: str, port: int | None = None) -> None:
     cls = getattr(importlib.import_module(module), cls_name)
     settings = Settings.from_env()
     logs.configure(settings.log_level)
+    deployment.name_rpc_queues(settings.deployment)
     runner = ServiceRunner(settings.nameko_config(f"127.0.0.1:{port}" if port else None))
     runner.add_service(cls)
     runner.start()
