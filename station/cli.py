@@ -12,6 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
+
+# eventlet announces its deprecation on import, once in every process: noise on each screen.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 
 def _settings(args):
@@ -226,8 +230,14 @@ def cmd_up(args) -> int:
         logins = demo.create_users(settings.nameko_config(), settings.data_dir)
     ports = {name: _free_port() for name in catalog.SERVICES}
     print(f"starting {len(ports)} services / 正在启动服务 …", file=sys.stderr)
+    # The screen shows progress and the summary; each service's log lines (and its
+    # relay's) go to a file of its own, named in the summary.
+    log_dir = os.path.join(os.path.abspath(settings.data_dir), "logs")
+    os.makedirs(log_dir, exist_ok=True)
     procs = {name: subprocess.Popen([sys.executable, "-m", "station.cli", "serve", name,
-                                     "--port", str(p), "--data-dir", settings.data_dir])
+                                     "--port", str(p), "--data-dir", settings.data_dir],
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=open(os.path.join(log_dir, f"{name}.log"), "ab"))
              for name, p in ports.items()}
     router = Router("127.0.0.1", args.port, catalog.ROUTES, ports)
     router.start()
@@ -236,7 +246,7 @@ def cmd_up(args) -> int:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
         if not _wait_healthy(ports, procs):
-            print("services did not come up / 服务未能启动", file=sys.stderr)
+            print(f"services did not come up / 服务未能启动: see {log_dir}", file=sys.stderr)
             return 1
         if logins:
             _seed_demo(args.port, logins, settings.data_dir)
@@ -247,7 +257,9 @@ def cmd_up(args) -> int:
               f"  docs:    http://127.0.0.1:{args.port}/api/v1/docs\n"
               f"  health:  http://127.0.0.1:{args.port}/api/v1/health\n"
               f"  stores:  {store}\n"
-              f"  broker:  {masked_uri(settings.amqp_uri)}\n"
+              f"  broker:  {masked_uri(settings.amqp_uri)} (deployment "
+              f"{settings.deployment or '-'})\n"
+              f"  logs:    {log_dir}\n"
               + (f"  demo logins (user: password): {os.path.join(os.path.abspath(settings.data_dir), 'demo-logins.json')}\n"
                  if logins else "") +
               "Ctrl-C stops it / 按 Ctrl-C 停止", flush=True)
@@ -255,7 +267,8 @@ def cmd_up(args) -> int:
         while not stopping.wait(0.5):
             dead = [n for n, p in procs.items() if p.poll() is not None]
             if dead:
-                print(f"service exited: {', '.join(dead)} / 服务已退出", file=sys.stderr)
+                print(f"service exited: {', '.join(dead)} / 服务已退出 (see {log_dir})",
+                      file=sys.stderr)
                 return 1
         return 0
     finally:

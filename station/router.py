@@ -194,9 +194,17 @@ def make_handler(routes: dict[str, str], ports: dict[str, int]):
     return Proxy
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that hung up before its answer is not a fault worth a traceback."""
+        import sys
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class Router:
     def __init__(self, host: str, port: int, routes: dict[str, str], ports: dict[str, int]):
-        self.server = http.server.ThreadingHTTPServer((host, port), make_handler(routes, ports))
+        self.server = _QuietServer((host, port), make_handler(routes, ports))
         self.server.daemon_threads = True
 
     def start(self) -> threading.Thread:

@@ -2,7 +2,10 @@
 services:  python -m tests.support.run MODULE:CLASS [PORT]
 (AMQP_URI and the rest from the environment; with PORT its web server listens on
 127.0.0.1:PORT; prints "ready" once started)."""
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
