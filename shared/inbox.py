@@ -69,6 +69,8 @@ class Inbox:
     # Empties what this consumer built from the source, before a resync folds the
     # source's events again (without it a resync applies only event ids it lacks).
     on_resync: Callable[[sa.Connection], None] | None = None
+    # The store id this inbox was last seen following (a cache: shared.inbox_sync.ask_first).
+    following: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -81,9 +83,11 @@ class Inbox:
     def handle(self, envelope: Mapping) -> Outcome:
         """Apply one delivered event (a dict as the relay sent it) exactly once."""
         event = Recorded.from_dict(envelope)
+        asked = inbox_sync.ask_first(self, envelope.get("store_id"), event)
         with self.engine.begin() as conn:
             applied = self._lock(conn)
-            verdict = inbox_sync.check_source(self, conn, envelope.get("store_id"), event, applied)
+            verdict = inbox_sync.check_source(self, conn, envelope.get("store_id"), event,
+                                              applied, asked)
             if verdict is Outcome.RESYNCED:
                 applied = self.checkpoint.get(conn)
                 if event.position <= applied:

@@ -39,17 +39,37 @@ COMMAND = "station inbox resync {consumer} {source}"
 _stale_noted: set[tuple[str, str]] = set()
 
 
+_UNASKED = object()
+
+
+def ask_first(inbox: "Inbox", store_id: str | None, event: Recorded):
+    """The source's store id if this message will need it, asked *before* the inbox takes
+    its lock: an RPC inside the transaction would hold the store's write lock while this
+    process serves other requests (with SQLite, everything else then waits on it)."""
+    if store_id is None or store_id == inbox.following:
+        return _UNASKED  # the usual case, known without a query (a restore is asked later)
+    with inbox.engine.connect() as conn:
+        row = conn.execute(sa.select(inbox_sources).where(
+            inbox_sources.c.name == inbox.name)).first()
+    if row is not None and row.store_id == store_id and row.status == "following":
+        inbox.following = store_id
+        return _UNASKED
+    inbox.following = None
+    return inbox._ask_source()
+
+
 def check_source(inbox: "Inbox", conn, store_id: str | None, event: Recorded,
-                 applied: int) -> "Outcome | None":
-    """None if the message belongs to the history the inbox follows; else what was done."""
+                 applied: int, asked=_UNASKED) -> "Outcome | None":
+    """None if the message belongs to the history the inbox follows; else what was done.
+    `asked`: the source's answer from ask_first (asked again here only if it was not)."""
     from shared.inbox import Outcome
-    followed = _followed(inbox, conn, store_id)
+    followed = _followed(inbox, conn, store_id, asked)
     changed = store_id is not None and store_id != followed.store_id
     halted = followed.status == "halted"
     diverged = not changed and event.position <= applied and _diverged(inbox, conn, event)
     if not (changed or halted or diverged):
         return None
-    current = inbox._ask_source()
+    current = inbox._ask_source() if asked is _UNASKED else asked
     if changed and not halted and current == followed.store_id:
         _note_stale(inbox, store_id)
         return Outcome.STALE
@@ -70,6 +90,7 @@ def check_source(inbox: "Inbox", conn, store_id: str | None, event: Recorded,
 def resync_or_halt(inbox: "Inbox", conn, reason: str, current: str | None = None) -> "Outcome":
     from shared.inbox import Outcome
     current = current or inbox._ask_source()
+    inbox.following = None
     if current is None:
         return halt(inbox, conn, f"{reason}; the source does not answer")
     try:
@@ -83,6 +104,7 @@ def resync_or_halt(inbox: "Inbox", conn, reason: str, current: str | None = None
 def halt(inbox: "Inbox", conn, reason: str) -> "Outcome":
     """Stop applying this source's messages; say so once (and on health)."""
     from shared.inbox import Outcome
+    inbox.following = None
     row = conn.execute(sa.select(inbox_sources.c.status).where(
         inbox_sources.c.name == inbox.name)).first()
     if row is None or row.status != "halted":
@@ -138,12 +160,14 @@ def _resync_one(inbox: "Inbox", conn, event: Recorded, known: bool) -> str:
         return "parked"
 
 
-def _followed(inbox: "Inbox", conn, store_id: str | None):
+def _followed(inbox: "Inbox", conn, store_id: str | None, asked=_UNASKED):
     """The store this inbox follows; at first contact the source's (or the message's)."""
     query = sa.select(inbox_sources).where(inbox_sources.c.name == inbox.name)
     row = conn.execute(query).first()
     if row is None:
-        known = (inbox._ask_source() if store_id is not None else None) or store_id
+        if store_id is not None and asked is _UNASKED:
+            asked = inbox._ask_source()
+        known = (asked if store_id is not None else None) or store_id
         if known is None:
             return _Unpinned
         conn.execute(inbox_sources.insert().values(name=inbox.name, store_id=known,

@@ -163,7 +163,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_healthy(ports: dict, procs: dict, timeout: float = 90.0) -> bool:
+def _wait_healthy(ports: dict, procs: dict, timeout: float = 240.0) -> bool:
     """Print readiness as it changes (which part of which service fails) until all are ready."""
     import time
 

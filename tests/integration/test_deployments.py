@@ -7,9 +7,6 @@ the same), so a crossed event would show as a second follow-up in the other's wo
 """
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import pytest
 
 from shared import deployment
@@ -49,8 +46,7 @@ def red_resident(services: RunningServices) -> tuple[str, str, str]:
 def settled(services: RunningServices) -> bool:
     """Nothing left to publish or to consume on either side of this deployment."""
     for name in ("residents", "casework"):
-        with urllib.request.urlopen(f"{services.url(name)}/api/v1/{name}/health") as r:
-            checks = json.loads(r.read())["checks"]
+        checks = call("GET", f"{services.url(name)}/api/v1/{name}/health")[1]["checks"]
         if checks["relay"]["lag"] or any(i["lag"] for i in checks["inboxes"].values()):
             return False
     return True

@@ -7,11 +7,8 @@ broker itself never stops), the database gone (dropped).
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
-import urllib.error
-import urllib.request
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -19,17 +16,14 @@ import sqlalchemy as sa
 
 from shared import db
 from tests.conftest import rabbitmqctl
+from tests.integration.casework_support import call
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
 
 
 def get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=15) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    return call("GET", url)
 
 
 @pytest.fixture

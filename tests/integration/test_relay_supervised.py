@@ -7,12 +7,9 @@ for its subscriber (casework is not running, so every message stays there).
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
-import urllib.error
-import urllib.request
 from collections import Counter
 from urllib.parse import unquote, urlsplit
 
@@ -24,6 +21,7 @@ from shared.events import NewEvent
 from shared.stores import open_store
 from station import catalog
 from tests.conftest import rabbitmqctl
+from tests.integration.casework_support import call
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
@@ -31,11 +29,7 @@ QUEUE = topology.inbox_name("casework", "residents")
 
 
 def readiness(url: str) -> dict:
-    try:
-        with urllib.request.urlopen(url, timeout=15) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return json.loads(err.read())
+    return call("GET", url)[1]
 
 
 def published(amqp_uri: str) -> Counter:
