@@ -35,12 +35,13 @@ NOT_READY = {"description": "Not ready: `failing` names the parts / 未就绪：
 
 
 def _endpoints(name: str):
-    @api("GET", f"/api/v1/{name}/health/live", auth=False,
+    @api("GET", f"/api/v1/{name}/health/live", auth=False, tags=["health"],
          summary=f"Is the {name} process answering / {name} 服务进程是否存活")
     def health_live(self, request):
         return {"status": "ok", "service": name}
 
     @api("GET", f"/api/v1/{name}/health", auth=False, responses={200: None, 503: NOT_READY},
+         tags=["health"],
          summary=f"Is {name} ready: database, broker, relay, inboxes / {name} 服务是否就绪")
     def health_ready(self, request):
         report = self.health()
@@ -55,5 +56,5 @@ class HealthEndpoints:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "name" in cls.__dict__:
+        if "name" in cls.__dict__ and hasattr(cls, "store"):  # a service, not a sketch
             cls.health_live, cls.health_ready = _endpoints(cls.name)
