@@ -45,7 +45,7 @@ def test_station_up_serves_every_service_and_stops_on_ctrl_c(amqp_uri, tmp_path)
                             stdout=subprocess.PIPE, stderr=screen, text=True)
     try:
         status = wait_until(lambda: (h := health(port)) and h["status"] == "ok" and h,
-                            timeout=120, what="all services healthy")
+                            timeout=240, what="all services healthy")
         assert sorted(status["services"]) == sorted(SERVICES)
         name = deployment.derive(str(tmp_path / "data"), None)  # no STATION_DEPLOYMENT set
         rpc_config = deployment.rpc_config({"AMQP_URI": amqp_uri, "DEPLOYMENT": name})
