@@ -181,7 +181,7 @@ def _wait_healthy(ports: dict, procs: dict, timeout: float = 240.0) -> bool:
             last = line
         if status == 200:
             return True
-        time.sleep(0.5)
+        time.sleep(1.5)  # each look costs every service a few queries and a broker connection
     return False
 
 
