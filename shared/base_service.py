@@ -11,6 +11,7 @@ import functools
 from marshmallow import Schema, fields
 
 from shared import openapi, topology
+from shared.health_api import HealthEndpoints
 from shared.kit.rpc import RpcCaller, rpc
 from shared.providers import Correlation
 from shared.subscriber import subscribe
@@ -55,7 +56,7 @@ def _subscription_entrypoint(source: str):
     return on_source
 
 
-class EventSourcedService:
+class EventSourcedService(HealthEndpoints):
     """Base of the five services. Subclasses set `name` and `store = StoreProvider(...)`.
 
     Each subclass that sets `name` gets, generated here rather than written again:

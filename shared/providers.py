@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Callable, Mapping
 
@@ -123,8 +124,10 @@ class InboxProvider(DependencyProvider):
     """
 
     def __init__(self, handlers: Callable[[EventStore], Mapping[str, Handler]],
-                 store: str = "store", sources: tuple[str, ...] | None = None):
+                 store: str = "store", sources: tuple[str, ...] | None = None,
+                 on_resync: Callable[[sa.Connection, str], None] | None = None):
         self.handlers, self.store_attr, self.sources = handlers, store, sources
+        self.on_resync = on_resync  # (conn, source): empty what was built from source
 
     deliveries: Deliveries | None = None
 
@@ -141,7 +144,8 @@ class InboxProvider(DependencyProvider):
         keyring = signing.Keyring(config)
         return Deliveries(
             {s: Inbox(store.engine, service, s, table, fetch,
-                      source_store_id=rpc_store_id(config, s, service), keyring=keyring)
+                      source_store_id=rpc_store_id(config, s, service), keyring=keyring,
+                      on_resync=self.on_resync and functools.partial(self.on_resync, source=s))
              for s in sources},
             config["AMQP_URI"], int(config.get("MAX_RETRIES", 3)),
             int(config.get("RETRY_DELAY_MS", 1000)))

@@ -173,7 +173,9 @@ def service_env(amqp_uri, tmp_path, request):
     env = {**os.environ, "AMQP_URI": amqp_uri, "STATION_DATA_DIR": str(tmp_path),
            "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
            "STATION_JWT_KEYS": TEST_JWT_KEYS, "STATION_LOOKUP_KEY": TEST_LOOKUP_KEY,
-           "STATION_SERVICE_KEY": TEST_SERVICE_KEY}
+           "STATION_SERVICE_KEY": TEST_SERVICE_KEY,
+           # Unprefixed broker names (shared.deployment): the vhost is this test's alone.
+           "STATION_DEPLOYMENT": ""}
     env.pop("DATABASE_URL", None)
     if "database_url" in request.fixturenames:
         env["DATABASE_URL"] = request.getfixturevalue("database_url")

@@ -43,6 +43,7 @@ from nameko.exceptions import ContainerBeingKilled, MalformedRequest
 from nameko.rpc import Rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared import deployment
 from shared.errors import Forbidden, Unauthorized
 from shared.security import tokens
 from shared.security.keys import service_key
@@ -94,7 +95,7 @@ def rpc_client(config: Mapping, *, token: str | None = None, service: str | None
                timeout: float | None = None) -> ClusterRpcProxy:
     """A cluster proxy whose every call carries the credential (a context manager)."""
     timeout = timeout if timeout is not None else float(config.get("RPC_TIMEOUT", 10))
-    return ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=timeout,
+    return ClusterRpcProxy(deployment.rpc_config(config), timeout=timeout,
                            context_data={CREDENTIAL: credential(config, token=token,
                                                                 service=service)})
 
