@@ -200,7 +200,7 @@ def module_environment(broker_uri: str, postgres_url: str, data_dir: str) -> Ite
         yield {**os.environ, "AMQP_URI": amqp_uri, "STATION_DATA_DIR": data_dir,
                "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
                "STATION_JWT_KEYS": auth.TEST_JWT_KEYS, "STATION_LOOKUP_KEY": auth.TEST_LOOKUP_KEY,
-               "STATION_SERVICE_KEY": auth.TEST_SERVICE_KEY,
+               "STATION_SERVICE_KEY": auth.TEST_SERVICE_KEY, "STATION_DEPLOYMENT": "",
                "DATABASE_URL": urlunsplit(urlsplit(postgres_url)._replace(path="/" + name))}
     finally:
         if vhost:

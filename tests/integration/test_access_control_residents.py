@@ -94,6 +94,15 @@ def module_database(postgres_url):
     admin.dispose()
 
 
+def module_env(amqp_uri: str, database_url: str, data_dir: str) -> dict:
+    """Services of a module-scoped world: its vhost, database and data directory, the
+    suite's keys (tests/support/auth.py), unprefixed broker names (the vhost is its own)."""
+    return {**os.environ, "AMQP_URI": amqp_uri, "STATION_DATA_DIR": data_dir,
+            "DATABASE_URL": database_url, "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
+            "STATION_JWT_KEYS": TEST_JWT_KEYS, "STATION_LOOKUP_KEY": TEST_LOOKUP_KEY,
+            "STATION_SERVICE_KEY": TEST_SERVICE_KEY, "STATION_DEPLOYMENT": ""}
+
+
 @dataclasses.dataclass
 class World:
     base: str
@@ -129,10 +138,7 @@ def register(world: World, user: str, station: str, **overrides) -> tuple[str, s
 @pytest.fixture(scope="module")
 def world(module_vhost, module_database, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("access-control")
-    env = {**os.environ, "AMQP_URI": module_vhost, "STATION_DATA_DIR": str(data_dir),
-           "DATABASE_URL": module_database, "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
-           "STATION_JWT_KEYS": TEST_JWT_KEYS, "STATION_LOOKUP_KEY": TEST_LOOKUP_KEY,
-           "STATION_SERVICE_KEY": TEST_SERVICE_KEY}
+    env = module_env(module_vhost, module_database, str(data_dir))
     running = RunningServices(env, str(data_dir)).start("residents")
     people = People(env)
     base = running.url("residents")

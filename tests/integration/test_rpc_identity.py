@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import os
 import pkgutil
 import time
 from typing import Callable
@@ -28,10 +27,10 @@ from shared.base_service import EventSourcedService
 from shared.kit.rpc import CREDENTIAL, AuthRpc, service_token
 from tests.conftest import RunningServices
 from tests.integration.test_access_control_residents import (  # noqa: F401 (fixtures)
-    module_database, module_vhost)
+    module_database, module_env, module_vhost)
 from tests.integration.test_residents_http import REGISTRATION, answers
-from tests.support.auth import (TEST_JWT_KEYS, TEST_LOOKUP_KEY, TEST_SERVICE_KEY, call,
-                                person_rpc, service_rpc, signed_token)
+from tests.support.auth import (TEST_JWT_KEYS, TEST_SERVICE_KEY, call, person_rpc,
+                                service_rpc, signed_token)
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
@@ -124,10 +123,7 @@ HEAD_ELSEWHERE = signed_token("head-b", "station_head", "station:elsewhere-stati
 @pytest.fixture(scope="module")
 def world(module_vhost, module_database, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("rpc-identity")
-    env = {**os.environ, "AMQP_URI": module_vhost, "STATION_DATA_DIR": str(data_dir),
-           "DATABASE_URL": module_database, "RETRY_DELAY_MS": "300", "LOG_LEVEL": "WARNING",
-           "STATION_JWT_KEYS": TEST_JWT_KEYS, "STATION_LOOKUP_KEY": TEST_LOOKUP_KEY,
-           "STATION_SERVICE_KEY": TEST_SERVICE_KEY}
+    env = module_env(module_vhost, module_database, str(data_dir))
     running = RunningServices(env, str(data_dir)).start(*SERVICES)
     try:
         residents, casework = running.url("residents"), running.url("casework") + "/api/v1"
