@@ -160,7 +160,7 @@ def genuine_service() -> str:
 
 def forged_service() -> str:
     return jwt.encode({"svc": "casework", "iat": int(time.time()), "exp": int(time.time()) + 60},
-                      "not-the-service-key-0123456789", algorithm="HS256",
+                      "not-the-service-key-0123456789-0123456789", algorithm="HS256",
                       headers={"kid": "service"})
 
 
