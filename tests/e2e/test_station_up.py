@@ -48,7 +48,7 @@ def test_station_up_serves_every_service_and_stops_on_ctrl_c(amqp_uri, tmp_path)
                             timeout=240, what="all services healthy")
         assert sorted(status["services"]) == sorted(SERVICES)
         name = deployment.derive(str(tmp_path / "data"), None)  # no STATION_DEPLOYMENT set
-        rpc_config = deployment.rpc_config({"AMQP_URI": amqp_uri, "DEPLOYMENT": name})
+        rpc_config = deployment.rpc_config({"AMQP_URI": amqp_uri, "STATION_DEPLOYMENT": name})
         with ClusterRpcProxy(rpc_config, timeout=10) as rpc:
             for name in SERVICES:
                 assert getattr(rpc, name).ping() == {"service": name, "status": "ok"}
