@@ -20,7 +20,7 @@ from shared.events import NewEvent, iso
 
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
+from services.activities.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 NEW, PLANNED, HELD, REVIEWED, CANCELLED = "new", "planned", "held", "reviewed", "cancelled"
 STATE_NAMES_ZH = {NEW: "未创建", PLANNED: "已计划", HELD: "已开展", REVIEWED: "已总结",
@@ -44,12 +44,12 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 # -- exceptions and guards ------------------------------------------------------------
 
-class ActivityNotFound(Unknown):
+class ActivityNotFound(Missing):
     def __init__(self, activity_id: str | None):
         super().__init__(f"Activity {activity_id} not found", f"未找到活动 {activity_id}")
 
 
-class SessionNotFound(Unknown):
+class SessionNotFound(Missing):
     def __init__(self, session_id: str | None):
         super().__init__(f"Session {session_id} not found", f"未找到活动节次 {session_id}")
 
@@ -62,13 +62,13 @@ class ActivityStepRefused(IllegalTransition):
         self.action, self.state = action, state
 
 
-class NegativeHeadcount(InvalidCommand):
+class NegativeHeadcount(Invalid):
     def __init__(self):
         super().__init__("The headcount cannot be negative", "匿名人数不能为负数",
                          {"headcount": ["Must be 0 or more / 必须大于或等于 0"]})
 
 
-class NothingToRecord(InvalidCommand):
+class NothingToRecord(Invalid):
     def __init__(self):
         super().__init__("Name at least one resident or give a headcount above 0",
                          "请至少登记一名居民或填写大于 0 的匿名人数",
@@ -98,7 +98,7 @@ def check_new_session(activity: "Activity", session_id: str) -> None:
 
 def check_group(activity: "Activity") -> None:
     if activity.kind != "group":
-        raise InvalidCommand("Only a group has more than one session", "只有小组可以安排多个节次",
+        raise Invalid("Only a group has more than one session", "只有小组可以安排多个节次",
                              {"activity_id": ["Is a single activity / 为单次活动"]})
 
 
@@ -114,16 +114,16 @@ def check_session_time_has_come(session: "Session", now: datetime) -> None:
 
 def check_project(cmd: c.PlanActivity, known: rules.Known) -> None:
     if cmd.project_id is not None and known.projects.get(cmd.project_id) != cmd.station_id:
-        raise InvalidCommand(f"Project {cmd.project_id} is not a project of this station",
+        raise Invalid(f"Project {cmd.project_id} is not a project of this station",
                              f"项目 {cmd.project_id} 不是本站的项目",
-                             {"project_id": ["Unknown at this station / 本站无此项目"]})
+                             {"project_id": ["Missing at this station / 本站无此项目"]})
 
 
 def check_plan(cmd: c.PlanActivity, known: rules.Known) -> None:
     rules.check_area(cmd.area, known)
     check_project(cmd, known)
     if cmd.kind == "activity" and cmd.session_at is None:
-        raise InvalidCommand("An activity needs its time", "单次活动需要填写活动时间",
+        raise Invalid("An activity needs its time", "单次活动需要填写活动时间",
                              {"held_at": ["Missing / 缺少"]})
 
 
@@ -306,7 +306,7 @@ def _feedback(activity: Activity, cmd: c.GiveFeedback, now: datetime,
               known: rules.Known) -> list[NewEvent]:
     check_allowed(activity, "feedback")
     if not 1 <= cmd.satisfaction <= 5:
-        raise InvalidCommand("Satisfaction is 1 to 5", "满意度为 1 到 5",
+        raise Invalid("Satisfaction is 1 to 5", "满意度为 1 到 5",
                              {"satisfaction": ["Must be 1-5 / 必须为 1 到 5"]})
     if cmd.resident_id is not None:
         rules.check_residents_of_station([cmd.resident_id], activity.station_id,

@@ -1,40 +1,47 @@
 """Domain exceptions of activities, each with an English and a Chinese message.
 
-The aggregates raise subclasses defined beside them; the edge maps these families
-to HTTP codes in one table (invalid 400, forbidden 403, unknown 404, conflict 409).
-Nothing is written when one is raised.
+The families are those of the service kit (shared.kit.errors, which replaces this
+module when it lands): invalid 400, not allowed 403, missing 404, conflicting 409.
+Aggregates raise subclasses defined beside them; nothing is written when one is raised.
 """
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    code = "domain"
+    code = "domain_error"
 
-    def __init__(self, message: str, message_zh: str, fields: dict | None = None):
+    def __init__(self, message: str, message_zh: str, fields: dict | None = None, **extra):
         super().__init__(message)
-        self.message, self.message_zh, self.fields = message, message_zh, fields or {}
+        self.message, self.message_zh = message, message_zh
+        self.fields = fields or {}
+        self.extra = extra
 
 
-class InvalidCommand(DomainError):
-    """The command is well-formed but its values break a rule (400)."""
+class Invalid(DomainError):
+    """The command's values break a rule (400)."""
     code = "invalid"
 
 
-class NotPermitted(DomainError):
+class NotAllowed(DomainError):
     """The actor may not do this (403)."""
     code = "forbidden"
 
 
-class Unknown(DomainError):
+class Missing(DomainError):
     """The thing the command is about does not exist (404)."""
     code = "not_found"
 
 
-class IllegalTransition(DomainError):
+class Conflicting(DomainError):
+    """The command contradicts the current state (409)."""
+    code = "conflict"
+
+
+class IllegalTransition(Conflicting):
     """The aggregate's state does not allow this step (409)."""
     code = "illegal_transition"
 
 
-class Duplicate(DomainError):
+class Duplicate(Conflicting):
     """It exists already (409)."""
     code = "duplicate"

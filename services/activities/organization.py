@@ -20,7 +20,7 @@ from shared.events import NewEvent
 
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, Unknown
+from services.activities.errors import Duplicate, IllegalTransition, Missing
 
 NEW, INCUBATING, FILED, REGISTERED, DORMANT, DISSOLVED = (
     "new", "incubating", "filed", "registered", "dormant", "dissolved")
@@ -39,13 +39,13 @@ MEMBER_STEPS = {"join": ("add a member to", "加入成员"), "leave": ("remove a
 
 # -- exceptions and guards ------------------------------------------------------------
 
-class OrganizationNotFound(Unknown):
+class OrganizationNotFound(Missing):
     def __init__(self, organization_id: str | None):
         super().__init__(f"Organization {organization_id} not found",
                          f"未找到社区社会组织 {organization_id}")
 
 
-class MemberNotFound(Unknown):
+class MemberNotFound(Missing):
     def __init__(self, member_id: str):
         super().__init__(f"No active member {member_id}", f"未找到在册成员 {member_id}")
 

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
-from services.activities.errors import InvalidCommand
+from services.activities.errors import Invalid
 from services.activities.events import STANDARD_AREAS
 
 # Clocks of phones and laptops drift; a session "a little in the future" is not an error.
@@ -26,21 +26,21 @@ def today(now: datetime) -> date:
     return local_date(now)
 
 
-class InFuture(InvalidCommand):
+class InFuture(Invalid):
     def __init__(self, field: str, what: str, what_zh: str):
         super().__init__(f"The {what} is in the future: it cannot be recorded yet",
                          f"{what_zh}尚未到来，不能提前记录",
                          {field: ["Is in the future / 晚于当前时间"]})
 
 
-class ResidentsNotOfStation(InvalidCommand):
-    """Unknown and another station's residents get one answer: nothing is revealed."""
+class ResidentsNotOfStation(Invalid):
+    """Missing and another station's residents get one answer: nothing is revealed."""
 
     def __init__(self, field: str, resident_ids: list[str]):
         listed = ", ".join(resident_ids)
         super().__init__(f"Resident(s) not registered at this station: {listed}",
                          f"以下居民未在本站登记：{listed}",
-                         {field: [f"Unknown at this station / 本站无此居民: {r}"
+                         {field: [f"Missing at this station / 本站无此居民: {r}"
                                   for r in resident_ids]})
 
 
@@ -66,7 +66,7 @@ def check_residents_of_station(resident_ids: Iterable[str], station_id: str,
 
 def check_not_before(day: date, earliest: date, field: str, what_zh: str) -> None:
     if day < earliest:
-        raise InvalidCommand(f"{field} {day} is before {earliest}",
+        raise Invalid(f"{field} {day} is before {earliest}",
                              f"{what_zh}（{day}）早于 {earliest}",
                              {field: [f"Before {earliest} / 早于 {earliest}"]})
 
@@ -81,10 +81,10 @@ class Known:
     projects: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
-class UnknownArea(InvalidCommand):
+class UnknownArea(Invalid):
     def __init__(self, area: str, areas: Iterable[str]):
         names = ", ".join(sorted(areas))
-        super().__init__(f"Unknown service area {area}", f"未知的服务领域 {area}",
+        super().__init__(f"Missing service area {area}", f"未知的服务领域 {area}",
                          {"area": [f"Must be one of: {names} / 必须是以下之一：{names}"]})
 
 

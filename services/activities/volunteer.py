@@ -16,18 +16,18 @@ from shared.events import NewEvent
 
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
+from services.activities.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
 DAY_HOURS = Decimal(24)
 
 
-class VolunteerNotFound(Unknown):
+class VolunteerNotFound(Missing):
     def __init__(self, volunteer_id: str | None):
         super().__init__(f"Volunteer {volunteer_id} not found", f"未找到志愿者 {volunteer_id}")
 
 
-class LogNotFound(Unknown):
+class LogNotFound(Missing):
     def __init__(self, log_id: str):
         super().__init__(f"Service log {log_id} not found", f"未找到服务记录 {log_id}")
 
@@ -39,7 +39,7 @@ class LogNotPending(IllegalTransition):
                          f"服务记录 {log_id} {zh}，不能再处理")
 
 
-class DayOverfull(InvalidCommand):
+class DayOverfull(Invalid):
     def __init__(self, day: date, logged: Decimal, hours: Decimal):
         super().__init__(
             f"{logged + hours} hours on {day} is more than 24 (already logged: {logged})",
@@ -47,7 +47,7 @@ class DayOverfull(InvalidCommand):
             {"hours": [f"Over 24 hours on {day} / 当日超过 24 小时"]})
 
 
-class HoursNotPositive(InvalidCommand):
+class HoursNotPositive(Invalid):
     def __init__(self):
         super().__init__("Hours must be more than 0", "服务时长必须大于 0",
                          {"hours": ["Must be more than 0 / 必须大于 0"]})

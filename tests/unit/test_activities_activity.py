@@ -9,7 +9,7 @@ import pytest
 from services.activities import activity as A
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
+from services.activities.errors import Duplicate, IllegalTransition, Invalid, Missing
 from services.activities.events import registry
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
@@ -53,7 +53,7 @@ def test_an_activity_is_planned_with_area_project_community_and_forces():
 
 
 def test_an_area_the_station_has_not_added_is_refused():
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         planned(area="sports")
     assert "area" in refused.value.fields
 
@@ -65,7 +65,7 @@ def test_an_area_the_station_added_is_accepted():
 
 
 def test_another_stations_project_is_refused():
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         planned(project_id="p-other")
     assert "project_id" in refused.value.fields
 
@@ -96,7 +96,7 @@ def test_recording_only_residents_already_there_writes_nothing():
 
 def test_attendance_for_a_session_in_the_future_is_refused():
     history = planned(session_at=NOW + timedelta(days=1))
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         run(history, attend(["r1"], headcount=2))
     assert "session_at" in refused.value.fields
     assert "future" in refused.value.message and "尚未到来" in refused.value.message_zh
@@ -108,7 +108,7 @@ def test_a_session_a_few_minutes_ahead_by_the_clock_is_accepted():
 
 
 def test_a_negative_headcount_is_refused():
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         run(planned(), attend(["r1"], headcount=-1))
     assert refused.value.fields == {"headcount": ["Must be 0 or more / 必须大于或等于 0"]}
     assert "负数" in refused.value.message_zh
@@ -116,14 +116,14 @@ def test_a_negative_headcount_is_refused():
 
 def test_an_unknown_resident_or_another_stations_is_refused_alike():
     for stranger in ("nobody", "x1"):
-        with pytest.raises(InvalidCommand) as refused:
+        with pytest.raises(Invalid) as refused:
             run(planned(), attend(["r1", stranger], headcount=1))
         assert stranger in refused.value.message and "本站" in refused.value.message_zh
         assert list(refused.value.fields) == ["resident_ids"]
 
 
 def test_empty_attendance_is_refused():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         run(planned(), attend())
 
 
@@ -143,12 +143,12 @@ def test_a_held_activity_cannot_be_cancelled():
 
 
 def test_holding_a_session_before_its_time_is_refused():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         run(planned(session_at=NOW + timedelta(hours=2)), c.HoldSession("a-1", None, "wang"))
 
 
 def test_attendance_for_an_unknown_activity_is_not_found():
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         run([], attend(["r1"]))
 
 
@@ -165,7 +165,7 @@ def test_a_group_has_sessions_each_with_its_own_attendance():
 
 
 def test_a_single_activity_has_no_second_session():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         run(planned(), c.PlanSession("a-1", "s-2", NOW, None, None, "wang"))
 
 
@@ -177,7 +177,7 @@ def test_a_session_id_is_planned_once():
 
 
 def test_attendance_for_an_unplanned_session_is_not_found():
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         run(planned(kind="group"), attend(["r1"], session_id="s-9"))
 
 
@@ -195,5 +195,5 @@ def test_feedback_and_review_follow_holding():
 def test_satisfaction_outside_one_to_five_is_refused():
     history = planned()
     history += run(history, attend(["r1"]))
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         run(history, c.GiveFeedback("a-1", "f-1", 6, None, None, "wang"))

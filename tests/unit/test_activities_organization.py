@@ -9,7 +9,7 @@ import pytest
 from services.activities import commands as c
 from services.activities import organization as O
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
+from services.activities.errors import Duplicate, IllegalTransition, Invalid, Missing
 from services.activities.events import registry
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
@@ -68,9 +68,9 @@ def test_a_dissolved_organization_takes_no_step_and_no_member():
 
 def test_a_step_dated_before_the_last_one_or_in_the_future_is_refused():
     history = move(incubated(), "file", date(2026, 5, 1))
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         move(history, "register", date(2026, 4, 30))
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         move(history, "register", date(2026, 11, 29))
     assert "on" in refused.value.fields
 
@@ -96,20 +96,20 @@ def test_a_resident_is_an_active_member_once():
 
 
 def test_another_stations_resident_cannot_join():
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         join(incubated(), "m-1", resident_id="x1")
     assert "resident_id" in refused.value.fields
 
 
 def test_leaving_before_joining_or_twice_is_refused():
     history = join(incubated(), "m-1", on=date(2026, 4, 1))
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         run(history, c.LeaveMember("o-1", "m-1", date(2026, 3, 31), None, "wang"))
     history += run(history, c.LeaveMember("o-1", "m-1", date(2026, 5, 1), None, "wang"))
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         run(history, c.LeaveMember("o-1", "m-1", date(2026, 6, 1), None, "wang"))
 
 
 def test_an_unknown_organization_is_not_found():
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         move([], "file", date(2026, 5, 1))

@@ -10,7 +10,7 @@ import pytest
 from services.activities import commands as c
 from services.activities import rules
 from services.activities import volunteer as V
-from services.activities.errors import IllegalTransition, InvalidCommand, Unknown
+from services.activities.errors import IllegalTransition, Invalid, Missing
 from services.activities.events import registry
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
@@ -37,7 +37,7 @@ def log(history, log_id, hours, day=DAY, self_reported=False):
 
 def test_a_volunteer_may_be_a_registered_resident_of_the_station():
     assert registered("r1")[0].payload["resident_id"] == "r1"
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         registered("x1")
 
 
@@ -60,7 +60,7 @@ def test_self_reported_hours_count_only_once_confirmed():
 def test_more_than_24_hours_in_a_day_is_refused_pending_ones_included():
     history = log(log(registered(), "l-1", "3"), "l-2", "2.5", self_reported=True)
     history = log(history, "l-3", "18.5")
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         log(history, "l-4", "0.5")
     assert refused.value.fields["hours"] == ["Over 24 hours on 2026-11-02 / 当日超过 24 小时"]
     assert "24" in refused.value.message and "超过 24 小时" in refused.value.message_zh
@@ -75,20 +75,20 @@ def test_rejected_hours_free_the_day():
 
 
 def test_a_single_log_over_24_hours_or_not_positive_is_refused():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         log(registered(), "l-1", "24.5")
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         log(registered(), "l-1", "0")
 
 
 def test_service_in_the_future_is_refused():
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         log(registered(), "l-1", "2", day=date(2026, 11, 29))
     assert "served_on" in refused.value.fields
 
 
 def test_an_unknown_volunteer_or_log_is_not_found():
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         log([], "l-1", "2")
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         run(registered(), c.ConfirmService("v-1", "l-9", "wang"))
