@@ -50,8 +50,20 @@ def evolve_areas(areas: StationAreas, event) -> StationAreas:
     return dataclasses.replace(areas, version=areas.version + 1)
 
 
-def create(project: Project, cmd: c.CreateProject, now: datetime,
-           known: rules.Known) -> list[NewEvent]:
+def fold_project(events, project: Project | None = None) -> Project:
+    for event in events:
+        project = evolve_project(project or Project(), event)
+    return project or Project()
+
+
+def fold_areas(events, areas: StationAreas | None = None) -> StationAreas:
+    for event in events:
+        areas = evolve_areas(areas or StationAreas(), event)
+    return areas or StationAreas()
+
+
+def decide_project(project: Project, cmd: c.CreateProject, now: datetime,
+                   known: rules.Known) -> list[NewEvent]:
     if project.project_id is not None:
         raise Duplicate(f"Project {cmd.project_id} exists already", "项目已存在")
     rules.check_area(cmd.area, known)
@@ -65,7 +77,8 @@ def create(project: Project, cmd: c.CreateProject, now: datetime,
                      actor=cmd.actor)]
 
 
-def add_area(areas: StationAreas, cmd: c.AddServiceArea, now: datetime) -> list[NewEvent]:
+def decide_areas(areas: StationAreas, cmd: c.AddServiceArea, now: datetime,
+                 known: rules.Known | None = None) -> list[NewEvent]:
     if cmd.area in areas.areas:
         raise Duplicate(f"Service area {cmd.area} exists already",
                         f"服务领域 {cmd.area} 已存在", {"area": ["Exists already / 已存在"]})

@@ -1,0 +1,254 @@
+"""Reads of activities: list pages and single views from the read models, and the
+counts at a date folded from the events themselves (services.activities.counts).
+
+Lists take `stations` (the caller's, from the edge) and never show another station's
+rows; phones are masked by the edge. Pure SQL reads: nothing here writes.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Collection
+
+import sqlalchemy as sa
+
+from shared.kit.paging import Page, page_of, within
+
+from services.activities import counts as K
+from services.activities import projections as p
+from services.activities.events import STANDARD_AREAS
+
+STANDARD_AREA_NAMES = {"assistance": ("Social assistance", "社会救助"),
+                       "elderly": ("Elderly care", "养老服务"),
+                       "children": ("Children", "儿童关爱"),
+                       "governance": ("Community governance", "社区治理")}
+COUNTED = frozenset({"ActivityPlanned", "GroupCreated", "ActivityHeld", "AttendanceRecorded",
+                     "OrganizationIncubated", "OrganizationFiled", "OrganizationRegistered",
+                     "OrganizationDormant", "OrganizationRevived", "OrganizationDissolved",
+                     "MemberJoined", "MemberLeft"})
+HOURS = frozenset({"VolunteerServiceConfirmed"})
+
+
+def _page(filters: dict) -> Page:
+    return Page(filters.pop("page", 1), filters.pop("page_size", 50))
+
+
+def _where(query, table: sa.Table, filters: dict):
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(table.c[column] == value)
+    return query
+
+
+# -- areas and projects ---------------------------------------------------------------
+
+def areas_of(conn, station_id: str) -> frozenset[str]:
+    added = conn.execute(sa.select(p.station_areas.c.area)
+                         .where(p.station_areas.c.station_id == station_id)).scalars()
+    return frozenset(STANDARD_AREAS) | frozenset(added)
+
+
+def list_areas(conn, station_id: str) -> dict:
+    items = [{"area": a, "name": en, "name_zh": zh, "standard": True}
+             for a, (en, zh) in STANDARD_AREA_NAMES.items()]
+    rows = conn.execute(sa.select(p.station_areas).where(p.station_areas.c.station_id ==
+                                                         station_id)
+                        .order_by(p.station_areas.c.area))
+    items += [{"area": r.area, "name": r.name, "name_zh": r.name_zh, "standard": False}
+              for r in rows]
+    return {"items": items}
+
+
+def _project(row: dict) -> dict:
+    return {"id": row["project_id"], **{k: row[k] for k in (
+        "station_id", "name", "area", "owner", "starts_on", "ends_on")}}
+
+
+def list_projects(conn, stations: Collection[str] | None, **filters) -> dict:
+    page = _page(filters)
+    query = _where(within(sa.select(p.projects), p.projects.c.station_id, stations),
+                   p.projects, filters)
+    return page_of(conn, query, (p.projects.c.starts_on.desc(), p.projects.c.project_id),
+                   page, _project)
+
+
+def get_project(conn, project_id: str) -> dict | None:
+    row = conn.execute(sa.select(p.projects).where(p.projects.c.project_id == project_id)).first()
+    return _project(dict(row._mapping)) if row else None
+
+
+def projects_of(conn, station_id: str) -> dict[str, str]:
+    rows = conn.execute(sa.select(p.projects.c.project_id)
+                        .where(p.projects.c.station_id == station_id)).scalars()
+    return {project_id: station_id for project_id in rows}
+
+
+def project_named(conn, station_id: str, name: str) -> str | None:
+    return conn.execute(sa.select(p.projects.c.project_id)
+                        .where(p.projects.c.station_id == station_id)
+                        .where(p.projects.c.name == name).limit(1)).scalar()
+
+
+# -- activities -----------------------------------------------------------------------
+
+def _activity(row: dict) -> dict:
+    feedback = row["feedback_count"]
+    average = f"{Decimal(row['satisfaction_total']) / feedback:.2f}" if feedback else None
+    return {"id": row["activity_id"], **{k: row[k] for k in (
+        "kind", "station_id", "community_id", "area", "title", "project_id", "project_name",
+        "venue", "state", "sessions", "person_times", "feedback_count", "version")},
+        "partners": row["partners"].split("\n") if row["partners"] else [],
+        "forces": row["forces"].split(",") if row["forces"] else [],
+        "held_at": row["first_session_at"], "satisfaction": average}
+
+
+def _session(row) -> dict:
+    return {"session_id": row.session_id, "session_at": row.session_at, "venue": row.venue,
+            "topic": row.topic, "held": row.held, "residents": row.residents,
+            "headcount": row.headcount, "person_times": row.residents + row.headcount}
+
+
+def list_activities(conn, stations: Collection[str] | None, **filters) -> dict:
+    page = _page(filters)
+    T = p.activities
+    query = _where(within(sa.select(T), T.c.station_id, stations), T, filters)
+    return page_of(conn, query, (T.c.first_session_at.desc(), T.c.activity_id), page,
+                   _activity)
+
+
+def get_activity(conn, activity_id: str) -> dict | None:
+    row = conn.execute(sa.select(p.activities)
+                       .where(p.activities.c.activity_id == activity_id)).first()
+    if row is None:
+        return None
+    rows = conn.execute(sa.select(p.sessions).where(p.sessions.c.activity_id == activity_id)
+                        .order_by(p.sessions.c.session_at, p.sessions.c.session_id))
+    return {**_activity(dict(row._mapping)), "session_list": [_session(r) for r in rows]}
+
+
+def session_view(conn, activity_id: str, session_id: str) -> dict:
+    row = conn.execute(sa.select(p.sessions).where(p.sessions.c.activity_id == activity_id)
+                       .where(p.sessions.c.session_id == session_id)).first()
+    return _session(row)
+
+
+def attended_by(conn, stations: Collection[str] | None, resident_id: str, **filters) -> dict:
+    """The sessions a resident attended (their history in activities), newest first."""
+    page = _page(filters)
+    A, T = p.attendance, p.activities
+    query = within(sa.select(A.c.activity_id, A.c.session_id, A.c.station_id, A.c.session_at,
+                             T.c.title, T.c.area)
+                   .join(T, T.c.activity_id == A.c.activity_id)
+                   .where(A.c.resident_id == resident_id), A.c.station_id, stations)
+    return page_of(conn, query, (A.c.session_at.desc(), A.c.activity_id), page)
+
+
+# -- organizations and members --------------------------------------------------------
+
+def _organization(row: dict) -> dict:
+    return {"id": row["organization_id"], **{k: row[k] for k in (
+        "station_id", "community_id", "name", "type", "leader", "state", "incubated_on",
+        "filed_on", "registered_on", "dormant_on", "dissolved_on", "members",
+        "party_members", "version")}}
+
+
+def list_organizations(conn, stations: Collection[str] | None, **filters) -> dict:
+    page = _page(filters)
+    T = p.organizations
+    query = _where(within(sa.select(T), T.c.station_id, stations), T, filters)
+    return page_of(conn, query, (T.c.incubated_on.desc(), T.c.organization_id), page,
+                   _organization)
+
+
+def get_organization(conn, organization_id: str) -> dict | None:
+    row = conn.execute(sa.select(p.organizations)
+                       .where(p.organizations.c.organization_id == organization_id)).first()
+    return _organization(dict(row._mapping)) if row else None
+
+
+def _member(row: dict) -> dict:
+    return {"id": row["member_id"], **{k: row[k] for k in (
+        "organization_id", "name", "party_member", "resident_id", "joined_on", "left_on")}}
+
+
+def list_members(conn, organization_id: str, active: bool | None = None, **filters) -> dict:
+    page = _page(filters)
+    M = p.members
+    query = sa.select(M).where(M.c.organization_id == organization_id)
+    if active is not None:
+        query = query.where(M.c.left_on.is_(None) if active else M.c.left_on.isnot(None))
+    return page_of(conn, query, (M.c.joined_on, M.c.member_id), page, _member)
+
+
+# -- volunteers -----------------------------------------------------------------------
+
+def _volunteer(row: dict) -> dict:
+    return {"id": row["volunteer_id"], **{k: row[k] for k in (
+        "station_id", "community_id", "name", "phone", "resident_id", "organization_id",
+        "registered_on")},
+        "confirmed_hours": p.hours_text(row["confirmed_centihours"]),
+        "pending_hours": p.hours_text(row["pending_centihours"])}
+
+
+def list_volunteers(conn, stations: Collection[str] | None, **filters) -> dict:
+    page = _page(filters)
+    V = p.volunteers
+    query = _where(within(sa.select(V), V.c.station_id, stations), V, filters)
+    return page_of(conn, query, (V.c.registered_on.desc(), V.c.volunteer_id), page,
+                   _volunteer)
+
+
+def get_volunteer(conn, volunteer_id: str) -> dict | None:
+    row = conn.execute(sa.select(p.volunteers)
+                       .where(p.volunteers.c.volunteer_id == volunteer_id)).first()
+    return _volunteer(dict(row._mapping)) if row else None
+
+
+def _log(row: dict) -> dict:
+    return {"id": row["log_id"], **{k: row[k] for k in (
+        "volunteer_id", "served_on", "activity_id", "organization_id", "self_reported",
+        "status")}, "hours": p.hours_text(row["centihours"])}
+
+
+def list_logs(conn, volunteer_id: str, **filters) -> dict:
+    page = _page(filters)
+    L = p.volunteer_logs
+    query = _where(sa.select(L).where(L.c.volunteer_id == volunteer_id), L, filters)
+    return page_of(conn, query, (L.c.served_on.desc(), L.c.log_id), page, _log)
+
+
+# -- counts at a date, folded from the events -----------------------------------------
+
+def _events(store, types: frozenset[str], stations: Collection[str] | None) -> list:
+    """The service's events of these types, of these stations (None: all)."""
+    wanted, after, found = None if stations is None else set(stations), 0, []
+    while batch := store.read_all(after, 5000):
+        found += [e for e in batch if e.type in types
+                  and (wanted is None or e.payload.get("station_id") in wanted)]
+        after = batch[-1].position
+    return found
+
+
+def counts(store, stations: Collection[str] | None, as_of: date | None,
+           community_id: str | None = None) -> dict:
+    """Activities, sessions, person-times, organizations, members and party members at
+    the end of day `as_of`, folded from the events (hand-checkable: counts.py)."""
+    events = _events(store, COUNTED, stations)
+    per_place = {place: n for place, n in K.counts_as_of(events, as_of).items()
+                 if community_id is None or place[1] == community_id}
+    by_state = K.organizations_by_state(
+        [e for e in events if community_id is None
+         or e.payload.get("community_id") in (None, community_id)], as_of)
+    return {"as_of": as_of.isoformat() if as_of else None, **K.total(per_place).to_dict(),
+            "organizations_by_state": by_state,
+            "by_community": [{"station_id": s, "community_id": c, **n.to_dict()}
+                             for (s, c), n in sorted(per_place.items())]}
+
+
+def hours(store, stations: Collection[str] | None, as_of: date | None, by: str) -> dict:
+    """Confirmed volunteer hours per volunteer, organization, activity or month."""
+    summed = K.volunteer_hours(_events(store, HOURS, stations), by=by, as_of=as_of)
+    items = [{"key": str(k), "hours": f"{v:.2f}"} for k, v in sorted(summed.items(),
+                                                                      key=lambda kv: str(kv[0]))]
+    return {"as_of": as_of.isoformat() if as_of else None, "by": by, "items": items,
+            "total": f"{sum(summed.values(), Decimal(0)):.2f}"}
