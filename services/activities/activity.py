@@ -17,10 +17,11 @@ from datetime import datetime
 from typing import Callable
 
 from shared.events import NewEvent, iso
+from shared.kit import fold as kit
 
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, Invalid, Missing
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 NEW, PLANNED, HELD, REVIEWED, CANCELLED = "new", "planned", "held", "reviewed", "cancelled"
 STATE_NAMES_ZH = {NEW: "未创建", PLANNED: "已计划", HELD: "已开展", REVIEWED: "已总结",
@@ -189,7 +190,7 @@ def _attended(activity: Activity, p: dict) -> Activity:
         headcount=s.headcount + p["headcount"]))
 
 
-_EVOLVERS: dict[str, Callable[[Activity, dict], Activity]] = {
+EVOLVERS: dict[str, Callable[[Activity, dict], Activity]] = {
     "ActivityPlanned": lambda s, p: _planned(s, p, "activity"),
     "GroupCreated": lambda s, p: _planned(s, p, "group"),
     "GroupSessionPlanned": lambda s, p: dataclasses.replace(
@@ -205,15 +206,11 @@ _EVOLVERS: dict[str, Callable[[Activity, dict], Activity]] = {
 
 def evolve(activity: Activity, event) -> Activity:
     """The activity after one event (a Recorded or a NewEvent); unknown types only count."""
-    step = _EVOLVERS.get(event.type)
-    folded = step(activity, event.payload) if step else activity
-    return dataclasses.replace(folded, version=activity.version + 1)
+    return kit.step(EVOLVERS, activity, event)
 
 
 def fold(events, activity: Activity | None = None) -> Activity:
-    for event in events:
-        activity = evolve(activity or Activity(), event)
-    return activity or Activity()
+    return kit.fold(evolve, events, activity or Activity())
 
 
 # -- decide ---------------------------------------------------------------------------

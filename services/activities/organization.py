@@ -17,10 +17,11 @@ from datetime import date, datetime
 from typing import Callable
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
 
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, Missing
+from shared.kit.errors import Duplicate, IllegalTransition, Missing
 
 NEW, INCUBATING, FILED, REGISTERED, DORMANT, DISSOLVED = (
     "new", "incubating", "filed", "registered", "dormant", "dissolved")
@@ -154,7 +155,7 @@ def _left(org: Organization, p: dict) -> Organization:
     return dataclasses.replace(org, members={**org.members, member.member_id: member})
 
 
-_EVOLVERS: dict[str, Callable[[Organization, dict], Organization]] = {
+EVOLVERS: dict[str, Callable[[Organization, dict], Organization]] = {
     "OrganizationIncubated": _incubated,
     "OrganizationFiled": _stepped(FILED),
     "OrganizationRegistered": _stepped(REGISTERED),
@@ -167,15 +168,11 @@ _EVOLVERS: dict[str, Callable[[Organization, dict], Organization]] = {
 
 
 def evolve(org: Organization, event) -> Organization:
-    step = _EVOLVERS.get(event.type)
-    folded = step(org, event.payload) if step else org
-    return dataclasses.replace(folded, version=org.version + 1)
+    return kit.step(EVOLVERS, org, event)
 
 
 def fold(events, org: Organization | None = None) -> Organization:
-    for event in events:
-        org = evolve(org or Organization(), event)
-    return org or Organization()
+    return kit.fold(evolve, events, org or Organization())
 
 
 # -- decide ---------------------------------------------------------------------------

@@ -7,10 +7,11 @@ import dataclasses
 from datetime import datetime
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
 
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate
+from shared.kit.errors import Duplicate
 from services.activities.events import STANDARD_AREAS
 
 
@@ -35,31 +36,25 @@ class StationAreas:
         return frozenset(STANDARD_AREAS) | frozenset(self.added)
 
 
-def evolve_project(project: Project, event) -> Project:
-    p = event.payload
-    if event.type == "ProjectCreated":
-        project = Project(p["project_id"], p["station_id"], p["name"], p["area"])
-    return dataclasses.replace(project, version=project.version + 1)
-
-
-def evolve_areas(areas: StationAreas, event) -> StationAreas:
-    p = event.payload
-    if event.type == "ServiceAreaAdded":
-        areas = dataclasses.replace(areas, station_id=p["station_id"],
-                                    added=areas.added + (p["area"],))
-    return dataclasses.replace(areas, version=areas.version + 1)
+PROJECT_EVOLVERS = {
+    "ProjectCreated": lambda s, p: Project(p["project_id"], p["station_id"], p["name"],
+                                           p["area"]),
+}
+AREA_EVOLVERS = {
+    "ServiceAreaAdded": lambda s, p: dataclasses.replace(s, station_id=p["station_id"],
+                                                         added=s.added + (p["area"],)),
+}
+EVOLVERS = {**PROJECT_EVOLVERS, **AREA_EVOLVERS}
 
 
 def fold_project(events, project: Project | None = None) -> Project:
-    for event in events:
-        project = evolve_project(project or Project(), event)
-    return project or Project()
+    return kit.fold(lambda s, e: kit.step(PROJECT_EVOLVERS, s, e), events,
+                    project or Project())
 
 
 def fold_areas(events, areas: StationAreas | None = None) -> StationAreas:
-    for event in events:
-        areas = evolve_areas(areas or StationAreas(), event)
-    return areas or StationAreas()
+    return kit.fold(lambda s, e: kit.step(AREA_EVOLVERS, s, e), events,
+                    areas or StationAreas())
 
 
 def decide_project(project: Project, cmd: c.CreateProject, now: datetime,

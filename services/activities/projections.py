@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 
 from shared.events import Recorded, iso
+from shared.kit.projections import Projection
 
 metadata = sa.MetaData()
 
@@ -420,3 +421,10 @@ def org_map(conn: sa.Connection) -> dict[str, tuple[str, str]]:
                         .join(known_streets,
                               known_streets.c.street_id == known_stations.c.street_id))
     return {station: (street, district) for station, street, district in rows}
+
+
+# The service's own events folded into OWN_TABLES (rebuilt from them when VERSION
+# changes); the known_* tables above are fed by the inbox from the residents' events.
+VERSION = 1
+projection = Projection("activities", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION)
+apply, apply_all, rebuild = projection.apply, projection.apply_all, projection.rebuild

@@ -12,11 +12,18 @@ from typing import Collection
 
 import sqlalchemy as sa
 
+from shared.kit.errors import Invalid, Missing
 from shared.kit.paging import Page, page_of, within
+from shared.kit.scope import Things, plausible_id
+from shared.security import scope
+from shared.security.principal import Principal
 
 from services.activities import counts as K
 from services.activities import projections as p
+from services.activities.activity import ActivityNotFound
 from services.activities.events import STANDARD_AREAS
+from services.activities.organization import OrganizationNotFound
+from services.activities.volunteer import VolunteerNotFound
 
 STANDARD_AREA_NAMES = {"assistance": ("Social assistance", "社会救助"),
                        "elderly": ("Elderly care", "养老服务"),
@@ -252,3 +259,85 @@ def hours(store, stations: Collection[str] | None, as_of: date | None, by: str) 
                                                                       key=lambda kv: str(kv[0]))]
     return {"as_of": as_of.isoformat() if as_of else None, "by": by, "items": items,
             "total": f"{sum(summed.values(), Decimal(0)):.2f}"}
+
+
+# -- who sees what --------------------------------------------------------------------
+
+class StationNotFound(Missing):
+    def __init__(self, station_id: str | None):
+        super().__init__(f"Station {station_id} not found", f"未找到社工站 {station_id}")
+
+
+class ResidentNotFound(Missing):
+    def __init__(self, resident_id: str | None):
+        super().__init__(f"Resident {resident_id} not found", f"未找到居民 {resident_id}")
+
+
+class ProjectNotFound(Missing):
+    def __init__(self, project_id: str | None):
+        super().__init__(f"Project {project_id} not found", f"未找到项目 {project_id}")
+
+
+class CommunityNotOfStation(Invalid):
+    def __init__(self, community_id: str):
+        super().__init__(f"Community {community_id} is not a community of this station",
+                         f"社区 {community_id} 不属于本社工站",
+                         {"community_id": ["Not of this station / 不属于本站"]})
+
+
+class OfAnotherStation(Invalid):
+    def __init__(self, field: str, thing_id: str):
+        super().__init__(f"{thing_id} belongs to another station", f"{thing_id} 属于其他社工站",
+                         {field: ["Of another station / 属于其他社工站"]})
+
+
+def org(conn: sa.Connection) -> scope.OrgLookup:
+    """station -> (street, district), asked of the organisation tree only when a street
+    or district scope needs it."""
+    return lambda station_id: p.org_place(conn, station_id)
+
+
+THINGS = Things({
+    "resident": (p.known_residents, "resident_id", ResidentNotFound),
+    "project": (p.projects, "project_id", ProjectNotFound),
+    "activity": (p.activities, "activity_id", ActivityNotFound),
+    "organization": (p.organizations, "organization_id", OrganizationNotFound),
+    "volunteer": (p.volunteers, "volunteer_id", VolunteerNotFound),
+}, org=org)
+require = THINGS.require
+
+
+def require_station(conn: sa.Connection, who: Principal, station_id: str | None) -> str:
+    """The station itself, if the caller's scopes cover it; else StationNotFound."""
+    if not (plausible_id(station_id) and THINGS.can_see(conn, who, station_id)):
+        raise StationNotFound(station_id)
+    return station_id
+
+
+def require_community(conn: sa.Connection, station_id: str, community_id: str | None) -> None:
+    """A community of the station, as the residents' events named it."""
+    C = p.known_communities
+    found = conn.execute(sa.select(C.c.station_id).where(C.c.community_id == community_id)
+                         ).scalar() if plausible_id(community_id) else None
+    if community_id is not None and found != station_id:
+        raise CommunityNotOfStation(community_id)
+
+
+def require_same_station(conn, who: Principal, kind: str, thing_id: str | None,
+                         station_id: str, field: str) -> None:
+    """A thing a body refers to: in the caller's scope (else its 404) and of the station
+    the command is about (else 400)."""
+    if thing_id is not None and require(conn, who, kind, thing_id) != station_id:
+        raise OfAnotherStation(field, thing_id)
+
+
+def stations_in_scope(conn: sa.Connection, who: Principal,
+                      station_id: str | None = None) -> list[str]:
+    """The stations a list may show: the one asked for (StationNotFound if out of scope),
+    else every station the caller's scopes cover (street and district scopes through
+    the organisation tree)."""
+    if station_id is not None:
+        return [require_station(conn, who, station_id)]
+    known = p.org_map(conn)
+    covered = {s for s in known if scope.can_see_station(who, s, known.get)}
+    return sorted(who.stations | covered)

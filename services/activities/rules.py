@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
-from services.activities.errors import Invalid
+from shared.kit.errors import Invalid
 from services.activities.events import STANDARD_AREAS
 
 # Clocks of phones and laptops drift; a session "a little in the future" is not an error.

@@ -168,6 +168,10 @@ class ServiceLogRequest(ma.Schema):
     self_reported = fields.Boolean(load_default=False)
 
 
+class EmptyRequest(ma.Schema):
+    """No fields: the path says it all."""
+
+
 class RejectRequest(ma.Schema):
     reason = Long(required=True)
 

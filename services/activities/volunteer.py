@@ -13,10 +13,11 @@ from decimal import Decimal
 from typing import Callable
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
 
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, Invalid, Missing
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
 DAY_HOURS = Decimal(24)
@@ -117,7 +118,7 @@ def _settled(status: str) -> Callable[[Volunteer, dict], Volunteer]:
     return settle
 
 
-_EVOLVERS: dict[str, Callable[[Volunteer, dict], Volunteer]] = {
+EVOLVERS: dict[str, Callable[[Volunteer, dict], Volunteer]] = {
     "VolunteerRegistered": lambda v, p: dataclasses.replace(
         v, volunteer_id=p["volunteer_id"], station_id=p["station_id"],
         resident_id=p.get("resident_id"), organization_id=p.get("organization_id")),
@@ -128,15 +129,11 @@ _EVOLVERS: dict[str, Callable[[Volunteer, dict], Volunteer]] = {
 
 
 def evolve(volunteer: Volunteer, event) -> Volunteer:
-    step = _EVOLVERS.get(event.type)
-    folded = step(volunteer, event.payload) if step else volunteer
-    return dataclasses.replace(folded, version=volunteer.version + 1)
+    return kit.step(EVOLVERS, volunteer, event)
 
 
 def fold(events, volunteer: Volunteer | None = None) -> Volunteer:
-    for event in events:
-        volunteer = evolve(volunteer or Volunteer(), event)
-    return volunteer or Volunteer()
+    return kit.fold(evolve, events, volunteer or Volunteer())
 
 
 def _event(v: Volunteer, type_: str, payload: dict, actor: str, now: datetime) -> NewEvent:

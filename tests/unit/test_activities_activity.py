@@ -9,7 +9,7 @@ import pytest
 from services.activities import activity as A
 from services.activities import commands as c
 from services.activities import rules
-from services.activities.errors import Duplicate, IllegalTransition, Invalid, Missing
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 from services.activities.events import registry
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
