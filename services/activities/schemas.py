@@ -43,6 +43,13 @@ def Optional(field_type=Long, **kwargs) -> fields.Field:
 Time = fields.AwareDateTime
 
 
+def sane_hours(value) -> None:
+    """Far outside any day: refused here; the day's own rules (over 0, 24 at most with
+    the day's other logs) are the domain's, with their own message."""
+    if not -10_000 < value < 10_000:
+        raise ma.ValidationError("Not a number of hours. / 不是有效的小时数。")
+
+
 # -- projects and areas ---------------------------------------------------------------
 
 class ProjectRequest(ma.Schema):
@@ -160,8 +167,9 @@ class VolunteerRequest(ma.Schema):
 
 class ServiceLogRequest(ma.Schema):
     served_on = fields.Date(required=True)
-    hours = fields.Decimal(required=True, places=2, as_string=True,
-                           validate=validate.Range(min=-10_000, max=10_000))
+    hours = fields.Decimal(required=True, places=2, as_string=True, validate=sane_hours,
+                           metadata={"description": "decimal, e.g. \"2.5\"; more than 0, "
+                                                    "at most 24 a day with the day's others"})
     activity_id = Optional(Str)
     organization_id = Optional(Str)
     description = Optional()
