@@ -4,28 +4,57 @@ activities), and a station's community work recorded through the API."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from tests.integration.casework_support import ORG, Api, ResidentsFeed, token
 
 COMMUNITIES = {"st-1": ("cm-st-1", "cm-st-1b"), "st-2": ("cm-st-2",), "st-3": ("cm-st-3",)}
 
 
-def feed_residents(env: dict, residents: dict[str, str]) -> None:
-    """The organisation (ORG, COMMUNITIES) and {resident: station}, as the residents
-    service publishes them, applied by the running activities before this returns."""
+def _publish(env: dict, append: Callable[[ResidentsFeed], None]) -> None:
+    """Events appended to a residents-shaped store, published by the real relay and
+    applied by the running activities before this returns."""
     feed = ResidentsFeed(env)
     try:
-        feed.add_org(ORG)
-        for station, communities in COMMUNITIES.items():
-            for community in communities:
-                feed._append(f"community-{community}", "CommunityAdded", {
-                    "community_id": community, "station_id": station, "name": community},
-                    station)
-        for resident, station in residents.items():
-            feed.register(resident, station, COMMUNITIES[station][0])
+        append(feed)
         feed.deliver(env, consumer="activities")
     finally:
         feed.close()
+
+
+def _register(feed: ResidentsFeed, residents: dict[str, str]) -> None:
+    for resident, station in residents.items():
+        feed.register(resident, station, COMMUNITIES[station][0])
+
+
+def _org(feed: ResidentsFeed) -> None:
+    feed.add_org(ORG)
+    for station, communities in COMMUNITIES.items():
+        for community in communities:
+            feed._append(f"community-{community}", "CommunityAdded", {
+                "community_id": community, "station_id": station, "name": community}, station)
+
+
+def feed_residents(env: dict, residents: dict[str, str]) -> None:
+    """The organisation (ORG, COMMUNITIES) and {resident: station}, as the residents
+    service publishes them."""
+    _publish(env, lambda feed: (_org(feed), _register(feed, residents)))
+
+
+def register_residents(env: dict, residents: dict[str, str]) -> None:
+    """More residents, once the organisation is known."""
+    _publish(env, lambda feed: _register(feed, residents))
+
+
+def transfer(env: dict, resident: str, station: str) -> None:
+    """ResidentTransferred to `station`'s first community."""
+    def append(feed: ResidentsFeed) -> None:
+        feed.store.registry.register("ResidentTransferred",
+                                     feed.store.registry.get("ResidentRegistered").schema)
+        feed._append(f"transfer-{resident}-{station}", "ResidentTransferred", {
+            "resident_id": resident, "station_id": station,
+            "community_id": COMMUNITIES[station][0]}, station)
+    _publish(env, append)
 
 
 def hours_ago(hours: float) -> str:

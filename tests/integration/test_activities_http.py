@@ -16,9 +16,15 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from services.activities import projections
+from services.activities.events import registry
+from shared.stores import open_store
+from station.audit import table_snapshot
 from tests.conftest import RunningServices
-from tests.integration.activities_support import feed_residents, hours_ago
-from tests.integration.casework_support import Api, module_environment, stored_events, token
+from tests.integration.activities_support import (feed_residents, hours_ago,
+                                                  register_residents, transfer)
+from tests.integration.casework_support import (Api, module_environment, store_config,
+                                                stored_events, token)
 
 pytestmark = pytest.mark.integration
 
@@ -231,3 +237,31 @@ def test_a_residents_timeline_shows_what_they_attended(world):
     others = [e for e in timeline["events"] if e["type"] == "AttendanceRecorded"
               and "r-2" not in e["payload"]["resident_ids"]]
     assert others == [] and timeline["verified"] is True
+
+
+def test_a_resident_transferred_to_another_station_attends_there_and_no_longer_here(world):
+    register_residents(world.env, {"r-5": "st-1"})
+    here = activity(world)
+    assert world.api("POST", f"/activities/{here}/attendance",
+                     {"resident_ids": ["r-5"]})[0] == 201
+    transfer(world.env, "r-5", "st-2")
+    status, refused = world.api("POST", f"/activities/{activity(world)}/attendance",
+                                {"resident_ids": ["r-5"]})
+    assert status == 400 and "resident_ids" in refused["error"]["fields"]
+    there = token("worker-st-2", "social_worker", "station:st-2")
+    status, made = world.api("POST", "/activities", {
+        "station_id": "st-2", "community_id": "cm-st-2", "area": "elderly", "title": "义剪",
+        "held_at": hours_ago(1)}, token=there)
+    assert world.api("POST", f"/activities/{made['id']}/attendance",
+                     {"resident_ids": ["r-5"]}, token=there)[0] == 201
+
+
+def test_the_read_models_rebuilt_from_the_events_equal_those_kept_as_they_happened(world):
+    store = open_store("activities", store_config(world.env), registry)
+    try:
+        kept = table_snapshot(store.engine, projections.metadata)
+        assert kept["activities"] and kept["attendance"] and kept["members"]
+        assert projections.rebuild(store) > 0
+        assert table_snapshot(store.engine, projections.metadata) == kept
+    finally:
+        store.engine.dispose()
