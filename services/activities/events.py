@@ -12,40 +12,17 @@ member's `joined_on`, an organization's `incubated_on`, a volunteer's `served_on
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from shared.events import Registry
+from shared.fields import Id, Moment, Text
 
 STANDARD_AREAS = ("assistance", "elderly", "children", "governance")  # 4 of "4+N"
 FORCES = ("community", "social_workers", "social_organizations", "volunteers",
           "charity_resources")  # 五社联动
 KINDS = ("activity", "group")
 ORGANIZATION_STATES = ("incubating", "filed", "registered", "dormant", "dissolved")
-
-
-def _aware_iso(value: str) -> None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ma.ValidationError("Not an ISO 8601 time.") from None
-    if moment.tzinfo is None:
-        raise ma.ValidationError("Time needs an offset.")
-
-
-def Moment(**kwargs) -> fields.String:
-    """A time kept as the exact ISO text it was written with (hash chains seal the text)."""
-    return fields.String(validate=_aware_iso, **kwargs)
-
-
-def Id(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=100), **kwargs)
-
-
-def Text(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=5000), **kwargs)
 
 
 def Optional(field_type=Id, **kwargs):
@@ -240,8 +217,7 @@ class VolunteerRegistered(ma.Schema):
     registered_by = Id(required=True)
 
 
-class VolunteerServiceLogged(ma.Schema):
-    """Hours served on one day; they count only once VolunteerServiceConfirmed follows."""
+class _ServiceLog(ma.Schema):
     volunteer_id = Id(required=True)
     log_id = Id(required=True)
     station_id = Id(required=True)
@@ -249,19 +225,16 @@ class VolunteerServiceLogged(ma.Schema):
     hours = Hours(required=True)
     activity_id = Optional()
     organization_id = Optional()
+
+
+class VolunteerServiceLogged(_ServiceLog):
+    """Hours served on one day; they count only once VolunteerServiceConfirmed follows."""
     description = Optional(Text)
     self_reported = fields.Boolean(required=True)
     logged_by = Id(required=True)
 
 
-class VolunteerServiceConfirmed(ma.Schema):
-    volunteer_id = Id(required=True)
-    log_id = Id(required=True)
-    station_id = Id(required=True)
-    served_on = fields.Date(required=True)
-    hours = Hours(required=True)
-    activity_id = Optional()
-    organization_id = Optional()
+class VolunteerServiceConfirmed(_ServiceLog):
     confirmed_by = Id(required=True)
 
 

@@ -47,6 +47,19 @@ def _where(query, table: sa.Table, filters: dict):
     return query
 
 
+def _listing(conn, table: sa.Table, stations: Collection[str] | None, filters: dict,
+             order_by: tuple, item) -> dict:
+    """A page of the table's rows of these stations matching the filters (column=value)."""
+    page = _page(filters)
+    query = _where(within(sa.select(table), table.c.station_id, stations), table, filters)
+    return page_of(conn, query, order_by, page, item)
+
+
+def _one(conn, table: sa.Table, key: str, value: str, item) -> dict | None:
+    row = conn.execute(sa.select(table).where(table.c[key] == value)).first()
+    return item(dict(row._mapping)) if row else None
+
+
 # -- areas and projects ---------------------------------------------------------------
 
 def areas_of(conn, station_id: str) -> frozenset[str]:
@@ -72,16 +85,13 @@ def _project(row: dict) -> dict:
 
 
 def list_projects(conn, stations: Collection[str] | None, **filters) -> dict:
-    page = _page(filters)
-    query = _where(within(sa.select(p.projects), p.projects.c.station_id, stations),
-                   p.projects, filters)
-    return page_of(conn, query, (p.projects.c.starts_on.desc(), p.projects.c.project_id),
-                   page, _project)
+    T = p.projects
+    return _listing(conn, T, stations, filters, (T.c.starts_on.desc(), T.c.project_id),
+                    _project)
 
 
 def get_project(conn, project_id: str) -> dict | None:
-    row = conn.execute(sa.select(p.projects).where(p.projects.c.project_id == project_id)).first()
-    return _project(dict(row._mapping)) if row else None
+    return _one(conn, p.projects, "project_id", project_id, _project)
 
 
 def projects_of(conn, station_id: str) -> dict[str, str]:
@@ -116,11 +126,9 @@ def _session(row) -> dict:
 
 
 def list_activities(conn, stations: Collection[str] | None, **filters) -> dict:
-    page = _page(filters)
     T = p.activities
-    query = _where(within(sa.select(T), T.c.station_id, stations), T, filters)
-    return page_of(conn, query, (T.c.first_session_at.desc(), T.c.activity_id), page,
-                   _activity)
+    return _listing(conn, T, stations, filters, (T.c.first_session_at.desc(),
+                                                 T.c.activity_id), _activity)
 
 
 def get_activity(conn, activity_id: str) -> dict | None:
@@ -160,17 +168,13 @@ def _organization(row: dict) -> dict:
 
 
 def list_organizations(conn, stations: Collection[str] | None, **filters) -> dict:
-    page = _page(filters)
     T = p.organizations
-    query = _where(within(sa.select(T), T.c.station_id, stations), T, filters)
-    return page_of(conn, query, (T.c.incubated_on.desc(), T.c.organization_id), page,
-                   _organization)
+    return _listing(conn, T, stations, filters, (T.c.incubated_on.desc(),
+                                                 T.c.organization_id), _organization)
 
 
 def get_organization(conn, organization_id: str) -> dict | None:
-    row = conn.execute(sa.select(p.organizations)
-                       .where(p.organizations.c.organization_id == organization_id)).first()
-    return _organization(dict(row._mapping)) if row else None
+    return _one(conn, p.organizations, "organization_id", organization_id, _organization)
 
 
 def _member(row: dict) -> dict:
@@ -198,17 +202,13 @@ def _volunteer(row: dict) -> dict:
 
 
 def list_volunteers(conn, stations: Collection[str] | None, **filters) -> dict:
-    page = _page(filters)
-    V = p.volunteers
-    query = _where(within(sa.select(V), V.c.station_id, stations), V, filters)
-    return page_of(conn, query, (V.c.registered_on.desc(), V.c.volunteer_id), page,
-                   _volunteer)
+    T = p.volunteers
+    return _listing(conn, T, stations, filters, (T.c.registered_on.desc(),
+                                                 T.c.volunteer_id), _volunteer)
 
 
 def get_volunteer(conn, volunteer_id: str) -> dict | None:
-    row = conn.execute(sa.select(p.volunteers)
-                       .where(p.volunteers.c.volunteer_id == volunteer_id)).first()
-    return _volunteer(dict(row._mapping)) if row else None
+    return _one(conn, p.volunteers, "volunteer_id", volunteer_id, _volunteer)
 
 
 def _log(row: dict) -> dict:

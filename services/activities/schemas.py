@@ -10,6 +10,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import EXCLUDE, fields, validate
 
+from shared.fields import Long, Maybe, Optional, Out, Page, PageQuery, Str, no_nul
 from shared.web import load
 
 from services.activities.events import FORCES, KINDS
@@ -19,25 +20,6 @@ from services.activities.organization import STEPS
 def load_request(schema: ma.Schema, data) -> dict:
     """Validated data, or ValidationFailed (400) naming each field in both languages."""
     return load(schema, data)
-
-
-def no_nul(value: str) -> None:
-    """PostgreSQL stores no NUL character, in text or in JSON."""
-    if "\x00" in value:
-        raise ma.ValidationError("Contains a NUL character. / 含有空字符（NUL）。")
-
-
-def Str(**kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=kwargs.pop("max", 100)), no_nul],
-                         **kwargs)
-
-
-def Long(**kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=5000), no_nul], **kwargs)
-
-
-def Optional(field_type=Long, **kwargs) -> fields.Field:
-    return field_type(allow_none=True, load_default=None, **kwargs)
 
 
 Time = fields.AwareDateTime
@@ -186,17 +168,6 @@ class RejectRequest(ma.Schema):
 
 # -- query strings --------------------------------------------------------------------
 
-MAX_PAGE = 1_000_000
-
-
-class PageQuery(ma.Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-
-
 class StationQuery(PageQuery):
     station_id = Str(load_default=None)
 
@@ -246,181 +217,165 @@ class HoursQuery(CountsQuery):
 
 # -- responses ------------------------------------------------------------------------
 
-def _out(field_type=fields.String, **kwargs) -> fields.Field:
-    return field_type(required=True, **kwargs)
-
-
-def _maybe(field_type=fields.String, **kwargs) -> fields.Field:
-    return field_type(required=True, allow_none=True, **kwargs)
-
-
-def Page(item: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """A list page {"items": [item], "total", "page", "page_size"}."""
-    return ma.Schema.from_dict({
-        "items": _out(fields.List, cls_or_instance=fields.Nested(item)),
-        "total": _out(fields.Integer), "page": _out(fields.Integer),
-        "page_size": _out(fields.Integer)}, name=name)
-
-
 class IdOut(ma.Schema):
-    id = _out()
+    id = Out()
 
 
 class StateOut(ma.Schema):
-    id = _out()
-    state = _out()
-    version = _out(fields.Integer)
+    id = Out()
+    state = Out()
+    version = Out(fields.Integer)
 
 
 class AttendanceOut(ma.Schema):
-    id = _out()
-    session_id = _out()
-    added = _out(fields.List, cls_or_instance=fields.String(),
+    id = Out()
+    session_id = Out()
+    added = Out(fields.List, cls_or_instance=fields.String(),
                  metadata={"description": "residents not recorded for the session before"})
-    headcount = _out(fields.Integer)
-    person_times = _out(fields.Integer, metadata={"description": "the session's, now"})
+    headcount = Out(fields.Integer)
+    person_times = Out(fields.Integer, metadata={"description": "the session's, now"})
 
 
 class ProjectOut(ma.Schema):
-    id = _out()
-    station_id = _out()
-    name = _out()
-    area = _out()
-    owner = _out()
-    starts_on = _out()
-    ends_on = _maybe()
+    id = Out()
+    station_id = Out()
+    name = Out()
+    area = Out()
+    owner = Out()
+    starts_on = Out()
+    ends_on = Maybe()
 
 
 class AreaOut(ma.Schema):
-    area = _out()
-    name = _out()
-    name_zh = _out()
-    standard = _out(fields.Boolean)
+    area = Out()
+    name = Out()
+    name_zh = Out()
+    standard = Out(fields.Boolean)
 
 
 class AreaListOut(ma.Schema):
-    items = _out(fields.List, cls_or_instance=fields.Nested(AreaOut))
+    items = Out(fields.List, cls_or_instance=fields.Nested(AreaOut))
 
 
 class ActivityOut(ma.Schema):
-    id = _out()
-    kind = _out()
-    station_id = _out()
-    community_id = _out()
-    area = _out()
-    title = _out()
-    project_id = _maybe()
-    project_name = _maybe()
-    venue = _maybe()
-    partners = _out(fields.List, cls_or_instance=fields.String())
-    forces = _out(fields.List, cls_or_instance=fields.String())
-    state = _out()
-    held_at = _maybe(metadata={"description": "the first session's time"})
-    sessions = _out(fields.Integer)
-    person_times = _out(fields.Integer)
-    feedback_count = _out(fields.Integer)
-    satisfaction = _maybe(metadata={"description": "average, 1-5, two decimals"})
-    version = _out(fields.Integer)
+    id = Out()
+    kind = Out()
+    station_id = Out()
+    community_id = Out()
+    area = Out()
+    title = Out()
+    project_id = Maybe()
+    project_name = Maybe()
+    venue = Maybe()
+    partners = Out(fields.List, cls_or_instance=fields.String())
+    forces = Out(fields.List, cls_or_instance=fields.String())
+    state = Out()
+    held_at = Maybe(metadata={"description": "the first session's time"})
+    sessions = Out(fields.Integer)
+    person_times = Out(fields.Integer)
+    feedback_count = Out(fields.Integer)
+    satisfaction = Maybe(metadata={"description": "average, 1-5, two decimals"})
+    version = Out(fields.Integer)
 
 
 class SessionOut(ma.Schema):
-    session_id = _out()
-    session_at = _out()
-    venue = _maybe()
-    topic = _maybe()
-    held = _out(fields.Boolean)
-    residents = _out(fields.Integer)
-    headcount = _out(fields.Integer)
-    person_times = _out(fields.Integer)
+    session_id = Out()
+    session_at = Out()
+    venue = Maybe()
+    topic = Maybe()
+    held = Out(fields.Boolean)
+    residents = Out(fields.Integer)
+    headcount = Out(fields.Integer)
+    person_times = Out(fields.Integer)
 
 
 class ActivityDetailOut(ActivityOut):
-    session_list = _out(fields.List, cls_or_instance=fields.Nested(SessionOut))
+    session_list = Out(fields.List, cls_or_instance=fields.Nested(SessionOut))
 
 
 class AttendedOut(ma.Schema):
-    activity_id = _out()
-    session_id = _out()
-    station_id = _out()
-    session_at = _out()
-    title = _out()
-    area = _out()
+    activity_id = Out()
+    session_id = Out()
+    station_id = Out()
+    session_at = Out()
+    title = Out()
+    area = Out()
 
 
 class OrganizationOut(ma.Schema):
-    id = _out()
-    station_id = _out()
-    community_id = _out()
-    name = _out()
-    type = _out()
-    leader = _maybe()
-    state = _out()
-    incubated_on = _out()
-    filed_on = _maybe()
-    registered_on = _maybe()
-    dormant_on = _maybe()
-    dissolved_on = _maybe()
-    members = _out(fields.Integer)
-    party_members = _out(fields.Integer)
-    version = _out(fields.Integer)
+    id = Out()
+    station_id = Out()
+    community_id = Out()
+    name = Out()
+    type = Out()
+    leader = Maybe()
+    state = Out()
+    incubated_on = Out()
+    filed_on = Maybe()
+    registered_on = Maybe()
+    dormant_on = Maybe()
+    dissolved_on = Maybe()
+    members = Out(fields.Integer)
+    party_members = Out(fields.Integer)
+    version = Out(fields.Integer)
 
 
 class MemberOut(ma.Schema):
-    id = _out()
-    organization_id = _out()
-    name = _out(metadata={"description": "masked unless the role may read personal data"})
-    party_member = _out(fields.Boolean)
-    resident_id = _maybe()
-    joined_on = _out()
-    left_on = _maybe()
+    id = Out()
+    organization_id = Out()
+    name = Out(metadata={"description": "masked unless the role may read personal data"})
+    party_member = Out(fields.Boolean)
+    resident_id = Maybe()
+    joined_on = Out()
+    left_on = Maybe()
 
 
 class VolunteerOut(ma.Schema):
-    id = _out()
-    station_id = _out()
-    community_id = _maybe()
-    name = _out(metadata={"description": "masked unless the role may read personal data"})
-    phone = _maybe(metadata={"description": "masked unless the role may read personal data"})
-    resident_id = _maybe()
-    organization_id = _maybe()
-    registered_on = _out()
-    confirmed_hours = _out(metadata={"description": "decimal string; confirmed logs only"})
-    pending_hours = _out()
+    id = Out()
+    station_id = Out()
+    community_id = Maybe()
+    name = Out(metadata={"description": "masked unless the role may read personal data"})
+    phone = Maybe(metadata={"description": "masked unless the role may read personal data"})
+    resident_id = Maybe()
+    organization_id = Maybe()
+    registered_on = Out()
+    confirmed_hours = Out(metadata={"description": "decimal string; confirmed logs only"})
+    pending_hours = Out()
 
 
 class ServiceLogOut(ma.Schema):
-    id = _out()
-    volunteer_id = _out()
-    served_on = _out()
-    hours = _out()
-    activity_id = _maybe()
-    organization_id = _maybe()
-    self_reported = _out(fields.Boolean)
-    status = _out()
+    id = Out()
+    volunteer_id = Out()
+    served_on = Out()
+    hours = Out()
+    activity_id = Maybe()
+    organization_id = Maybe()
+    self_reported = Out(fields.Boolean)
+    status = Out()
 
 
 class CountsOut(ma.Schema):
-    as_of = _out()
-    activities = _out(fields.Integer)
-    sessions = _out(fields.Integer)
-    person_times = _out(fields.Integer)
-    organizations = _out(fields.Integer)
-    members = _out(fields.Integer)
-    party_members = _out(fields.Integer)
-    organizations_by_state = _out(fields.Dict, keys=fields.String(), values=fields.Integer())
-    by_community = _out(fields.List, cls_or_instance=fields.Dict())
+    as_of = Out()
+    activities = Out(fields.Integer)
+    sessions = Out(fields.Integer)
+    person_times = Out(fields.Integer)
+    organizations = Out(fields.Integer)
+    members = Out(fields.Integer)
+    party_members = Out(fields.Integer)
+    organizations_by_state = Out(fields.Dict, keys=fields.String(), values=fields.Integer())
+    by_community = Out(fields.List, cls_or_instance=fields.Dict())
 
 
 class HoursItemOut(ma.Schema):
-    key = _out()
-    hours = _out()
+    key = Out()
+    hours = Out()
 
 
 class HoursOut(ma.Schema):
-    as_of = _out()
-    by = _out()
-    items = _out(fields.List, cls_or_instance=fields.Nested(HoursItemOut))
-    total = _out()
+    as_of = Out()
+    by = Out()
+    items = Out(fields.List, cls_or_instance=fields.Nested(HoursItemOut))
+    total = Out()
 
 
 ProjectPageOut = Page(ProjectOut, "ProjectPage")

@@ -20,7 +20,8 @@ from services.activities.service import ActivitiesService
 from tests.conftest import RunningServices
 from tests.integration.activities_support import feed_residents, hours_ago, station_work
 from tests.integration.casework_support import Api, module_environment, stored_events, token
-from tests.support.cross_station import (listing, on, operations, public_operations,
+from tests.support.cross_station import (listing, lists_only_the_callers_stations, on,
+                                         operations, public_operations,
                                          refused_like_unknown, unauthenticated_everywhere)
 
 pytestmark = pytest.mark.integration
@@ -147,13 +148,8 @@ LISTS = ["/activities", "/organizations", "/projects", "/volunteers"]
 
 @pytest.mark.parametrize("path", LISTS)
 def test_lists_show_only_the_callers_stations(world, path):
-    for who, station in ((OUTSIDER, "st-1"), (OWNER, "st-2")):
-        status, page = world.api("GET", path, token=who)
-        assert status == 200, page
-        assert page["items"] and {i["station_id"] for i in page["items"]} == {station}
-    both = token("admin", "district_admin", "district:dst-1")
-    _, page = world.api("GET", path, token=both)
-    assert {i["station_id"] for i in page["items"]} == {"st-1", "st-2"}
+    lists_only_the_callers_stations(world.api, path, OUTSIDER, OWNER,
+                                    token("admin", "district_admin", "district:dst-1"))
 
 
 def test_counts_cover_exactly_the_callers_stations(world):

@@ -85,3 +85,15 @@ def unauthenticated_everywhere(api, across: dict[tuple[str, str], Across], ours:
         for bad in (None, forged):
             status, refused = api.as_(bad)(method, target, body)
             assert status == 401 and refused["error"]["message_zh"], (method, path, refused)
+
+
+def lists_only_the_callers_stations(api, path: str, outsider: str, owner: str,
+                                    both: str) -> None:
+    """Each station's caller lists its own station's rows only (st-1 and st-2); a caller
+    whose scope covers both lists both."""
+    for who, station in ((outsider, "st-1"), (owner, "st-2")):
+        status, page = api("GET", path, token=who)
+        assert status == 200, page
+        assert page["items"] and {i["station_id"] for i in page["items"]} == {station}
+    _, page = api("GET", path, token=both)
+    assert {i["station_id"] for i in page["items"]} == {"st-1", "st-2"}
