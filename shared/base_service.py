@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 
+from marshmallow import Schema, fields
 from nameko.rpc import rpc
 
 from shared import openapi, topology
@@ -31,8 +32,13 @@ def _openapi_entrypoint(name: str):
     return openapi_json
 
 
+class PingOut(Schema):
+    service = fields.Str(required=True)
+    status = fields.Str(required=True)
+
+
 def _ping_entrypoint(name: str, name_zh: str):
-    @api("GET", f"/api/v1/{name}/ping", auth=False, tags=["health"],
+    @api("GET", f"/api/v1/{name}/ping", responses={200: PingOut}, auth=False, tags=["health"],
          summary=f"Is the {name} service up? / {name_zh}服务是否在线")
     def http_ping(self, request):
         return self.ping()

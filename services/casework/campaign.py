@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 
 from shared.events import NewEvent, iso
 from shared.kit import fold as kit
+from shared.kit.errors import Invalid, Missing
 
 from services.casework import commands as c
-from shared.kit.errors import Invalid, Missing
 from services.casework.policy import Policy
 
 

@@ -20,9 +20,9 @@ from typing import Callable
 
 from shared.events import NewEvent, iso
 from shared.kit import fold as kit
+from shared.kit.errors import IllegalTransition, Invalid, NotAllowed, Missing
 
 from services.casework import commands as c
-from shared.kit.errors import IllegalTransition, Invalid, NotAllowed, Missing
 
 NEW, OPEN, ASSESSED, PLANNED = "new", "open", "assessed", "planned"
 PLAN_PENDING, IN_SERVICE, CLOSURE_PENDING, CLOSED = (

@@ -14,9 +14,9 @@ from typing import Callable
 
 from shared.events import NewEvent, iso
 from shared.kit import fold as kit
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 from services.casework import commands as c
-from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 from services.casework.policy import CardRule
 
 NONE, PENDING, DONE, CANCELLED = "none", "pending", "done", "cancelled"

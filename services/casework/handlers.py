@@ -21,10 +21,10 @@ from shared import logs
 from shared.events import NewEvent, Recorded, iso
 from shared.eventstore import EventStore
 from shared.kit import ids, runner
+from shared.kit.errors import Duplicate
 
 from services.casework import campaign, case, followup, projections, referral, visit
 from services.casework import commands as c
-from shared.kit.errors import Duplicate
 from services.casework.policy import Policy
 from services.casework.projections import followups as F
 from services.casework.projections import known_residents as R

@@ -288,7 +288,8 @@ APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
 # Casework's own events folded into OWN_TABLES (rebuilt from them when VERSION changes);
 # the residents' tables above are fed by the inbox (see rebuild_residents).
 VERSION = 1
-projection = Projection("casework", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION)
+projection = Projection("casework", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION,
+                        not_applying={"MajorChangeFlagged"})  # the visit's row holds it
 apply, apply_all, rebuild = projection.apply, projection.apply_all, projection.rebuild
 
 

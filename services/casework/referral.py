@@ -12,10 +12,10 @@ from typing import Callable
 
 from shared.events import NewEvent
 from shared.kit import fold as kit
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 from services.casework import case as case_rules
 from services.casework import commands as c
-from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 NEW, MADE, ACCEPTED, DECLINED, COMPLETED = "new", "made", "accepted", "declined", "completed"
 STATUS_NAMES_ZH = {NEW: "不存在", MADE: "已转介待回复", ACCEPTED: "已接收", DECLINED: "已拒绝",

@@ -31,11 +31,11 @@ from shared.providers import InboxProvider, StoreProvider
 from shared.security.nameko import Auth
 from shared.security.principal import Principal
 from shared.web import api, body_of
+from shared.kit.ids import new_id
 
 from services.casework import handlers, policy, projections, queries
 from services.casework import commands as c
 from services.casework import schemas as s
-from shared.kit.ids import new_id
 from services.casework.events import registry
 
 log = logs.get("casework")

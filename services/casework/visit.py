@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.events import NewEvent, iso
+from shared.kit.errors import Invalid, Missing
 
 from services.casework import case as case_rules
 from services.casework import commands as c
 from services.casework.campaign import Campaign, CampaignNotFound
-from shared.kit.errors import Invalid, Missing
 
 # Clocks of phones and laptops drift; a visit "a little in the future" is not an error.
 CLOCK_SKEW = timedelta(minutes=10)

@@ -12,8 +12,9 @@
   migration. The same version but tables whose columns differ from the declaration ->
   ReadModelDrift, and the service does not start: never a silent missing column.
 
-`open` (optional) turns stored events into what the appliers read (residents open the
-sealed personal fields); `foreign` tables of the metadata are fed by other services'
+`open(store)` (optional), called before any transaction begins, gives the function
+`(conn, events) -> events` that turns stored events into what the appliers read
+(residents open the sealed personal fields); `foreign` tables of the metadata are fed by other services'
 events through the inbox and are only created here, never dropped.
 """
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Projection:
     def __init__(self, name: str, metadata: sa.MetaData, appliers: Mapping[str, Applier], *,
                  tables: Iterable[sa.Table] | None = None, version: int = 1,
                  not_applying: Iterable[str] = (),
-                 open: Callable[[object, sa.Connection, list], list] | None = None):
+                 open: Callable[[object], Callable[[sa.Connection, list], list]] | None = None):
         self.name, self.metadata, self.appliers = name, metadata, appliers  # not a copy
         self.tables = tuple(tables) if tables is not None else tuple(metadata.sorted_tables)
         self.version, self.not_applying = version, frozenset(not_applying)
@@ -61,13 +62,16 @@ class Projection:
         for event in events:
             self.apply(conn, event)
 
-    def refold(self, store, conn: sa.Connection, page: int = 1000) -> int:
+    def _opener(self, store) -> Callable[[sa.Connection, list], list]:
+        return self.open(store) if self.open else (lambda conn, events: events)
+
+    def _refold(self, conn: sa.Connection, store, opened, page: int = 1000) -> int:
         """Empty the tables and fold every event of `store` into them, inside `conn`."""
         for table in reversed(self.tables):
             conn.execute(table.delete())
         after, count = 0, 0
         while batch := store.read_all(after, page, conn=conn):
-            self.apply_all(conn, self.open(store, conn, batch) if self.open else batch)
+            self.apply_all(conn, opened(conn, batch))
             after, count = batch[-1].position, count + len(batch)
         return count
 
@@ -76,8 +80,9 @@ class Projection:
         could be folded twice); returns the number of events read."""
         while store.sequence():
             pass
+        opened = self._opener(store)
         with store.engine.begin() as conn:
-            return self.refold(store, conn, page)
+            return self._refold(conn, store, opened, page)
 
     # -- versioned read models ---------------------------------------------------------
 
@@ -100,6 +105,7 @@ class Projection:
         """Bring the read models to the declared version: "current" or "rebuilt"."""
         while store.sequence():
             pass
+        opened = self._opener(store)
         with store.engine.begin() as conn:
             if is_postgres(store.engine):  # one starting process at a time decides
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
@@ -119,7 +125,7 @@ class Projection:
             for table in reversed(self.tables):
                 table.drop(conn, checkfirst=True)
             self.metadata.create_all(conn)
-            count = self.refold(store, conn)
+            count = self._refold(conn, store, opened)
             conn.execute(versions.delete().where(versions.c.name == self.name))
             conn.execute(versions.insert().values(name=self.name, version=self.version))
         log.info("read_models.rebuilt", projection=self.name, version=self.version,

@@ -43,15 +43,23 @@ class Things:
         row = self.row(conn, kind, thing_id)
         return row[0] if row else None
 
-    def can_see(self, conn: sa.Connection, who: Principal, station_id: str | None) -> bool:
-        return scope.can_see_station(who, station_id, self.org(conn))
+    def can_see(self, conn: sa.Connection, who: Principal, station_id: str | None,
+                org: scope.OrgLookup | None = None) -> bool:
+        return scope.can_see_station(who, station_id, org or self.org(conn))
 
     def not_found(self, kind: str, thing_id: str) -> Exception:
         return self.things[kind][2](thing_id)
 
-    def require(self, conn: sa.Connection, who: Principal, kind: str, thing_id: str) -> str:
-        """The thing's station; its not-found exception if missing or out of scope."""
-        station = self.station_of(conn, kind, thing_id)
-        if not self.can_see(conn, who, station):
+    def require_row(self, conn: sa.Connection, who: Principal, kind: str, thing_id: str,
+                    *columns: str, org: scope.OrgLookup | None = None):
+        """The thing's row (`columns`, then its station); its not-found exception if
+        missing or out of scope. `org`: the organisation lookup, if the caller has it."""
+        row = self.row(conn, kind, thing_id, *columns, "station_id")
+        if row is None or not self.can_see(conn, who, row[-1], org):
             raise self.not_found(kind, thing_id)
-        return station
+        return row
+
+    def require(self, conn: sa.Connection, who: Principal, kind: str, thing_id: str,
+                org: scope.OrgLookup | None = None) -> str:
+        """The thing's station; its not-found exception if missing or out of scope."""
+        return self.require_row(conn, who, kind, thing_id, org=org)[-1]
