@@ -79,7 +79,7 @@ _ORGANIZATION = dict(prefix="organization", key=_id_of("organization_id"),
 _VOLUNTEER = dict(prefix="volunteer", key=_id_of("volunteer_id"), fold=volunteer.fold,
                   decide=volunteer.decide)
 
-ROUTES: dict[type, Route] = {
+COMMAND_HANDLERS: dict[type, Route] = {
     c.CreateProject: Route("project", _id_of("project_id"), project.fold_project,
                            project.decide_project, _created("project_id")),
     c.AddServiceArea: Route("areas", _id_of("station_id"), project.fold_areas,
@@ -132,7 +132,7 @@ def commit(ctx: Context, conn, stream_id: str, version: int,
 
 def execute(ctx: Context, command, now: datetime) -> dict:
     """The one way in for commands: its route's load–decide–append; failures propagate."""
-    route = ROUTES[type(command)]
+    route = COMMAND_HANDLERS[type(command)]
     stream_id = f"{route.prefix}-{route.key(command)}"
 
     def work(conn):

@@ -1,16 +1,15 @@
-"""Projects and the service areas a station adds (the N of 4+N); and that every event
-activities registers is evolved by an aggregate or folded by the read models."""
+"""Projects and the service areas a station adds (the N of 4+N). (That every event is
+evolved and folded: tests/unit/test_kit_completeness.py, over every service.)"""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
 import pytest
 
-from shared.kit import completeness
 from shared.kit.errors import Duplicate, Invalid
 
-from services.activities import activity, commands as c, organization, project, projections
-from services.activities import rules, volunteer
+from services.activities import commands as c
+from services.activities import project, rules
 from services.activities.events import registry
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
@@ -50,11 +49,3 @@ def test_a_station_adds_an_area_once_and_its_projects_may_use_it():
         project.decide_areas(project.StationAreas(),
                              c.AddServiceArea("st-1", "elderly", "x", "x", "head"), NOW)
 
-
-def test_every_registered_event_is_evolved_and_folded_into_the_read_models():
-    evolvers = [activity.EVOLVERS, organization.EVOLVERS, volunteer.EVOLVERS,
-                project.EVOLVERS]
-    assert completeness.missing_evolvers(registry, evolvers) == []
-    assert completeness.missing_appliers(registry, projections.projection) == []
-    assert completeness.undeclared_types(registry, *evolvers,
-                                         projections.projection.appliers) == []
