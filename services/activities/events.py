@@ -4,7 +4,8 @@ Published on `activities.events` with the event type as routing key; reporting f
 them into person-times (服务人次), organization, member and volunteer-hour counts.
 Times are canonical UTC ISO text with an offset, dates YYYY-MM-DD, hours a decimal
 string ("2.50"). Payloads carry ids; the only personal fields are the names of members
-and volunteers (`name`, `phone`), which the audit view leaves out.
+and volunteers, volunteers' phones and organizations' leaders, sealed with each person's own key
+(services.activities.privacy) and left out of the audit view.
 
 Every count has an *effective date* inside the payload (a session's `session_at`, a
 member's `joined_on`, an organization's `incubated_on`, a volunteer's `served_on`):
@@ -17,6 +18,7 @@ from marshmallow import fields, validate
 
 from shared.events import Registry
 from shared.fields import Id, Moment, Text
+from shared.security import erasure
 
 STANDARD_AREAS = ("assistance", "elderly", "children", "governance")  # 4 of "4+N"
 FORCES = ("community", "social_workers", "social_organizations", "volunteers",
@@ -30,8 +32,9 @@ def Optional(field_type=Id, **kwargs):
 
 
 def Hours(**kwargs) -> fields.Decimal:
-    return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0, max=24, min_inclusive=False),
-                          **kwargs)
+    """Hours of one day's service: more than 0, at most 24."""
+    return fields.Decimal(as_string=True, places=2, **kwargs,
+                          validate=validate.Range(min=0, max=24, min_inclusive=False))
 
 
 # -- projects -------------------------------------------------------------------------
@@ -146,7 +149,7 @@ class OrganizationIncubated(ma.Schema):
     community_id = Id(required=True)
     name = Text(required=True)
     type = Id(required=True)
-    leader = Optional(Text)
+    leader = erasure.Encrypted(allow_none=True, load_default=None)  # a person's name, sealed
     incubated_on = fields.Date(required=True)
     incubated_by = Id(required=True)
 
@@ -187,7 +190,7 @@ class MemberJoined(ma.Schema):
     member_id = Id(required=True)
     station_id = Id(required=True)
     community_id = Id(required=True)
-    name = Text(required=True)
+    name = erasure.Encrypted(required=True)  # sealed: services.activities.privacy
     party_member = fields.Boolean(required=True)
     resident_id = Optional()
     joined_on = fields.Date(required=True)
@@ -209,8 +212,8 @@ class VolunteerRegistered(ma.Schema):
     volunteer_id = Id(required=True)
     station_id = Id(required=True)
     community_id = Optional()
-    name = Text(required=True)
-    phone = Optional(Text)
+    name = erasure.Encrypted(required=True)  # sealed: services.activities.privacy
+    phone = erasure.Encrypted(allow_none=True, load_default=None)
     resident_id = Optional()
     organization_id = Optional()
     registered_on = fields.Date(required=True)
@@ -254,3 +257,7 @@ for _schema in (ProjectCreated, ServiceAreaAdded, ActivityPlanned, GroupCreated,
                 OrganizationDissolved, MemberJoined, MemberLeft, VolunteerRegistered,
                 VolunteerServiceLogged, VolunteerServiceConfirmed, VolunteerServiceRejected):
     registry.register(_schema.__name__, _schema)
+erasure.register(registry)  # KeyDestroyed: a member's or volunteer's key, destroyed
+
+NOT_EVOLVED = {"KeyDestroyed": "a person's key destroyed: their names read as erased, "
+                               "no aggregate's state changes"}

@@ -18,8 +18,10 @@ import sqlalchemy as sa
 from shared.events import NewEvent, Recorded
 from shared.eventstore import EventStore
 from shared.kit import runner
+from shared.security.erasure import KeyVault
 
-from services.activities import activity, organization, project, projections, queries, rules
+from services.activities import activity, organization, privacy, project, projections, queries
+from services.activities import rules
 from services.activities import commands as c
 from services.activities import volunteer
 
@@ -123,10 +125,13 @@ def known_for(conn: sa.Connection, cmd, station_id: str | None) -> rules.Known:
 
 def commit(ctx: Context, conn, stream_id: str, version: int,
            events: Sequence[NewEvent]) -> list[Recorded]:
-    """Append at `version` and fold into the read models, inside `conn`'s transaction."""
+    """Seal the personal fields, append at `version` and fold into the read models,
+    inside `conn`'s transaction."""
+    vault = KeyVault(ctx.store)
     stamped = runner.stamp(events, ctx.correlation_id, ctx.causation_id)
-    recorded = ctx.store.append(stream_id, version, stamped, conn=conn)
-    projections.apply_all(conn, recorded)
+    recorded = ctx.store.append(stream_id, version, privacy.seal(vault, stamped, conn),
+                                conn=conn)
+    projections.apply_all(conn, privacy.unseal(vault, recorded, conn))
     return recorded
 
 
@@ -143,3 +148,15 @@ def execute(ctx: Context, command, now: datetime) -> dict:
             commit(ctx, conn, stream_id, state.version, events)
         return route.result(command, route.fold(events, state), events)
     return runner.transact(ctx.store.engine, work)
+
+
+# -- the residents' events, as the inbox routes them ------------------------------------
+
+def inbox_handlers(store: EventStore) -> dict:
+    """Handlers of the residents' events, in the inbox's transaction: the local picture
+    of residents, stations and communities; and a resident's erasure, which destroys the
+    keys of the member and volunteer records that are theirs."""
+    def forget(conn, event: Recorded) -> None:
+        privacy.forget(KeyVault(store), conn, event.payload["resident_id"],
+                       projections.members, projections.volunteers, event.payload.get("reason"))
+    return {**projections.RESIDENT_APPLIERS, "KeyDestroyed": forget}

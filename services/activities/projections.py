@@ -18,6 +18,9 @@ from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 
 from shared.events import Recorded, iso
 from shared.kit.projections import Projection
+from shared.security.erasure import KeyVault
+
+from services.activities import privacy
 
 metadata = sa.MetaData()
 
@@ -426,5 +429,15 @@ def org_map(conn: sa.Connection) -> dict[str, tuple[str, str]]:
 # The service's own events folded into OWN_TABLES (rebuilt from them when VERSION
 # changes); the known_* tables above are fed by the inbox from the residents' events.
 VERSION = 1
-projection = Projection("activities", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION)
+
+
+def opened(store):
+    """Stored events with the personal fields opened, as the appliers read them (the
+    vault is made before any transaction: it may create its table)."""
+    vault = KeyVault(store)
+    return lambda conn, events: privacy.unseal(vault, events, conn)
+
+
+projection = Projection("activities", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION,
+                        not_applying={"KeyDestroyed"}, open=opened)
 apply, apply_all, rebuild = projection.apply, projection.apply_all, projection.rebuild

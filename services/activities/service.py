@@ -56,7 +56,7 @@ class ActivitiesService(EventSourcedService):
 
     name, name_zh = "activities", "社区活动"
     store = StoreProvider(registry, projections=projections.projection)
-    inbox = InboxProvider(lambda store: projections.RESIDENT_APPLIERS)
+    inbox = InboxProvider(handlers.inbox_handlers)
     auth = Auth()
 
     # -- plumbing ---------------------------------------------------------------------

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from tests.integration.casework_support import ORG, Api, ResidentsFeed, token
+from tests.integration.casework_support import (ORG, Api, ResidentsFeed, permissive_schema,
+                                                token)
 
 COMMUNITIES = {"st-1": ("cm-st-1", "cm-st-1b"), "st-2": ("cm-st-2",), "st-3": ("cm-st-3",)}
 
@@ -54,6 +55,16 @@ def transfer(env: dict, resident: str, station: str) -> None:
         feed._append(f"transfer-{resident}-{station}", "ResidentTransferred", {
             "resident_id": resident, "station_id": station,
             "community_id": COMMUNITIES[station][0]}, station)
+    _publish(env, append)
+
+
+def erase(env: dict, resident: str) -> None:
+    """The residents service destroyed the resident's key (KeyDestroyed)."""
+    def append(feed: ResidentsFeed) -> None:
+        feed.store.registry.register("KeyDestroyed", permissive_schema())
+        feed._append(f"erasure-{resident}", "KeyDestroyed", {
+            "resident_id": resident, "reason": "resident request",
+            "at": datetime.now(timezone.utc).isoformat()}, None)
     _publish(env, append)
 
 

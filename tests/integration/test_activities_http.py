@@ -18,10 +18,10 @@ import pytest
 
 from services.activities import projections
 from services.activities.events import registry
-from shared.stores import open_store
+from shared.stores import engine_for, open_store
 from station.audit import table_snapshot
 from tests.conftest import RunningServices
-from tests.integration.activities_support import (feed_residents, hours_ago,
+from tests.integration.activities_support import (erase, feed_residents, hours_ago,
                                                   register_residents, transfer)
 from tests.integration.casework_support import (Api, module_environment, store_config,
                                                 stored_events, token)
@@ -254,6 +254,35 @@ def test_a_resident_transferred_to_another_station_attends_there_and_no_longer_h
         "held_at": hours_ago(1)}, token=there)
     assert world.api("POST", f"/activities/{made['id']}/attendance",
                      {"resident_ids": ["r-5"]}, token=there)[0] == 201
+
+
+def test_names_and_phones_are_sealed_in_the_events_and_a_residents_erasure_forgets_them(
+        world):
+    register_residents(world.env, {"r-7": "st-1"})
+    org = world.ok("POST", "/organizations", {"station_id": "st-1", "community_id": "cm-st-1",
+                                              "name": "读书会", "type": "reading"})["id"]
+    world.ok("POST", f"/organizations/{org}/members",
+             {"name": "孙阿姨", "party_member": False, "resident_id": "r-7"})
+    volunteer = world.ok("POST", "/volunteers", {"station_id": "st-1", "name": "孙阿姨",
+                                                 "phone": "13600007777",
+                                                 "resident_id": "r-7"})["id"]
+    engine = engine_for("activities", store_config(world.env))
+    try:
+        with engine.connect() as conn:
+            stored = conn.exec_driver_sql(
+                "SELECT payload FROM events WHERE type IN ('MemberJoined', "
+                "'VolunteerRegistered')").scalars().all()
+    finally:
+        engine.dispose()
+    assert stored and not any("孙阿姨" in p or "13600007777" in p for p in stored)
+    members = world.ok("GET", f"/organizations/{org}/members")["items"]
+    assert [m["name"] for m in members] == ["孙阿姨"]
+
+    erase(world.env, "r-7")
+    members = world.ok("GET", f"/organizations/{org}/members")["items"]
+    assert [m["name"] for m in members] == ["[erased]"]
+    shown = world.ok("GET", f"/volunteers/{volunteer}")
+    assert (shown["name"], shown["phone"]) == ("[erased]", "[erased]")
 
 
 def test_the_read_models_rebuilt_from_the_events_equal_those_kept_as_they_happened(world):

@@ -8,9 +8,12 @@ import pytest
 
 from services.activities import commands as c
 from services.activities import organization as O
-from services.activities import rules
+from services.activities import privacy, rules
+from shared.security.erasure import new_key
 from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 from services.activities.events import registry
+
+KEY = new_key()  # payloads are validated as stored: personal fields sealed
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 KNOWN = rules.Known(residents={"r1": "st-1", "x1": "st-2"})
@@ -19,7 +22,7 @@ KNOWN = rules.Known(residents={"r1": "st-1", "x1": "st-2"})
 def run(history, command, now=NOW):
     events = O.decide(O.fold(history), command, now, KNOWN)
     for event in events:
-        registry.validate(event.type, event.payload)
+        registry.validate(event.type, privacy.sealed_payload(event.type, event.payload, KEY))
     return events
 
 

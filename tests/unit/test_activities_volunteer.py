@@ -8,10 +8,13 @@ from decimal import Decimal
 import pytest
 
 from services.activities import commands as c
-from services.activities import rules
+from services.activities import privacy, rules
+from shared.security.erasure import new_key
 from services.activities import volunteer as V
 from shared.kit.errors import IllegalTransition, Invalid, Missing
 from services.activities.events import registry
+
+KEY = new_key()  # payloads are validated as stored: personal fields sealed
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 KNOWN = rules.Known(residents={"r1": "st-1", "x1": "st-2"})
@@ -21,7 +24,7 @@ DAY = date(2026, 11, 2)
 def run(history, command):
     events = V.decide(V.fold(history), command, NOW, KNOWN)
     for event in events:
-        registry.validate(event.type, event.payload)
+        registry.validate(event.type, privacy.sealed_payload(event.type, event.payload, KEY))
     return events
 
 
@@ -92,3 +95,13 @@ def test_an_unknown_volunteer_or_log_is_not_found():
         log([], "l-1", "2")
     with pytest.raises(Missing):
         run(registered(), c.ConfirmService("v-1", "l-9", "wang"))
+
+
+def test_the_name_and_phone_are_stored_sealed_and_open_with_the_volunteers_key():
+    (event,) = run([], c.RegisterVolunteer("v-2", "st-1", None, "王小明", "13800001111", None,
+                                           None, date(2026, 1, 5), "wang"))
+    stored = privacy.sealed_payload(event.type, event.payload, KEY)
+    assert "王小明" not in str(stored) and "13800001111" not in str(stored)
+    assert privacy.key_id(event.type, event.payload) == "volunteer-v-2"
+    opened = privacy.erasure.decrypt_fields(stored, ("name", "phone"), KEY)
+    assert (opened["name"], opened["phone"]) == ("王小明", "13800001111")
