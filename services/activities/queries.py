@@ -303,15 +303,9 @@ THINGS = Things({
     "activity": (p.activities, "activity_id", ActivityNotFound),
     "organization": (p.organizations, "organization_id", OrganizationNotFound),
     "volunteer": (p.volunteers, "volunteer_id", VolunteerNotFound),
-}, org=org)
-require = THINGS.require
-
-
-def require_station(conn: sa.Connection, who: Principal, station_id: str | None) -> str:
-    """The station itself, if the caller's scopes cover it; else StationNotFound."""
-    if not (plausible_id(station_id) and THINGS.can_see(conn, who, station_id)):
-        raise StationNotFound(station_id)
-    return station_id
+}, org=org, station_missing=StationNotFound, org_map=p.org_map)
+require, require_station = THINGS.require, THINGS.require_station
+stations_in_scope = THINGS.stations_in_scope
 
 
 def require_community(conn: sa.Connection, station_id: str, community_id: str | None) -> None:
@@ -329,15 +323,3 @@ def require_same_station(conn, who: Principal, kind: str, thing_id: str | None,
     the command is about (else 400)."""
     if thing_id is not None and require(conn, who, kind, thing_id) != station_id:
         raise OfAnotherStation(field, thing_id)
-
-
-def stations_in_scope(conn: sa.Connection, who: Principal,
-                      station_id: str | None = None) -> list[str]:
-    """The stations a list may show: the one asked for (StationNotFound if out of scope),
-    else every station the caller's scopes cover (street and district scopes through
-    the organisation tree)."""
-    if station_id is not None:
-        return [require_station(conn, who, station_id)]
-    known = p.org_map(conn)
-    covered = {s for s in known if scope.can_see_station(who, s, known.get)}
-    return sorted(who.stations | covered)

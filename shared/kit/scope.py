@@ -4,8 +4,10 @@ Every request is about things of one station, and the caller's scopes must cover
 (shared.security.scope). A thing outside them is refused exactly as a missing one —
 the same exception, hence the same 404 body — so a caller cannot learn that it exists:
 
-    THINGS = Things({"case": (cases, "case_id", CaseNotFound), ...}, org=org_of_conn)
+    THINGS = Things({"case": (cases, "case_id", CaseNotFound), ...}, org=org_of_conn,
+                    station_missing=StationNotFound, org_map=org_map_of_conn)
     station = THINGS.require(conn, who, "case", case_id)
+    stations = THINGS.stations_in_scope(conn, who, query.get("station_id"))
 """
 from __future__ import annotations
 
@@ -29,8 +31,11 @@ class Things:
 
     def __init__(self, things: Mapping[str, tuple[sa.Table, str, Callable[[str], Exception]]],
                  org: Callable[[sa.Connection], scope.OrgLookup],
-                 well_formed: Callable[[object], bool] = plausible_id):
+                 well_formed: Callable[[object], bool] = plausible_id,
+                 station_missing: Callable[[str | None], Exception] | None = None,
+                 org_map: Callable[[sa.Connection], Mapping[str, tuple[str, str]]] | None = None):
         self.things, self.org, self.well_formed = dict(things), org, well_formed
+        self.station_missing, self.org_map = station_missing, org_map
 
     def row(self, conn: sa.Connection, kind: str, thing_id: str, *columns: str):
         table, key, _ = self.things[kind]
@@ -63,3 +68,20 @@ class Things:
                 org: scope.OrgLookup | None = None) -> str:
         """The thing's station; its not-found exception if missing or out of scope."""
         return self.require_row(conn, who, kind, thing_id, org=org)[-1]
+
+    def require_station(self, conn: sa.Connection, who: Principal, station_id) -> str:
+        """The station itself, if the caller's scopes cover it; else `station_missing`."""
+        if not (self.well_formed(station_id) and self.can_see(conn, who, station_id)):
+            raise self.station_missing(station_id)
+        return station_id
+
+    def stations_in_scope(self, conn: sa.Connection, who: Principal,
+                          station_id: str | None = None) -> list[str]:
+        """The stations a list may show: the one asked for (its 404 if out of scope),
+        else every station the caller's scopes cover (street and district scopes through
+        the organisation tree `org_map` gives: {station: (street, district)})."""
+        if station_id is not None:
+            return [self.require_station(conn, who, station_id)]
+        known = self.org_map(conn)
+        covered = {s for s in known if scope.can_see_station(who, s, known.get)}
+        return sorted(who.stations | covered)
