@@ -18,6 +18,7 @@ from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 
 from shared.events import Recorded, iso
 from shared.kit.projections import Projection
+from shared.kit.scope import OrgTree
 from shared.security.erasure import KeyVault
 
 from services.activities import privacy
@@ -390,6 +391,9 @@ def apply_resident(conn: sa.Connection, event: Recorded) -> None:
         _upsert(conn, known_residents, "resident_id", values)
 
 
+_tree = OrgTree(known_stations, known_streets)
+org_place, org_map = _tree.place, _tree.map  # a station's (street, district); all of them
+
 ORG_EVENTS = {"StationAdded": (known_stations, "station_id", "street_id"),
               "StreetAdded": (known_streets, "street_id", "district_id"),
               "CommunityAdded": (known_communities, "community_id", "station_id")}
@@ -407,23 +411,6 @@ RESIDENT_APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
     **{name: apply_resident for name in ("ResidentRegistered", "ResidentMoved",
                                          "ResidentTransferred", "ResidentStatusChanged")},
 }
-
-
-def org_place(conn: sa.Connection, station_id: str) -> tuple[str, str] | None:
-    """(street_id, district_id) of one known station, or None."""
-    row = conn.execute(sa.select(known_stations.c.street_id, known_streets.c.district_id)
-                       .join(known_streets,
-                             known_streets.c.street_id == known_stations.c.street_id)
-                       .where(known_stations.c.station_id == station_id)).first()
-    return tuple(row) if row else None
-
-
-def org_map(conn: sa.Connection) -> dict[str, tuple[str, str]]:
-    rows = conn.execute(sa.select(known_stations.c.station_id, known_stations.c.street_id,
-                                  known_streets.c.district_id)
-                        .join(known_streets,
-                              known_streets.c.street_id == known_stations.c.street_id))
-    return {station: (street, district) for station, street, district in rows}
 
 
 # The service's own events folded into OWN_TABLES (rebuilt from them when VERSION

@@ -26,6 +26,32 @@ def plausible_id(value) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_ID and "\x00" not in value
 
 
+class OrgTree:
+    """The organisation tree a service keeps from the residents' events, in two tables
+    of its own: station -> street (`stations`) and street -> district (`streets`)."""
+
+    def __init__(self, stations: sa.Table, streets: sa.Table):
+        self.stations, self.streets = stations, streets
+
+    def _joined(self, *columns):
+        S, T = self.stations, self.streets
+        return sa.select(*columns).join(T, T.c.street_id == S.c.street_id)
+
+    def place(self, conn: sa.Connection, station_id: str) -> tuple[str, str] | None:
+        """(street_id, district_id) of one known station, or None."""
+        S = self.stations
+        row = conn.execute(self._joined(S.c.street_id, self.streets.c.district_id)
+                           .where(S.c.station_id == station_id)).first()
+        return tuple(row) if row else None
+
+    def map(self, conn: sa.Connection) -> dict[str, tuple[str, str]]:
+        """{station_id: (street_id, district_id)} for every station of a known street."""
+        S = self.stations
+        rows = conn.execute(self._joined(S.c.station_id, S.c.street_id,
+                                         self.streets.c.district_id))
+        return {station: (street, district) for station, street, district in rows}
+
+
 class Things:
     """The station of each kind of thing, from its read-model row, and its 404."""
 
