@@ -15,6 +15,8 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.activities import projections
 from services.activities.events import registry
@@ -283,6 +285,21 @@ def test_names_and_phones_are_sealed_in_the_events_and_a_residents_erasure_forge
     assert [m["name"] for m in members] == ["[erased]"]
     shown = world.ok("GET", f"/volunteers/{volunteer}")
     assert (shown["name"], shown["phone"]) == ("[erased]", "[erased]")
+
+
+def test_other_services_read_counts_hours_and_attendance_over_rpc(world):
+    head = token("head-st-2", "station_head", "station:st-2")
+    with ClusterRpcProxy({"AMQP_URI": world.env["AMQP_URI"]}, timeout=30) as rpc:
+        assert rpc.activities.counts(["st-2"]) == world.api(
+            "GET", "/activities/counts?station_id=st-2", token=head)[1]
+        assert rpc.activities.volunteer_hours(["st-1"], None, "month") == world.ok(
+            "GET", "/volunteers/hours?station_id=st-1&by=month")
+        attended = rpc.activities.attended_by("r-2")["items"]
+        assert attended == world.ok("GET", "/activities/attendance?resident_id=r-2&page_size=500"
+                                    )["items"]
+        with pytest.raises(RemoteError) as missing:
+            rpc.activities.get_activity("activity-unknown")
+        assert missing.value.exc_type == "NotFound"
 
 
 def test_the_read_models_rebuilt_from_the_events_equal_those_kept_as_they_happened(world):
