@@ -29,6 +29,7 @@ SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "residents": ("casework",),
     "casework": ("residents",),
+    "activities": ("residents",),
 }
 
 

@@ -18,14 +18,25 @@ PERSONAL = frozenset({"name", "id_number", "phone", "address", "birth_date", "ho
 
 
 def _streams_about(store: EventStore, resident_id: str) -> list[str]:
-    """Streams holding an event whose payload names the resident (or the resident's own)."""
+    """Streams holding an event whose payload names the resident (`resident_id`, or
+    among `resident_ids` as attendance does), or the resident's own."""
     needle = f'%"resident_id":"{resident_id}"%'
+    among = f'%"resident_ids":[%"{resident_id}"%'
     with store.engine.connect() as conn:
         rows = conn.execute(sa.text(
-            "SELECT DISTINCT stream_id FROM events WHERE payload LIKE :n OR stream_id = :own "
-            "OR stream_id = :access"),
-            {"n": needle, "own": f"resident-{resident_id}", "access": f"access-{resident_id}"})
+            "SELECT DISTINCT stream_id FROM events WHERE payload LIKE :n OR payload LIKE :m "
+            "OR stream_id = :own OR stream_id = :access"),
+            {"n": needle, "m": among, "own": f"resident-{resident_id}",
+             "access": f"access-{resident_id}"})
         return sorted(r[0] for r in rows)
+
+
+def _about(payload: dict, resident_id: str) -> bool:
+    """Does the event concern the resident? Events naming other residents do not; events
+    naming nobody (a case assessed, an activity planned) belong to the stream's story."""
+    if isinstance(payload.get("resident_ids"), list):
+        return resident_id in payload["resident_ids"]
+    return payload.get("resident_id", resident_id) == resident_id
 
 
 def resident_timeline(stores: dict[str, EventStore], resident_id: str,
@@ -38,7 +49,7 @@ def resident_timeline(stores: dict[str, EventStore], resident_id: str,
             streams.append({"service": service, "stream_id": stream_id,
                             "verified": not problems, "problems": problems})
             for event in store.read_stream(stream_id):
-                if event.payload.get("resident_id", resident_id) != resident_id \
+                if not _about(event.payload, resident_id) \
                         and stream_id != f"resident-{resident_id}":
                     continue
                 events.append({

@@ -21,6 +21,8 @@ ROUTES = {
     "/api/v1/campaigns": "casework",
     "/api/v1/activities": "activities",
     "/api/v1/organizations": "activities",
+    "/api/v1/projects": "activities",
+    "/api/v1/volunteers": "activities",
     "/api/v1/partners": "resources",
     "/api/v1/donations": "resources",
     "/api/v1/reports": "reporting",

@@ -72,8 +72,14 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str, str]] = {
                        "查看随访与专项走访工作清单（限本人范围内）"),
     "followups.assign": (_roles(_STATION), "Assign follow-ups to social workers", "分派随访"),
     "campaigns.write": (_roles(_LEADS), "Declare visiting campaigns", "发起专项走访"),
-    "activities.write": (_roles(_STATION), "Record activities, organizations, members",
-                         "记录活动、社区社会组织及成员"),
+    "activities.read": (_roles(f"{_STATION} {_ABOVE} auditor"),
+                        "Read activities, attendance, organizations, volunteers and their "
+                        "counts (within scope)",
+                        "查看活动、出席、社区社会组织、志愿者及统计（限本人范围内）"),
+    "activities.write": (_roles(_STATION),
+                         "Record projects, activities, attendance, organizations, members, "
+                         "volunteers and their hours",
+                         "记录项目、活动、出席、社区社会组织及成员、志愿者及服务时长"),
     "resources.write": (_roles(_STATION), "Record partners and donations", "记录合作方与捐赠"),
     "reports.station": (_roles(f"{_LEADS} {_ABOVE} auditor"), "Read station reports",
                         "查看社工站报表"),
