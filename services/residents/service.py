@@ -94,7 +94,9 @@ class LookupKey(DependencyProvider):
 
 def _inbox_handlers(store):
     return {"MajorChangeFlagged":
-            lambda conn, event: handlers.on_major_change_flagged(store, conn, event, utcnow())}
+            lambda conn, event: handlers.on_major_change_flagged(store, conn, event, utcnow()),
+            "WishDelivered":
+            lambda conn, event: handlers.on_wish_delivered(store, conn, event, utcnow())}
 
 
 # Another service reading without a person behind it: every station, masked, recorded.
@@ -709,6 +711,11 @@ class ResidentsService(EventSourcedService):
     @subscribe("casework")
     def on_casework(self, envelope, headers, queue_name):
         return self.inbox.deliver("casework", envelope, headers, queue_name)
+
+    @subscribe("resources")
+    def on_resources(self, envelope, headers, queue_name):
+        """WishDelivered: the micro-wish's need is met."""
+        return self.inbox.deliver("resources", envelope, headers, queue_name)
 
 
 class RecordRead:
