@@ -13,7 +13,6 @@ events carry.
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import date, timedelta
 
 import pytest
@@ -24,12 +23,13 @@ from tests.conftest import RunningServices
 from tests.integration.casework_support import (Api, ResidentsFeed, module_environment,
                                                 now_text, station_casework, stored_events,
                                                 token)
+from tests.support.cross_station import (CrossStation, operations, public_operations,
+                                         refused_with_403)
 
 pytestmark = pytest.mark.integration
 
 DOCUMENT = spec_for(CaseworkService, "casework")
-OPERATIONS = sorted((method.upper(), path) for path, item in DOCUMENT["paths"].items()
-                    for method in item)
+OPERATIONS = operations(DOCUMENT)
 PUBLIC = {("GET", "/api/v1/casework/ping"), ("GET", "/api/v1/casework/openapi.json")}
 NOT_STATION_SCOPED = {("GET", "/api/v1/referrals/agencies")}  # a vocabulary, one for all
 
@@ -135,17 +135,11 @@ def world(broker_uri, postgres_url, tmp_path_factory):
             running.stop()
 
 
-def same_body_but_the_id(seen: dict, unknown: dict, names: dict) -> bool:
-    text = json.dumps(unknown, ensure_ascii=False)
-    for key, value in UNKNOWN.items():
-        text = text.replace(value, names[key])
-    return json.loads(text) == seen
+CROSS = CrossStation(ACROSS, UNKNOWN, outsider=OUTSIDER, owner=OWNER)
 
 
 def test_the_document_lists_the_public_endpoints_and_every_other_one_is_covered_here():
-    public = {(m, p) for m, p in OPERATIONS
-              if not DOCUMENT["paths"][p][m.lower()]["security"]}
-    assert public == PUBLIC
+    assert public_operations(DOCUMENT) == PUBLIC
     assert set(OPERATIONS) - PUBLIC == set(ACROSS) | NOT_STATION_SCOPED
 
 
@@ -160,22 +154,7 @@ def test_another_stations_things_are_404_like_unknown_ones_and_nothing_is_writte
         assert ours[0] == 200 and ours == world.api(method, path.removeprefix("/api/v1"),
                                                     token=OWNER)
         return
-    assert (method, path) in ACROSS, "give this endpoint a cross-station request in ACROSS"
-    target, body, named = ACROSS[(method, path)](world.theirs)
-    before = stored_events(world.env)
-
-    status, refused = world.api(method, target, body, token=OUTSIDER)
-    assert status == 404, refused
-    assert world.theirs[named] in refused["error"]["message"]
-    assert refused["error"]["message_zh"]
-    unknown_target, unknown_body, _ = ACROSS[(method, path)](UNKNOWN)
-    status, unknown = world.api(method, unknown_target, unknown_body, token=OUTSIDER)
-    assert status == 404 and same_body_but_the_id(refused, unknown, world.theirs), (
-        refused, unknown)
-    assert stored_events(world.env) == before
-    if method == "GET":  # the same request is the owner's to make
-        status, shown = world.api(method, target, token=OWNER)
-        assert status == 200, shown
+    CROSS(world.api, method, path, world.theirs, stored=lambda: stored_events(world.env))
 
 
 LISTS = ["/cases", "/cases/approvals", "/referrals", "/visits", "/followups", "/campaigns"]
@@ -249,12 +228,7 @@ def refusals(ours: dict) -> list[tuple[str, str, str, str, dict | None, str]]:
 
 
 def test_roles_that_may_not_act_are_refused_with_403_and_nothing_is_written(world):
-    for who, their_token, method, path, body, code in refusals(world.ours):
-        before = stored_events(world.env)
-        status, refused = world.api(method, path, body, token=their_token)
-        assert (status, refused["error"]["code"]) == (403, code), (who, refused)
-        assert refused["error"]["message"] and refused["error"]["message_zh"], who
-        assert stored_events(world.env) == before, who
+    refused_with_403(world.api, refusals(world.ours), stored=lambda: stored_events(world.env))
 
 
 def test_readers_above_the_station_and_auditors_may_read_but_not_write(world):
@@ -267,10 +241,4 @@ def test_readers_above_the_station_and_auditors_may_read_but_not_write(world):
 
 
 def test_without_a_valid_token_every_guarded_endpoint_is_401(world):
-    valid = token("wang", "social_worker")
-    forged = valid[:-6] + ("AAAAAA" if not valid.endswith("AAAAAA") else "BBBBBB")
-    for method, path in ACROSS:
-        target, body, _ = ACROSS[(method, path)](world.ours)
-        for bad in (None, forged):
-            status, refused = world.api.as_(bad)(method, target, body)
-            assert status == 401 and refused["error"]["message_zh"], (method, path, refused)
+    CROSS.without_a_valid_token(world.api, world.ours, token("wang", "social_worker"))
