@@ -108,7 +108,7 @@ def register_partner(ctx: Context, cmd: c.RegisterPartner, now: datetime) -> dic
 def donate(ctx: Context, cmd: c.DonateResource, now: datetime) -> dict:
     def work(conn):
         giver = load_partner(ctx, conn, cmd.partner_id)
-        holding_id = stock.holding_id(cmd.station_id, cmd.kind, cmd.item, cmd.unit)
+        holding_id = stock.holding_of(cmd)
         state = load_holding(ctx, conn, holding_id)
         events = stock.donate(state, cmd, giver, today(now), now)
         commit(ctx, conn, f"stock-{holding_id}", state.version, events)

@@ -28,7 +28,9 @@ from services.resources.errors import Insufficient, InvalidCommand, Unknown
 from services.resources.partner import Partner, check_at_station, check_exists
 
 HOLDINGS = uuid.UUID("2f6c3b8e-51a4-4d0e-9a57-8c1e0b7d4e21")
-CASH_UNIT = "CNY"
+# A donation in kind that gives no quantity is one lot (1 件): the API asks only for
+# "item"? and "quantity"? (../API.md), so neither unit nor quantity may be required.
+DEFAULT_UNIT = "件"
 
 
 def _norm(text: str | None) -> str:
@@ -40,6 +42,20 @@ def holding_id(station_id: str, kind: str, item: str | None, unit: str | None) -
     station ("大米" in "kg" and " 大米 " in "KG" are one holding); cash is one holding."""
     parts = (station_id, kind) if kind == "cash" else (station_id, kind, _norm(item), _norm(unit))
     return str(uuid.uuid5(HOLDINGS, "\x1f".join(parts)))
+
+
+def as_given(cmd: c.DonateResource) -> c.DonateResource:
+    """Goods with no unit or quantity given are one lot (1 件)."""
+    if cmd.kind != "in_kind":
+        return cmd
+    return dataclasses.replace(cmd, quantity=1 if cmd.quantity is None else cmd.quantity,
+                               unit=(cmd.unit or "").strip() or DEFAULT_UNIT)
+
+
+def holding_of(cmd: c.DonateResource) -> str:
+    """The holding a donation goes into."""
+    given = as_given(cmd)
+    return holding_id(given.station_id, given.kind, given.item, given.unit)
 
 
 # -- exceptions and guards ------------------------------------------------------------
@@ -70,11 +86,10 @@ class DonationInFuture(InvalidCommand):
 def check_donation_fields(cmd: c.DonateResource) -> None:
     problems = {}
     if cmd.kind == "in_kind":
-        for name in ("item", "unit"):
-            if not (getattr(cmd, name) or "").strip():
-                problems[name] = ["Required for a donation in kind / 实物捐赠必填"]
-        if cmd.quantity is None or cmd.quantity < 1:
-            problems["quantity"] = ["At least 1 for a donation in kind / 实物捐赠至少为 1"]
+        if not (cmd.item or "").strip():
+            problems["item"] = ["Required for a donation in kind / 实物捐赠必填"]
+        if cmd.quantity is not None and cmd.quantity < 1:
+            problems["quantity"] = ["At least 1 / 至少为 1"]
     else:
         for name in ("item", "unit", "quantity"):
             if getattr(cmd, name) is not None:
@@ -153,13 +168,14 @@ def donate(h: Holding, cmd: c.DonateResource, partner: Partner, today: date,
     check_exists(partner, cmd.partner_id)
     check_at_station(partner, cmd.station_id)
     check_donation_fields(cmd)
+    cmd = as_given(cmd)
     value = money.parse(cmd.value, "value")
     donated_on = cmd.donated_on or today
     if donated_on > today:
         raise DonationInFuture()
     payload = {
         "donation_id": cmd.donation_id,
-        "holding_id": holding_id(cmd.station_id, cmd.kind, cmd.item, cmd.unit),
+        "holding_id": holding_of(cmd),
         "station_id": cmd.station_id, "partner_id": cmd.partner_id,
         "partner_type": partner.type, "community_id": cmd.community_id or partner.community_id,
         "kind": cmd.kind, "item": cmd.item.strip() if cmd.item else None,

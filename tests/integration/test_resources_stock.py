@@ -141,3 +141,19 @@ def test_totals_per_partner_type_community_and_month_equal_the_fixtures(world):
     _, mapped = world.api("GET", "/resources/map?station_id=st-3", token=head)
     assert {c["community_id"]: c["donated"] for c in mapped["communities"]} == {
         "-": "3000.00", "cm-a": "1350.79", "cm-b": "100.00"}
+
+
+def test_the_bodies_of_api_md_are_accepted_as_written_there(world):
+    """POST /partners {"station_id", "name", "type"} and POST /donations {"station_id",
+    "partner_id", "kind", "value", "item"?, "quantity"?} -> 201 {"id"} (../API.md)."""
+    worker, _ = staff("st-1")
+    status, made = world.api("POST", "/partners", {"station_id": "st-1", "name": "团委",
+                                                   "type": "government"}, token=worker)
+    assert status == 201 and made["id"], made
+    for body in ({"kind": "cash", "value": "1250.50"},
+                 {"kind": "in_kind", "value": "80", "item": "米面油", "quantity": 4},
+                 {"kind": "in_kind", "value": "35.5", "item": "书包"}):
+        status, donated = world.api("POST", "/donations", {
+            "station_id": "st-1", "partner_id": made["id"], **body}, token=worker)
+        assert status == 201 and donated["id"], donated
+    assert (donated["quantity_left"], donated["value_left"]) == (1, "35.50")

@@ -64,9 +64,9 @@ def test_cash_is_one_holding_per_station_and_other_stations_have_their_own():
     assert S.holding_id("st-1", "cash", None, None) != S.holding_id("st-2", "cash", None, None)
 
 
-def test_goods_need_item_unit_and_quantity_and_cash_has_none():
+def test_goods_need_an_item_and_cash_has_no_item_unit_or_quantity():
     with pytest.raises(InvalidCommand) as refused:
-        S.donate(S.Holding(), rice(item=" ", quantity=None), a_partner(), TODAY, NOW)
+        S.donate(S.Holding(), rice(item=" ", quantity=0), a_partner(), TODAY, NOW)
     assert set(refused.value.fields) == {"item", "quantity"}
     with pytest.raises(InvalidCommand) as refused:
         S.donate(S.Holding(), rice(kind="cash"), a_partner(), TODAY, NOW)
@@ -139,3 +139,9 @@ def test_an_allocation_to_a_resident_names_the_resident_for_their_timeline():
     cmd = c.AllocateResource("a-1", state.holding_id, "resident", "res-7", "wang", quantity=1)
     (event,) = S.allocate(state, cmd, TODAY, NOW)
     assert (event.payload["resident_id"], event.payload["value"]) == ("res-7", "10.00")
+
+
+def test_goods_given_without_unit_or_quantity_are_one_lot_as_the_api_allows():
+    (event,) = S.donate(S.Holding(), rice(unit=None, quantity=None), a_partner(), TODAY, NOW)
+    assert (event.payload["quantity"], event.payload["unit"]) == (1, "件")
+    assert event.payload["holding_id"] == S.holding_id("st-1", "in_kind", "大米", "件")
