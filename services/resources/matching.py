@@ -84,10 +84,17 @@ class Matches:
     version: int = 0
 
 
+def _recorded(state: Matches, p: dict) -> Matches:
+    return Matches(p["need_id"], state.pairs | {(p.get("partner_id"), p.get("holding_id"))})
+
+
+EVOLVERS = {"MatchRecorded": _recorded}
+
+
 def evolve(state: Matches, event) -> Matches:
-    p = event.payload
-    pairs = state.pairs | {(p.get("partner_id"), p.get("holding_id"))}
-    return Matches(p["need_id"], pairs, state.version + 1)
+    step = EVOLVERS.get(event.type)
+    return dataclasses.replace(step(state, event.payload) if step else state,
+                               version=state.version + 1)
 
 
 def fold(events: Sequence, state: Matches | None = None) -> Matches:

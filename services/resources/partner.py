@@ -75,13 +75,18 @@ def register(state: Partner, cmd: c.RegisterPartner, now: datetime) -> list[NewE
                      occurred_at=now, actor=cmd.actor)]
 
 
+def _registered(_: Partner, p: dict) -> Partner:
+    return Partner(p["partner_id"], p["station_id"], p["name"], p["type"], p.get("department"),
+                   p.get("community_id"), p.get("hub"), tuple(p.get("categories") or ()))
+
+
+EVOLVERS = {"PartnerRegistered": _registered}
+
+
 def evolve(state: Partner, event) -> Partner:
-    p = event.payload
-    if event.type == "PartnerRegistered":
-        state = Partner(p["partner_id"], p["station_id"], p["name"], p["type"],
-                        p.get("department"), p.get("community_id"), p.get("hub"),
-                        tuple(p.get("categories") or ()))
-    return dataclasses.replace(state, version=state.version + 1)
+    step = EVOLVERS.get(event.type)
+    return dataclasses.replace(step(state, event.payload) if step else state,
+                               version=state.version + 1)
 
 
 def fold(events: Iterable, state: Partner | None = None) -> Partner:

@@ -146,11 +146,11 @@ def _allocated(h: Holding, p: dict) -> Holding:
                                value=h.value - value, allocated=h.allocated + value)
 
 
-_EVOLVERS = {"ResourceDonated": _donated, "ResourceAllocated": _allocated}
+EVOLVERS = {"ResourceDonated": _donated, "ResourceAllocated": _allocated}
 
 
 def evolve(h: Holding, event) -> Holding:
-    step = _EVOLVERS.get(event.type)
+    step = EVOLVERS.get(event.type)
     return dataclasses.replace(step(h, event.payload) if step else h, version=h.version + 1)
 
 

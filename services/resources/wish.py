@@ -102,7 +102,7 @@ def _posted(w: Wish, p: dict) -> Wish:
         category=p.get("category"), expires_on=p["expires_on"], state=POSTED)
 
 
-_EVOLVERS = {
+EVOLVERS = {
     "WishPosted": _posted,
     "WishClaimed": lambda w, p: dataclasses.replace(w, partner_id=p["partner_id"], state=CLAIMED),
     "WishDelivered": lambda w, p: dataclasses.replace(w, note=p.get("note"), state=DELIVERED),
@@ -112,7 +112,7 @@ _EVOLVERS = {
 
 
 def evolve(wish: Wish, event) -> Wish:
-    step = _EVOLVERS.get(event.type)
+    step = EVOLVERS.get(event.type)
     return dataclasses.replace(step(wish, event.payload) if step else wish,
                                version=wish.version + 1)
 
