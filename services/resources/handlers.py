@@ -17,15 +17,15 @@ from typing import Callable, Sequence
 
 import sqlalchemy as sa
 
-from shared import logs
 from shared.events import NewEvent, Recorded
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import EventStore
+from shared.kit import runner
 
 from services.resources import commands as c
 from services.resources import matching, partner, projections, stock, wish
 from services.resources.needs import KnownNeed
 
-log = logs.get("resources")
+# Many allocations may race for one holding; each lost race is one more attempt.
 ATTEMPTS = 8
 # The stations keep China Standard Time: the day of a donation, an allocation, a wish.
 CST = timezone(timedelta(hours=8))
@@ -45,27 +45,18 @@ class Context:
 # -- plumbing -------------------------------------------------------------------------
 
 def transact(ctx: Context, work: Callable[[sa.Connection], dict]) -> dict:
-    """Run `work` in a transaction; again on fresh state if a stream moved meanwhile."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with ctx.store.engine.begin() as conn:
-                return work(conn)
-        except ConcurrencyError as exc:
-            if attempt == ATTEMPTS:
-                raise
-            log.info("command.retry_on_conflict", stream_id=exc.stream_id, attempt=attempt)
-    raise AssertionError("unreachable")
+    """`work` in a transaction, run again on fresh state if a stream moved meanwhile
+    (the kit's one retry policy, shared.kit.runner)."""
+    return runner.transact(ctx.store.engine, work, attempts=ATTEMPTS)
 
 
 def commit(ctx: Context, conn, stream_id: str, version: int,
            events: Sequence[NewEvent]) -> list[Recorded]:
     """Append at `version` and fold into the read models, inside `conn`'s transaction."""
-    stamped = [dataclasses.replace(e, correlation_id=e.correlation_id or ctx.correlation_id,
-                                   causation_id=e.causation_id or ctx.causation_id)
-               for e in events]
-    recorded = ctx.store.append(stream_id, version, stamped, conn=conn)
-    for event in recorded:
-        projections.apply(conn, event)
+    recorded = ctx.store.append(stream_id, version,
+                                runner.stamp(events, ctx.correlation_id, ctx.causation_id),
+                                conn=conn)
+    projections.apply_all(conn, recorded)
     return recorded
 
 

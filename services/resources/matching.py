@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
+from shared.kit.errors import Duplicate, Invalid
 
 from services.resources import commands as c
-from services.resources.errors import Duplicate, InvalidCommand
 from services.resources.needs import KnownNeed, check_open_need
 from services.resources.partner import Partner, check_at_station, check_exists
 from services.resources.stock import Holding, HoldingNotFound
@@ -65,13 +66,13 @@ def suggest(need: KnownNeed, partners: Iterable[Partner],
 
 # -- recording a match ----------------------------------------------------------------
 
-class NothingMatched(InvalidCommand):
+class NothingMatched(Invalid):
     def __init__(self):
         super().__init__("Name a partner or stock for the need", "请指定资源方或库存",
                          {"partner_id": ["Partner or stock required / 资源方或库存至少一项"]})
 
 
-class StockOfAnotherStation(InvalidCommand):
+class StockOfAnotherStation(Invalid):
     def __init__(self):
         super().__init__("The stock belongs to another station", "该库存属于其他社工站",
                          {"holding_id": ["Not this station's stock / 不是本站的库存"]})
@@ -92,15 +93,12 @@ EVOLVERS = {"MatchRecorded": _recorded}
 
 
 def evolve(state: Matches, event) -> Matches:
-    step = EVOLVERS.get(event.type)
-    return dataclasses.replace(step(state, event.payload) if step else state,
-                               version=state.version + 1)
+    """After one event (a Recorded or a NewEvent); unknown types only count."""
+    return kit.step(EVOLVERS, state, event)
 
 
-def fold(events: Sequence, state: Matches | None = None) -> Matches:
-    for event in events:
-        state = evolve(state or Matches(), event)
-    return state or Matches()
+def fold(events, state: Matches | None = None) -> Matches:
+    return kit.fold(evolve, events, state or Matches())
 
 
 def record(state: Matches, cmd: c.RecordMatch, need: KnownNeed | None,

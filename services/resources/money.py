@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Iterable
 
-from services.resources.errors import InvalidCommand
+from shared.kit.errors import Invalid
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -20,7 +20,7 @@ LIMIT = Decimal("1000000000.00")
 _AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
 
 
-class BadAmount(InvalidCommand):
+class BadAmount(Invalid):
     def __init__(self, field: str, why: str, why_zh: str):
         super().__init__(f"Invalid amount: {why}", f"金额无效：{why_zh}",
                          {field: [f"{why} / {why_zh}"]})

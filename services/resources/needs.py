@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from services.resources.errors import IllegalTransition, InvalidCommand, Unknown
+from shared.kit.errors import IllegalTransition, Invalid, Missing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,12 +21,12 @@ class KnownNeed:
     status: str = "open"  # open | met | withdrawn
 
 
-class NeedNotFound(Unknown):
+class NeedNotFound(Missing):
     def __init__(self, need_id: str | None):
         super().__init__(f"Need {need_id} not found", f"未找到需求 {need_id}")
 
 
-class NeedOfAnotherResident(InvalidCommand):
+class NeedOfAnotherResident(Invalid):
     def __init__(self):
         super().__init__("The need belongs to another resident", "该需求属于其他居民",
                          {"need_id": ["Not this resident's need / 不是该居民的需求"]})

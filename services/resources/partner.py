@@ -12,23 +12,24 @@ from datetime import datetime
 from typing import Iterable
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
+from shared.kit.errors import Duplicate, Invalid, Missing
 
 from services.resources import commands as c
-from services.resources.errors import Duplicate, InvalidCommand, Unknown
 
 
-class PartnerNotFound(Unknown):
+class PartnerNotFound(Missing):
     def __init__(self, partner_id: str | None):
         super().__init__(f"Partner {partner_id} not found", f"未找到资源方 {partner_id}")
 
 
-class PartnerOfAnotherStation(InvalidCommand):
+class PartnerOfAnotherStation(Invalid):
     def __init__(self):
         super().__init__("The partner belongs to another station", "该资源方属于其他社工站",
                          {"partner_id": ["Not this station's partner / 不是本站的资源方"]})
 
 
-class DepartmentOnlyForGovernment(InvalidCommand):
+class DepartmentOnlyForGovernment(Invalid):
     def __init__(self):
         super().__init__("Only a government partner names a department",
                          "只有政府部门类资源方才填写部门",
@@ -84,12 +85,9 @@ EVOLVERS = {"PartnerRegistered": _registered}
 
 
 def evolve(state: Partner, event) -> Partner:
-    step = EVOLVERS.get(event.type)
-    return dataclasses.replace(step(state, event.payload) if step else state,
-                               version=state.version + 1)
+    """After one event (a Recorded or a NewEvent); unknown types only count."""
+    return kit.step(EVOLVERS, state, event)
 
 
-def fold(events: Iterable, state: Partner | None = None) -> Partner:
-    for event in events:
-        state = evolve(state or Partner(), event)
-    return state or Partner()
+def fold(events, state: Partner | None = None) -> Partner:
+    return kit.fold(evolve, events, state or Partner())

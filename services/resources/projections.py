@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
 from shared.events import Recorded
+from shared.kit.projections import Projection
 
 from services.resources import money
 from services.resources import wish as wish_rules
@@ -240,27 +241,11 @@ NEED_APPLIERS = {"NeedRecorded": _need_recorded, "NeedMet": _need_closed("met"),
                  "NeedWithdrawn": _need_closed("withdrawn")}
 
 
-def apply(conn: sa.Connection, event: Recorded) -> None:
-    """Fold one of resources' own events into the read models (same transaction)."""
-    step = APPLIERS.get(event.type)
-    if step is not None:
-        step(conn, event)
-
-
-def rebuild(store, page: int = 1000) -> int:
-    """Empty the read models of resources' own events and fold every event again
-    (service stopped: a write during the rebuild could be folded twice)."""
-    while store.sequence():
-        pass
-    with store.engine.begin() as conn:
-        for table in OWN_TABLES:
-            conn.execute(table.delete())
-        after, count = 0, 0
-        while batch := store.read_all(after, page, conn=conn):
-            for event in batch:
-                apply(conn, event)
-            after, count = batch[-1].position, count + len(batch)
-    return count
+# Resources' own events folded into OWN_TABLES (rebuilt from them when VERSION changes);
+# the residents' tables (known_*) are fed by the inbox.
+VERSION = 1
+projection = Projection("resources", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION)
+apply, apply_all, rebuild = projection.apply, projection.apply_all, projection.rebuild
 
 
 # -- residents and the organisation tree, from the residents' events -------------------

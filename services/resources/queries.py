@@ -14,50 +14,52 @@ from typing import Callable, Collection
 
 import sqlalchemy as sa
 
+from shared.kit import paging
+from shared.kit.errors import Invalid, Missing
+from shared.kit.scope import Things, plausible_id
 from shared.security import scope
 from shared.security.principal import Principal
 
 from services.resources import matching, money, partner, stock, totals, wish
 from services.resources import projections as p
-from services.resources.errors import DomainError, InvalidCommand, Unknown
 from services.resources.needs import KnownNeed, NeedNotFound
 
-MAX_ID = 100
-
-
-class StationNotFound(Unknown):
+class StationNotFound(Missing):
     def __init__(self, station_id):
         super().__init__(f"Station {station_id} not found", f"未找到社工站 {station_id}")
 
 
-class ResidentNotFound(Unknown):
+class ResidentNotFound(Missing):
     def __init__(self, resident_id):
         super().__init__(f"Resident {resident_id} not found", f"未找到居民 {resident_id}")
 
 
-class DonationNotFound(Unknown):
+class DonationNotFound(Missing):
     def __init__(self, donation_id):
         super().__init__(f"Donation {donation_id} not found", f"未找到捐赠 {donation_id}")
 
 
-class AllocationNotFound(Unknown):
+class AllocationNotFound(Missing):
     def __init__(self, allocation_id):
         super().__init__(f"Allocation {allocation_id} not found", f"未找到分配 {allocation_id}")
 
 
-class MatchNotFound(Unknown):
+class MatchNotFound(Missing):
     def __init__(self, match_id):
         super().__init__(f"Match {match_id} not found", f"未找到匹配 {match_id}")
 
 
-class NotTheResidentsStation(InvalidCommand):
+class NotTheResidentsStation(Invalid):
     def __init__(self, field: str = "station_id"):
         super().__init__("The resident belongs to another station", "该居民不属于此社工站",
                          {field: ["Not the resident's station / 不是该居民所属的社工站"]})
 
 
-# kind -> (table, key column, the exception for a missing one)
-THINGS: dict[str, tuple[sa.Table, str, Callable[[str], DomainError]]] = {
+def org(conn: sa.Connection) -> scope.OrgLookup:
+    return lambda station_id: p.org_place(conn, station_id)
+
+
+THINGS = Things({
     "partner": (p.partners, "partner_id", partner.PartnerNotFound),
     "stock": (p.holdings, "holding_id", stock.HoldingNotFound),
     "donation": (p.donations, "donation_id", DonationNotFound),
@@ -66,34 +68,13 @@ THINGS: dict[str, tuple[sa.Table, str, Callable[[str], DomainError]]] = {
     "match": (p.matches, "match_id", MatchNotFound),
     "resident": (p.known_residents, "resident_id", ResidentNotFound),
     "need": (p.known_needs, "need_id", NeedNotFound),
-}
-
-
-def plausible_id(value) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= MAX_ID and "\x00" not in value
-
-
-def org(conn: sa.Connection) -> scope.OrgLookup:
-    return lambda station_id: p.org_place(conn, station_id)
-
-
-def station_of(conn, kind: str, thing_id: str) -> str | None:
-    table, key, _ = THINGS[kind]
-    if not plausible_id(thing_id):
-        return None
-    return conn.execute(sa.select(table.c.station_id).where(table.c[key] == thing_id)).scalar()
-
-
-def require(conn, who: Principal, kind: str, thing_id: str) -> str:
-    """The station of the thing; its not-found exception if missing or out of scope."""
-    station = station_of(conn, kind, thing_id)
-    if not scope.can_see_station(who, station, org(conn)):
-        raise THINGS[kind][2](thing_id)
-    return station
+}, org=org)
+require = THINGS.require
 
 
 def require_station(conn, who: Principal, station_id: str | None) -> str:
-    if not (plausible_id(station_id) and scope.can_see_station(who, station_id, org(conn))):
+    """The station itself, if the caller's scopes cover it; else StationNotFound."""
+    if not (plausible_id(station_id) and THINGS.can_see(conn, who, station_id)):
         raise StationNotFound(station_id)
     return station_id
 
@@ -111,16 +92,11 @@ def stations_in_scope(conn, who: Principal, station_id: str | None = None) -> li
 
 def page_of(conn, query, order_by, page: int, page_size: int,
             item: Callable[[dict], dict] = dict) -> dict:
-    total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar()
-    rows = conn.execute(query.order_by(*order_by).limit(page_size)
-                        .offset((page - 1) * page_size))
-    return {"items": [item(dict(r._mapping)) for r in rows], "total": total, "page": page,
-            "page_size": page_size}
+    return paging.page_of(conn, query, order_by, paging.Page(page, page_size), item)
 
 
 def _where(query, table: sa.Table, stations: Collection[str] | None, **filters):
-    if stations is not None:
-        query = query.where(table.c.station_id.in_(sorted(stations)))
+    query = paging.within(query, table.c.station_id, stations)
     for column, value in filters.items():
         if value is not None:
             query = query.where(table.c[column] == value)
@@ -185,7 +161,7 @@ def list_donations(conn, stations=None, partner_id=None, kind=None, month=None,
 
 
 def get_one(conn, kind: str, thing_id: str, item: Callable[[dict], dict]) -> dict | None:
-    table, key, _ = THINGS[kind]
+    table, key, _ = THINGS.things[kind]
     row = conn.execute(sa.select(table).where(table.c[key] == thing_id)).first()
     return item(dict(row._mapping)) if row else None
 

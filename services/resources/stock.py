@@ -21,10 +21,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
+from shared.kit.errors import Invalid, Missing
 
 from services.resources import commands as c
 from services.resources import money
-from services.resources.errors import Insufficient, InvalidCommand, Unknown
+from services.resources.errors import Insufficient
 from services.resources.partner import Partner, check_at_station, check_exists
 
 HOLDINGS = uuid.UUID("2f6c3b8e-51a4-4d0e-9a57-8c1e0b7d4e21")
@@ -60,7 +62,7 @@ def holding_of(cmd: c.DonateResource) -> str:
 
 # -- exceptions and guards ------------------------------------------------------------
 
-class HoldingNotFound(Unknown):
+class HoldingNotFound(Missing):
     def __init__(self, holding_id: str | None):
         super().__init__(f"Stock {holding_id} not found", f"未找到库存 {holding_id}")
 
@@ -71,13 +73,13 @@ class NotEnoughLeft(Insufficient):
                          {field: [f"More than is left ({left}) / 超过剩余数量（{left}）"]})
 
 
-class MissingFields(InvalidCommand):
+class MissingFields(Invalid):
     def __init__(self, fields: dict):
         super().__init__("Some fields are missing or do not fit the kind",
                          "缺少字段或字段与类型不符", fields)
 
 
-class DonationInFuture(InvalidCommand):
+class DonationInFuture(Invalid):
     def __init__(self):
         super().__init__("A donation cannot be dated in the future", "捐赠日期不能晚于今天",
                          {"donated_on": ["Is in the future / 晚于今天"]})
@@ -150,14 +152,12 @@ EVOLVERS = {"ResourceDonated": _donated, "ResourceAllocated": _allocated}
 
 
 def evolve(h: Holding, event) -> Holding:
-    step = EVOLVERS.get(event.type)
-    return dataclasses.replace(step(h, event.payload) if step else h, version=h.version + 1)
+    """After one event (a Recorded or a NewEvent); unknown types only count."""
+    return kit.step(EVOLVERS, h, event)
 
 
-def fold(events: Iterable, h: Holding | None = None) -> Holding:
-    for event in events:
-        h = evolve(h or Holding(), event)
-    return h or Holding()
+def fold(events, h: Holding | None = None) -> Holding:
+    return kit.fold(evolve, events, h or Holding())
 
 
 # -- decide ---------------------------------------------------------------------------

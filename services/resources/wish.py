@@ -16,9 +16,10 @@ from datetime import date, datetime
 from typing import Iterable
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
+from shared.kit.errors import IllegalTransition, Invalid, Missing
 
 from services.resources import commands as c
-from services.resources.errors import IllegalTransition, InvalidCommand, Unknown
 from services.resources.needs import KnownNeed, check_open_need
 from services.resources.partner import Partner, check_at_station, check_exists
 
@@ -33,7 +34,7 @@ ALLOWED = {"post": {NEW}, "claim": {POSTED}, "deliver": {CLAIMED}, "close": {DEL
            "expire": {POSTED, CLAIMED}}
 
 
-class WishNotFound(Unknown):
+class WishNotFound(Missing):
     def __init__(self, wish_id: str | None):
         super().__init__(f"Wish {wish_id} not found", f"未找到微心愿 {wish_id}")
 
@@ -52,13 +53,13 @@ class WishPastItsDate(IllegalTransition):
         super().__init__(f"The wish expired after {expires_on}", f"微心愿已于 {expires_on} 后过期")
 
 
-class ExpiryInThePast(InvalidCommand):
+class ExpiryInThePast(Invalid):
     def __init__(self):
         super().__init__("A wish cannot expire before today", "微心愿截止日期不能早于今天",
                          {"expires_on": ["Before today / 早于今天"]})
 
 
-class EmptyTitle(InvalidCommand):
+class EmptyTitle(Invalid):
     def __init__(self):
         super().__init__("Say what is wished for", "请填写心愿内容",
                          {"title": ["Required / 必填"]})
@@ -112,15 +113,12 @@ EVOLVERS = {
 
 
 def evolve(wish: Wish, event) -> Wish:
-    step = EVOLVERS.get(event.type)
-    return dataclasses.replace(step(wish, event.payload) if step else wish,
-                               version=wish.version + 1)
+    """After one event (a Recorded or a NewEvent); unknown types only count."""
+    return kit.step(EVOLVERS, wish, event)
 
 
-def fold(events: Iterable, wish: Wish | None = None) -> Wish:
-    for event in events:
-        wish = evolve(wish or Wish(), event)
-    return wish or Wish()
+def fold(events, wish: Wish | None = None) -> Wish:
+    return kit.fold(evolve, events, wish or Wish())
 
 
 # -- decide ---------------------------------------------------------------------------

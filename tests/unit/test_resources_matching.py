@@ -5,11 +5,12 @@ from datetime import datetime, timezone
 
 import pytest
 
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid
+
 from services.resources import commands as c
 from services.resources import matching as M
 from services.resources import partner as P
 from services.resources import stock as S
-from services.resources.errors import Duplicate, IllegalTransition, InvalidCommand
 from services.resources.needs import KnownNeed
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
@@ -54,9 +55,9 @@ def test_a_match_is_recorded_once_per_partner_for_a_need():
 
 
 def test_a_match_needs_an_open_need_and_something_of_the_needs_station():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         M.record(M.Matches(), c.RecordMatch("m-1", "need-1", "li"), NEED, None, None, NOW)
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         M.record(M.Matches(), c.RecordMatch("m-1", "need-1", "li", holding_id="h"), NEED, None,
                  holding("h", station="st-2"), NOW)
     met = KnownNeed("need-1", "res-1", "st-1", "co-1", "medical", "met")

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from shared.kit.errors import Invalid
+
 from services.resources import money
-from services.resources.errors import InvalidCommand
 
 
 def test_point_one_plus_point_two_is_point_thirty():
@@ -22,14 +23,14 @@ def test_amounts_are_read_as_two_place_decimals(text, expected):
 @pytest.mark.parametrize("bad", ["1.001", "-5", "0", "0.00", "1e3", "12,5", "", "abc",
                                  "NaN", "Infinity", "1000000000.00", "+5", "5."])
 def test_anything_but_a_positive_amount_with_two_places_is_refused(bad):
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         money.parse(bad, "value")
     assert "value" in refused.value.fields and refused.value.message_zh
 
 
 @pytest.mark.parametrize("not_text", [0.3, 5, None, Decimal("5")])
 def test_an_amount_that_is_not_text_is_refused(not_text):
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         money.parse(not_text, "amount")
 
 

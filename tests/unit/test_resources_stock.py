@@ -5,10 +5,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from shared.kit.errors import Invalid, Missing
+
 from services.resources import commands as c
 from services.resources import partner as P
 from services.resources import stock as S
-from services.resources.errors import Insufficient, InvalidCommand, Unknown
+from services.resources.errors import Insufficient
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 28)
@@ -65,30 +67,30 @@ def test_cash_is_one_holding_per_station_and_other_stations_have_their_own():
 
 
 def test_goods_need_an_item_and_cash_has_no_item_unit_or_quantity():
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         S.donate(S.Holding(), rice(item=" ", quantity=0), a_partner(), TODAY, NOW)
     assert set(refused.value.fields) == {"item", "quantity"}
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         S.donate(S.Holding(), rice(kind="cash"), a_partner(), TODAY, NOW)
     assert set(refused.value.fields) == {"item", "unit", "quantity"}
 
 
 @pytest.mark.parametrize("value", ["1.001", "-5", "0"])
 def test_a_donation_of_a_bad_amount_is_refused(value):
-    with pytest.raises(InvalidCommand) as refused:
+    with pytest.raises(Invalid) as refused:
         S.donate(S.Holding(), cash(value=value), a_partner(), TODAY, NOW)
     assert "value" in refused.value.fields
 
 
 def test_a_partner_of_another_station_or_none_at_all_cannot_donate_here():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         S.donate(S.Holding(), rice(), a_partner(station="st-2"), TODAY, NOW)
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         S.donate(S.Holding(), rice(), P.Partner(), TODAY, NOW)
 
 
 def test_a_donation_dated_tomorrow_is_refused():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         S.donate(S.Holding(), rice(donated_on=date(2026, 11, 29)), a_partner(), TODAY, NOW)
 
 
@@ -123,14 +125,14 @@ def test_the_cash_balance_never_goes_below_zero():
 
 
 def test_cash_goes_out_by_amount_and_goods_by_quantity():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         take(holding_after(cash()), quantity=1)
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         take(holding_after(rice()), amount="1.00")
 
 
 def test_allocating_from_stock_that_does_not_exist_is_404():
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         take(S.Holding(holding_id=None), quantity=1)
 
 

@@ -5,10 +5,11 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from shared.kit.errors import IllegalTransition, Invalid, Missing
+
 from services.resources import commands as c
 from services.resources import partner as P
 from services.resources import wish as W
-from services.resources.errors import IllegalTransition, InvalidCommand, Unknown
 from services.resources.needs import KnownNeed
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
@@ -63,8 +64,8 @@ def test_delivery_names_the_need_so_the_residents_service_can_mark_it_met():
 
 
 @pytest.mark.parametrize("need, error", [
-    (None, Unknown),
-    (KnownNeed("need-1", "res-2", "st-1", "co-3", "daily_care"), InvalidCommand),
+    (None, Missing),
+    (KnownNeed("need-1", "res-2", "st-1", "co-3", "daily_care"), Invalid),
     (KnownNeed("need-1", "res-1", "st-1", "co-3", "daily_care", "met"), IllegalTransition)])
 def test_a_wish_needs_an_open_need_of_the_same_resident(need, error):
     with pytest.raises(error):
@@ -81,12 +82,12 @@ def test_steps_out_of_order_are_refused_naming_the_state():
     assert "待认领" in refused.value.message_zh
     with pytest.raises(IllegalTransition):
         W.claim(delivered(), c.ClaimWish("w-1", "pa-1", "li"), partner(), TODAY, NOW)
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         W.claim(W.Wish(wish_id="w-x"), c.ClaimWish("w-x", "pa-1", "li"), partner(), TODAY, NOW)
 
 
 def test_only_a_partner_of_the_wishs_station_may_claim_it():
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         W.claim(posted(), c.ClaimWish("w-1", "pa-1", "li"), partner("st-2"), TODAY, NOW)
 
 
@@ -107,5 +108,5 @@ def test_claims_after_the_date_are_refused_and_dates_in_the_past_too():
     wish = posted(expires_on=date(2026, 11, 28))
     with pytest.raises(IllegalTransition):
         W.claim(wish, c.ClaimWish("w-1", "pa-1", "li"), partner(), date(2026, 11, 29), NOW)
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         posted(expires_on=date(2026, 11, 27))
