@@ -20,6 +20,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from shared.events import Registry
+from shared.fields import Id, OneOf, Text
 
 PARTNER_TYPES = ("business", "school", "charity", "social_org", "government")
 # Government departments named in the seed: 民政, 妇联, 团委, 计生.
@@ -30,18 +31,6 @@ HUBS = ("station", "community_centre", "other")
 KINDS = ("cash", "in_kind")
 TARGETS = ("resident", "activity", "project")
 _MONEY = re.compile(r"\d{1,10}\.\d{2}")
-
-
-def Id(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=100), **kwargs)
-
-
-def Text(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=5000), **kwargs)
-
-
-def OneOf(choices, **kwargs) -> fields.String:
-    return fields.String(validate=validate.OneOf(choices), **kwargs)
 
 
 def Money(**kwargs) -> fields.String:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import EXCLUDE, fields, validate
 
+from shared.fields import Long, Optional, Page, PageQuery, Str, maybe, out
 from shared.web import load
 
 from services.resources.events import DEPARTMENTS, HUBS, KINDS, PARTNER_TYPES, TARGETS
 from services.resources.wish import CLAIMED, CLOSED, DELIVERED, EXPIRED, POSTED
 
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM. / 格式应为 YYYY-MM。")
-MAX_PAGE = 1_000_000
 
 
 def load_request(schema: ma.Schema, data) -> dict:
@@ -24,22 +24,8 @@ def load_request(schema: ma.Schema, data) -> dict:
     return load(schema, data)
 
 
-def no_nul(value: str) -> None:
-    """PostgreSQL stores no NUL character, in text or in JSON."""
-    if "\x00" in value:
-        raise ma.ValidationError("Contains a NUL character. / 含有空字符（NUL）。")
-
-
-def Str(max: int = 100, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=max), no_nul], **kwargs)
-
-
-def Long(**kwargs) -> fields.String:
-    return Str(max=5000, **kwargs)
-
-
-def Optional(field_type=Long, **kwargs) -> fields.Field:
-    return field_type(allow_none=True, load_default=None, **kwargs)
+def Id(**kwargs) -> fields.String:
+    return Str(max=100, **kwargs)
 
 
 def Choice(choices, **kwargs) -> fields.String:
@@ -53,53 +39,53 @@ def Amount(**kwargs) -> fields.String:
 # -- bodies ---------------------------------------------------------------------------
 
 class PartnerRequest(ma.Schema):
-    station_id = Str(required=True)
+    station_id = Id(required=True)
     name = Str(max=200, required=True)
     type = Choice(PARTNER_TYPES, required=True)
     department = Optional(Choice, choices=DEPARTMENTS)
-    community_id = Optional(Str)
+    community_id = Optional(Id)
     hub = Choice(HUBS, load_default="other")
     contact = Optional(Str, max=200)
-    categories = fields.List(Str(), load_default=list, validate=validate.Length(max=20))
+    categories = fields.List(Id(), load_default=list, validate=validate.Length(max=20))
 
 
 class DonationRequest(ma.Schema):
-    station_id = Str(required=True)
-    partner_id = Str(required=True)
+    station_id = Id(required=True)
+    partner_id = Id(required=True)
     kind = Choice(KINDS, required=True)
     value = Amount(required=True)
     item = Optional(Str, max=200)
     unit = Optional(Str, max=20)
     quantity = fields.Integer(strict=True, allow_none=True, load_default=None,
                               validate=validate.Range(min=1, max=1_000_000))
-    category = Optional(Str)
-    community_id = Optional(Str)
+    category = Optional(Id)
+    community_id = Optional(Id)
     donated_on = fields.Date(allow_none=True, load_default=None)
 
 
 class AllocationRequest(ma.Schema):
-    stock_id = Str(required=True)
+    stock_id = Id(required=True)
     target_type = Choice(TARGETS, required=True)
-    target_id = Str(required=True)
+    target_id = Id(required=True)
     quantity = fields.Integer(strict=True, allow_none=True, load_default=None,
                               validate=validate.Range(min=1, max=1_000_000))
     amount = Optional(Amount)
-    wish_id = Optional(Str)
+    wish_id = Optional(Id)
     note = Optional()
 
 
 class WishRequest(ma.Schema):
-    resident_id = Str(required=True)
+    resident_id = Id(required=True)
     title = Str(max=500, required=True)
     expires_on = fields.Date(required=True)
-    need_id = Optional(Str)
-    category = Optional(Str)
-    community_id = Optional(Str)
-    station_id = Optional(Str)
+    need_id = Optional(Id)
+    category = Optional(Id)
+    community_id = Optional(Id)
+    station_id = Optional(Id)
 
 
 class ClaimRequest(ma.Schema):
-    partner_id = Str(required=True)
+    partner_id = Id(required=True)
 
 
 class DeliverRequest(ma.Schema):
@@ -111,9 +97,9 @@ class CloseWishRequest(ma.Schema):
 
 
 class MatchRequest(ma.Schema):
-    need_id = Str(required=True)
-    partner_id = Optional(Str)
-    stock_id = Optional(Str)
+    need_id = Id(required=True)
+    partner_id = Optional(Id)
+    stock_id = Optional(Id)
     note = Optional()
 
 
@@ -123,55 +109,50 @@ class ExpireRequest(ma.Schema):
 
 # -- query strings --------------------------------------------------------------------
 
-class PageQuery(ma.Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    station_id = Str(load_default=None)
+class StationPageQuery(PageQuery):
+    station_id = Id(load_default=None)
 
 
-class PartnerQuery(PageQuery):
+class PartnerQuery(StationPageQuery):
     type = Choice(PARTNER_TYPES, load_default=None)
-    community_id = Str(load_default=None)
+    community_id = Id(load_default=None)
 
 
-class DonationQuery(PageQuery):
-    partner_id = Str(load_default=None)
+class DonationQuery(StationPageQuery):
+    partner_id = Id(load_default=None)
     kind = Choice(KINDS, load_default=None)
     month = fields.String(load_default=None, validate=MONTH)
-    community_id = Str(load_default=None)
+    community_id = Id(load_default=None)
 
 
-class AllocationQuery(PageQuery):
-    stock_id = Str(load_default=None)
+class AllocationQuery(StationPageQuery):
+    stock_id = Id(load_default=None)
     target_type = Choice(TARGETS, load_default=None)
-    resident_id = Str(load_default=None)
+    resident_id = Id(load_default=None)
 
 
-class StockQuery(PageQuery):
+class StockQuery(StationPageQuery):
     kind = Choice(KINDS, load_default=None)
-    category = Str(load_default=None)
+    category = Id(load_default=None)
     available = fields.Boolean(load_default=None)
 
 
-class WishQuery(PageQuery):
+class WishQuery(StationPageQuery):
     state = Choice((POSTED, CLAIMED, DELIVERED, CLOSED, EXPIRED), load_default=None)
-    resident_id = Str(load_default=None)
-    community_id = Str(load_default=None)
+    resident_id = Id(load_default=None)
+    community_id = Id(load_default=None)
 
 
-class MatchQuery(PageQuery):
-    need_id = Str(load_default=None)
-    resident_id = Str(load_default=None)
+class MatchQuery(StationPageQuery):
+    need_id = Id(load_default=None)
+    resident_id = Id(load_default=None)
 
 
 class StationQuery(ma.Schema):
     class Meta:
         unknown = EXCLUDE
 
-    station_id = Str(load_default=None)
+    station_id = Id(load_default=None)
 
 
 class TotalsQuery(StationQuery):
@@ -183,153 +164,138 @@ class SuggestionQuery(ma.Schema):
     class Meta:
         unknown = EXCLUDE
 
-    need_id = Str(required=True)
+    need_id = Id(required=True)
 
 
 # -- responses ------------------------------------------------------------------------
 
-def _out(field_type=fields.String, **kwargs) -> fields.Field:
-    return field_type(required=True, **kwargs)
-
-
-def _maybe(field_type=fields.String, **kwargs) -> fields.Field:
-    return field_type(required=True, allow_none=True, **kwargs)
-
-
-def Page(item: type[ma.Schema], name: str) -> type[ma.Schema]:
-    return ma.Schema.from_dict({
-        "items": _out(fields.List, cls_or_instance=fields.Nested(item)),
-        "total": _out(fields.Integer), "page": _out(fields.Integer),
-        "page_size": _out(fields.Integer)}, name=name)
-
-
 class IdOut(ma.Schema):
-    id = _out()
+    id = out()
 
 
 class StockMovedOut(ma.Schema):
-    id = _out()
-    stock_id = _out()
-    quantity_left = _out(fields.Integer)
-    value_left = _out()
+    id = out()
+    stock_id = out()
+    quantity_left = out(fields.Integer)
+    value_left = out()
 
 
 class AllocatedOut(StockMovedOut):
-    value = _out()
+    value = out()
 
 
 class WishStepOut(ma.Schema):
-    id = _out()
-    state = _out()
-    version = _out(fields.Integer)
+    id = out()
+    state = out()
+    version = out(fields.Integer)
 
 
 class PartnerOut(ma.Schema):
-    id = _out()
-    partner_id = _out()
-    station_id = _out()
-    name = _out()
-    type = _out()
-    department = _maybe()
-    community_id = _maybe()
-    hub = _maybe()
-    categories = _out(fields.List, cls_or_instance=fields.String())
+    id = out()
+    partner_id = out()
+    station_id = out()
+    name = out()
+    type = out()
+    department = maybe()
+    community_id = maybe()
+    hub = maybe()
+    categories = out(fields.List, cls_or_instance=fields.String())
 
 
 class PartnerDetailOut(PartnerOut):
-    donated = _out()
-    donations = _out(fields.Integer)
+    donated = out()
+    donations = out(fields.Integer)
 
 
 class DonationOut(ma.Schema):
-    id = _out()
-    donation_id = _out()
-    holding_id = _out()
-    station_id = _out()
-    partner_id = _out()
-    partner_type = _out()
-    community_id = _maybe()
-    kind = _out()
-    item = _maybe()
-    unit = _maybe()
-    quantity = _maybe(fields.Integer)
-    value = _out()
-    category = _maybe()
-    donated_on = _out()
-    month = _out()
+    id = out()
+    donation_id = out()
+    holding_id = out()
+    station_id = out()
+    partner_id = out()
+    partner_type = out()
+    community_id = maybe()
+    kind = out()
+    item = maybe()
+    unit = maybe()
+    quantity = maybe(fields.Integer)
+    value = out()
+    category = maybe()
+    donated_on = out()
+    month = out()
 
 
 class AllocationOut(ma.Schema):
-    id = _out()
-    allocation_id = _out()
-    holding_id = _out()
-    station_id = _out()
-    kind = _out()
-    quantity = _maybe(fields.Integer)
-    value = _out()
-    target_type = _out()
-    target_id = _out()
-    resident_id = _maybe()
-    wish_id = _maybe()
-    allocated_on = _out()
-    allocated_by = _out()
+    id = out()
+    allocation_id = out()
+    holding_id = out()
+    station_id = out()
+    kind = out()
+    quantity = maybe(fields.Integer)
+    value = out()
+    target_type = out()
+    target_id = out()
+    resident_id = maybe()
+    wish_id = maybe()
+    allocated_on = out()
+    allocated_by = out()
 
 
 class StockOut(ma.Schema):
-    id = _out()
-    holding_id = _out()
-    station_id = _out()
-    kind = _out()
-    item = _maybe()
-    unit = _maybe()
-    category = _maybe()
-    quantity = _out(fields.Integer)
-    value = _out()
-    donated = _out()
-    allocated = _out()
-    version = _out(fields.Integer)
+    id = out()
+    holding_id = out()
+    station_id = out()
+    kind = out()
+    item = maybe()
+    unit = maybe()
+    category = maybe()
+    quantity = out(fields.Integer)
+    value = out()
+    donated = out()
+    allocated = out()
+    version = out(fields.Integer)
 
 
 class WishOut(ma.Schema):
-    id = _out()
-    wish_id = _out()
-    station_id = _out()
-    community_id = _maybe()
-    resident_id = _out()
-    need_id = _maybe()
-    title = _out()
-    category = _maybe()
-    expires_on = _out()
-    state = _out()
-    partner_id = _maybe()
-    delivered_on = _maybe()
-    version = _out(fields.Integer)
+    id = out()
+    wish_id = out()
+    station_id = out()
+    community_id = maybe()
+    resident_id = out()
+    need_id = maybe()
+    title = out()
+    category = maybe()
+    expires_on = out()
+    state = out()
+    partner_id = maybe()
+    delivered_on = maybe()
+    version = out(fields.Integer)
 
 
 class MatchOut(ma.Schema):
-    id = _out()
-    match_id = _out()
-    need_id = _out()
-    resident_id = _out()
-    station_id = _out()
-    partner_id = _maybe()
-    holding_id = _maybe()
-    recorded_by = _out()
+    id = out()
+    match_id = out()
+    need_id = out()
+    resident_id = out()
+    station_id = out()
+    partner_id = maybe()
+    holding_id = maybe()
+    recorded_by = out()
 
 
 class TotalsRowOut(ma.Schema):
-    partner_type = _out()
-    community_id = _out()
-    month = _out()
-    value = _out()
+    partner_type = out()
+    community_id = out()
+    month = out()
+    value = out()
 
 
 class TotalsOut(ma.Schema):
-    total = _out()
-    by_partner_type = _out(fields.Dict, keys=fields.String(), values=fields.String())
-    by_community = _out(fields.Dict, keys=fields.String(), values=fields.String())
-    by_month = _out(fields.Dict, keys=fields.String(), values=fields.String())
-    rows = _out(fields.List, cls_or_instance=fields.Nested(TotalsRowOut))
+    total = out()
+    by_partner_type = out(fields.Dict, keys=fields.String(), values=fields.String())
+    by_community = out(fields.Dict, keys=fields.String(), values=fields.String())
+    by_month = out(fields.Dict, keys=fields.String(), values=fields.String())
+    rows = out(fields.List, cls_or_instance=fields.Nested(TotalsRowOut))
 
 
 class MapPartnerOut(PartnerDetailOut):
@@ -337,27 +303,27 @@ class MapPartnerOut(PartnerDetailOut):
 
 
 class MapCommunityOut(ma.Schema):
-    community_id = _out()
-    donated = _out()
-    partners = _out(fields.List, cls_or_instance=fields.Nested(MapPartnerOut))
+    community_id = out()
+    donated = out()
+    partners = out(fields.List, cls_or_instance=fields.Nested(MapPartnerOut))
 
 
 class MapOut(ma.Schema):
-    communities = _out(fields.List, cls_or_instance=fields.Nested(MapCommunityOut))
+    communities = out(fields.List, cls_or_instance=fields.Nested(MapCommunityOut))
 
 
 class SuggestionOut(ma.Schema):
-    kind = _out()
-    id = _out()
-    score = _out(fields.Integer)
-    reasons = _out(fields.List, cls_or_instance=fields.String())
+    kind = out()
+    id = out()
+    score = out(fields.Integer)
+    reasons = out(fields.List, cls_or_instance=fields.String())
 
 
 class SuggestionsOut(ma.Schema):
-    need_id = _out()
-    status = _out()
-    category = _out()
-    items = _out(fields.List, cls_or_instance=fields.Nested(SuggestionOut))
+    need_id = out()
+    status = out()
+    category = out()
+    items = out(fields.List, cls_or_instance=fields.Nested(SuggestionOut))
 
 
 PartnerPageOut = Page(PartnerOut, "PartnerPage")
