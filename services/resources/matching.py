@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from shared.events import NewEvent
 from shared.kit import fold as kit

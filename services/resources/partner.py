@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Iterable
 
 from shared.events import NewEvent
 from shared.kit import fold as kit

@@ -10,7 +10,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import EXCLUDE, fields, validate
 
-from shared.fields import Long, Optional, Page, PageQuery, Str, maybe, out
+from shared.fields import Optional, Page, PageQuery, Str, maybe, out
 from shared.web import load
 
 from services.resources.events import DEPARTMENTS, HUBS, KINDS, PARTNER_TYPES, TARGETS

@@ -18,7 +18,6 @@ import dataclasses
 import uuid
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 from shared.events import NewEvent
 from shared.kit import fold as kit

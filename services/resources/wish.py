@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime
-from typing import Iterable
 
 from shared.events import NewEvent
 from shared.kit import fold as kit
