@@ -85,3 +85,11 @@ def refused_with_403(api, refusals, stored: Callable[[], int]) -> None:
         assert (status, refused["error"]["code"]) == (403, code), (who, refused)
         assert refused["error"]["message"] and refused["error"]["message_zh"], who
         assert stored() == before, who
+
+
+def lists_show_only(api, path: str, stations_of: Mapping[str, set[str]]) -> None:
+    """GET `path` with each token shows items of exactly its stations (none: empty)."""
+    for who, stations in stations_of.items():
+        status, page = api("GET", path, token=who)
+        assert status == 200, page
+        assert {i["station_id"] for i in page["items"]} == stations, (path, stations, page)
