@@ -28,11 +28,13 @@ def _streams_about(store: EventStore, resident_id: str) -> list[str]:
         return sorted(r[0] for r in rows)
 
 
-def resident_timeline(stores: dict[str, EventStore], resident_id: str) -> dict:
+def resident_timeline(stores: dict[str, EventStore], resident_id: str,
+                      seal_checks: dict | None = None) -> dict:
+    """`seal_checks`: per service, the signature check of its streams (shared.signing)."""
     events, streams = [], []
     for service, store in stores.items():
         for stream_id in _streams_about(store, resident_id):
-            problems = store.verify(stream_id)
+            problems = store.verify(stream_id, (seal_checks or {}).get(service))
             streams.append({"service": service, "stream_id": stream_id,
                             "verified": not problems, "problems": problems})
             for event in store.read_stream(stream_id):
