@@ -27,9 +27,10 @@ SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 
 # consumer -> the services whose events it reads
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "residents": ("casework",),
+    "residents": ("casework", "resources"),
     "casework": ("residents",),
     "activities": ("residents",),
+    "resources": ("residents",),
 }
 
 

@@ -25,6 +25,10 @@ ROUTES = {
     "/api/v1/volunteers": "activities",
     "/api/v1/partners": "resources",
     "/api/v1/donations": "resources",
+    "/api/v1/stock": "resources",
+    "/api/v1/allocations": "resources",
+    "/api/v1/wishes": "resources",
+    "/api/v1/matches": "resources",
     "/api/v1/reports": "reporting",
     **{f"/api/v1/{name}": name for name in SERVICES},
 }

@@ -26,7 +26,8 @@ from tests.support.harness import wait_until
 
 RESIDENT_FIELDS = ("resident_id", "station_id", "community_id", "categories", "name",
                    "gender", "birth_date", "card", "domain_cards", "reason", "from_card",
-                   "to_card", "confirmed_by", "change", "visit_id", "street_id", "district_id")
+                   "to_card", "confirmed_by", "change", "visit_id", "street_id", "district_id",
+                   "need_id", "category", "urgency", "status", "note")
 
 # The organisation the tests use: two stations of one district, one of another.
 ORG = {"st-1": ("str-1", "dst-1"), "st-2": ("str-2", "dst-1"), "st-3": ("str-3", "dst-2")}
@@ -47,7 +48,8 @@ def permissive_schema() -> ma.Schema:
 def residents_registry() -> Registry:
     registry = Registry()
     for name in ("ResidentRegistered", "CardAssigned", "CardUpgraded", "CardDowngraded",
-                 "ReassessmentDue", "StreetAdded", "StationAdded", "CommunityAdded"):
+                 "ReassessmentDue", "StreetAdded", "StationAdded", "CommunityAdded",
+                 "NeedRecorded", "NeedMet", "NeedWithdrawn", "ResidentTransferred"):
         registry.register(name, permissive_schema())
     return registry
 
