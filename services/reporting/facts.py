@@ -71,12 +71,6 @@ def _s(kind, subject, when=(), keep=(), via=None, **fixed) -> Spec:
 
 _CASE = ("case_opened", "case_id")
 _REFERRAL = ("referral", "referral_id")
-_ACTIVITY = ("activity", "activity_id")
-_ORG = ("organization", "organization_id")
-_VOLUNTEER = ("volunteer", "volunteer_id")
-_LOG = ("volunteer_service", "log_id")
-_WISH = ("wish", "wish_id")
-_CARD = ("card", "from_card", "domain_cards")
 
 SPECS: dict[str, Spec] = {
     # residents: the organisation tree
@@ -115,38 +109,42 @@ SPECS: dict[str, Spec] = {
     "FollowUpDone": _s("followup_done", "followup_id", ("done_at",), ("late", "visit_id")),
     "FollowUpOverdue": _s("followup_overdue", "followup_id"),
     "FollowUpCancelled": _s("followup_cancelled", "followup_id", keep=("reason",)),
-    # activities (issue 11)
-    "ActivityHeld": _s("activity", "activity_id", ("held_at",), ("area", "project_id", "title")),
-    "ActivityCancelled": _s("activity_cancelled", "activity_id", via=_ACTIVITY),
-    "AttendanceRecorded": _s("attendance", "activity_id", (),
-                             ("resident_ids", "headcount", "attendance_id"), via=_ACTIVITY),
+    # activities (services/activities/events.py): sessions, attendance, organizations
+    "ActivityPlanned": _s("activity_plan", "activity_id", ("session_at",),
+                          ("area", "project_id")),
+    "GroupCreated": _s("activity_plan", "activity_id", keep=("area", "project_id")),
+    "ActivityHeld": _s("session", "session_id", ("session_at",), ("activity_id",)),
+    "ActivityCancelled": _s("activity_cancelled", "activity_id"),
+    "AttendanceRecorded": _s("attendance", "session_id", ("session_at",),
+                             ("activity_id", "area", "resident_ids", "headcount")),
     "OrganizationIncubated": _s("organization", "organization_id", ("incubated_on",),
                                 ("type",), state="incubating"),
-    "OrganizationFiled": _s("organization_state", "organization_id", ("filed_on",),
-                            state="filed", via=_ORG),
-    "OrganizationRegistered": _s("organization_state", "organization_id", ("registered_on",),
-                                 state="registered", via=_ORG),
+    "OrganizationFiled": _s("organization_state", "organization_id", ("on",), state="filed"),
+    "OrganizationRegistered": _s("organization_state", "organization_id", ("on",),
+                                 state="registered"),
     "OrganizationDormant": _s("organization_state", "organization_id", ("on",),
-                              state="dormant", via=_ORG),
-    "OrganizationDissolved": _s("organization_state", "organization_id", ("dissolved_on",),
-                                state="dissolved", via=_ORG),
+                              state="dormant"),
+    "OrganizationRevived": _s("organization_state", "organization_id", ("on",), ("state",)),
+    "OrganizationDissolved": _s("organization_state", "organization_id", ("on",),
+                                state="dissolved"),
     "MemberJoined": _s("member_joined", "member_id", ("joined_on",),
-                       ("organization_id", "party_member"), via=_ORG),
-    "MemberLeft": _s("member_left", "member_id", ("left_on",), ("organization_id",), via=_ORG),
-    "VolunteerRegistered": _s("volunteer", "volunteer_id"),
-    "VolunteerServiceLogged": _s("volunteer_service", "log_id", ("served_on", "served_at"),
-                                 ("volunteer_id", "hours", "confirmed"), via=_VOLUNTEER),
-    "VolunteerServiceConfirmed": _s("volunteer_confirmed", "log_id", via=_LOG),
-    # resources (issue 12)
-    "ResourceDonated": _s("donation", "donation_id", ("donated_on", "donated_at"),
-                          ("kind", "value", "partner_id")),
-    "ResourceAllocated": _s("allocation", "allocation_id", ("allocated_on", "allocated_at"),
-                            ("value", "donation_id")),
+                       ("organization_id", "party_member")),
+    "MemberLeft": _s("member_left", "member_id", ("left_on",), ("organization_id",)),
+    "VolunteerRegistered": _s("volunteer", "volunteer_id", ("registered_on",)),
+    # Hours count only once confirmed; the confirmation carries them.
+    "VolunteerServiceConfirmed": _s("volunteer_hours", "log_id", ("served_on",),
+                                    ("volunteer_id", "hours")),
+    # resources (services/resources/events.py)
+    "PartnerRegistered": _s("partner", "partner_id", keep=("type",)),
+    "ResourceDonated": _s("donation", "donation_id", ("donated_on",),
+                          ("kind", "value", "partner_id", "partner_type")),
+    "ResourceAllocated": _s("allocation", "allocation_id", ("allocated_on",),
+                            ("value", "target_type")),
     "WishPosted": _s("wish", "wish_id", keep=("need_id",), state="posted"),
-    "WishClaimed": _s("wish_state", "wish_id", state="claimed", via=_WISH),
-    "WishDelivered": _s("wish_state", "wish_id", state="delivered", via=_WISH),
-    "WishClosed": _s("wish_state", "wish_id", state="closed", via=_WISH),
-    "WishExpired": _s("wish_state", "wish_id", state="expired", via=_WISH),
+    "WishClaimed": _s("wish_state", "wish_id", state="claimed"),
+    "WishDelivered": _s("wish_state", "wish_id", ("delivered_on",), state="delivered"),
+    "WishClosed": _s("wish_state", "wish_id", state="closed"),
+    "WishExpired": _s("wish_state", "wish_id", ("expires_on",), state="expired"),
 }
 
 # Which source publishes each type (a type from another source is not ours to read).
@@ -159,9 +157,10 @@ SOURCES = {
     "casework": frozenset(t for t, s in SPECS.items() if s.kind.split("_")[0] in
                           ("case", "visit", "referral", "followup")),
     "activities": frozenset(t for t, s in SPECS.items() if s.kind.split("_")[0] in
-                            ("activity", "attendance", "organization", "member", "volunteer")),
+                            ("activity", "session", "attendance", "organization", "member",
+                             "volunteer")),
     "resources": frozenset(t for t, s in SPECS.items() if s.kind.split("_")[0] in
-                           ("donation", "allocation", "wish")),
+                           ("partner", "donation", "allocation", "wish")),
 }
 
 
@@ -182,12 +181,10 @@ def _kept(spec: Spec, payload: Mapping) -> dict:
     return data
 
 
-def _day(spec: Spec, payload: Mapping, event: Recorded, anchor: Fact | None) -> str:
+def _day(spec: Spec, payload: Mapping, event: Recorded) -> str:
     for field in spec.when:
         if payload.get(field):
             return local_date(payload[field]).isoformat()
-    if spec.kind == "attendance" and anchor is not None:
-        return anchor.on   # attendance counts on the session's day
     return local_date(event.occurred_at or event.recorded_at).isoformat()
 
 
@@ -208,7 +205,7 @@ def facts_of(source: str, event: Recorded, lookup: Lookup) -> list[Fact]:
                      "card", "resident_erased"):
         resident = subject
     return [Fact(event.event_id, source, spec.kind, subject, station, community, resident,
-                 _day(spec, payload, event, anchor), event.recorded_at, event.type,
+                 _day(spec, payload, event), event.recorded_at, event.type,
                  _kept(spec, payload), event.position or 0)]
 
 

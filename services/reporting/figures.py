@@ -172,17 +172,22 @@ def referrals_section(book: _Book, scope: Scope, period: Period) -> dict:
 
 
 def activities_section(book: _Book, scope: Scope, period: Period) -> dict:
-    held = [f for f in _flows(book, scope, period, "activity")
-            if book.first("activity_cancelled", f.subject) is None]
-    person_times = sum(_person_times(book, f.subject) for f in held)
-    return {"held": len(held), "person_times": person_times,
-            "by_area": dict(sorted(Counter(f.data.get("area") for f in held).items(),
-                                   key=lambda kv: str(kv[0])))}
+    """Sessions held (an activity is one session, a group many) and their person-times."""
+    held = [f for f in _flows(book, scope, period, "session")
+            if book.first("activity_cancelled", f.data.get("activity_id", "")) is None]
+    areas = Counter(_area(book, f.data.get("activity_id", "")) for f in held)
+    return {"held": len(held), "person_times": sum(_person_times(book, f.subject) for f in held),
+            "by_area": dict(sorted(areas.items(), key=lambda kv: str(kv[0])))}
 
 
-def _person_times(book: _Book, activity_id: str) -> int:
+def _area(book: _Book, activity_id: str) -> str | None:
+    plan = book.first("activity_plan", activity_id)
+    return plan.data.get("area") if plan else None
+
+
+def _person_times(book: _Book, session_id: str) -> int:
     """Distinct named residents + the anonymous headcount, for one session."""
-    records = book.by_subject.get(("attendance", activity_id), [])
+    records = book.by_subject.get(("attendance", session_id), [])
     named = {r for f in records for r in (f.data.get("resident_ids") or [])}
     return len(named) + sum(int(f.data.get("headcount") or 0) for f in records)
 
@@ -207,10 +212,8 @@ def organizations_section(book: _Book, scope: Scope, period: Period) -> dict:
 
 
 def volunteers_section(book: _Book, scope: Scope, period: Period) -> dict:
-    hours = Decimal("0")
-    for logged in _flows(book, scope, period, "volunteer_service"):
-        if logged.data.get("confirmed") or book.first("volunteer_confirmed", logged.subject):
-            hours += Decimal(str(logged.data.get("hours") or 0))
+    hours = sum((Decimal(str(f.data.get("hours") or 0))
+                 for f in _flows(book, scope, period, "volunteer_hours")), Decimal("0"))
     return {"volunteers": len(_stock(book, scope, "volunteer")),
             "confirmed_hours": str(hours.quantize(Decimal("0.01")))}
 

@@ -41,7 +41,7 @@ def draft(facts: Sequence[Fact], station: str, week: Period) -> dict:
     mine = [f for f in facts if _in_week(f, week, station)]
     done = {"visits": sorted(f.subject for f in mine if f.kind == "visit"),
             "followups": sorted(f.subject for f in mine if f.kind == "followup_done"),
-            "activities": sorted(f.subject for f in mine if f.kind == "activity"),
+            "activities": sorted(f.subject for f in mine if f.kind == "session"),
             "cases_closed": sorted(f.subject for f in mine if f.kind == "case_closed")}
     new_red = sorted({f.subject for f in mine if f.kind == "card" and f.data.get("card") == "red"})
     due = _followups_due(facts, station, week.following(), closed)

@@ -103,52 +103,73 @@ def casework(log: Log) -> None:
             worker="w", late=True)
 
 
+def _session(log: Log, activity: str, station: str, community: str, area: str, day: str,
+             *attendance):
+    X, at = "activities", f"{day}T09:00:00+08:00"
+    log.add(X, "ActivityPlanned", "2026-11-01", activity_id=activity, station_id=station,
+            community_id=community, area=area, title="t", planned_by="w", session_at=at)
+    log.add(X, "ActivityHeld", day, activity_id=activity, session_id=activity,
+            station_id=station, session_at=at)
+    for residents_, headcount in attendance:
+        log.add(X, "AttendanceRecorded", day, activity_id=activity, session_id=activity,
+                station_id=station, community_id=community, area=area, session_at=at,
+                resident_ids=residents_, headcount=headcount, recorded_by="w")
+
+
 def activities(log: Log) -> None:
     X = "activities"
-    log.add(X, "ActivityHeld", "2026-11-18", activity_id="act1", station_id="A",
-            community_id="A1", area="elderly", held_at="2026-11-18T09:00:00+08:00")
-    log.add(X, "AttendanceRecorded", "2026-11-18", activity_id="act1",
-            resident_ids=["r1", "r3"], headcount=10)
-    log.add(X, "AttendanceRecorded", "2026-11-18", activity_id="act1", resident_ids=["r1"],
-            headcount=0)                                   # r1 again: counts once -> 12
-    log.add(X, "ActivityHeld", "2026-11-19", activity_id="act2", station_id="B",
-            community_id="B1", area="children", held_at="2026-11-19T09:00:00+08:00")
-    log.add(X, "AttendanceRecorded", "2026-11-19", activity_id="act2", resident_ids=["r4"],
-            headcount=5)                                   # 6
-    log.add(X, "ActivityHeld", "2026-11-10", activity_id="act3", station_id="A",
-            community_id="A2", area="governance", held_at="2026-11-10T09:00:00+08:00")
-    log.add(X, "AttendanceRecorded", "2026-11-10", activity_id="act3", resident_ids=[],
-            headcount=20)                                  # 20, in W46
-    log.add(X, "OrganizationIncubated", "2026-11-01", organization_id="o1", station_id="A",
-            community_id="A1", type="dance")
-    log.add(X, "OrganizationIncubated", "2026-11-01", organization_id="o2", station_id="B",
-            community_id="B1", type="reading")
-    for mid, org, party, day in (("m1", "o1", True, "2026-11-02"), ("m2", "o1", False, "2026-11-03"),
-                                 ("m3", "o1", True, "2026-11-04"), ("m4", "o2", True, "2026-11-04")):
-        log.add(X, "MemberJoined", day, member_id=mid, organization_id=org, party_member=party)
-    log.add(X, "MemberLeft", "2026-11-19", member_id="m3", organization_id="o1")
-    log.add(X, "VolunteerRegistered", "2026-11-02", volunteer_id="vol1", station_id="A")
-    log.add(X, "VolunteerServiceLogged", "2026-11-18", log_id="log1", volunteer_id="vol1",
-            hours="2.5", confirmed=False, served_on="2026-11-18")
-    log.add(X, "VolunteerServiceConfirmed", "2026-11-19", log_id="log1")
-    log.add(X, "VolunteerServiceLogged", "2026-11-19", log_id="log2", volunteer_id="vol1",
-            hours="3", confirmed=False, served_on="2026-11-19")   # never confirmed
+    # r1 again in a second record: counts once -> 2 + 10 = 12
+    _session(log, "act1", "A", "A1", "elderly", "2026-11-18", (["r1", "r3"], 10), (["r1"], 0))
+    _session(log, "act2", "B", "B1", "children", "2026-11-19", (["r4"], 5))          # 6
+    _session(log, "act3", "A", "A2", "governance", "2026-11-10", ([], 20))           # 20, W46
+    log.add(X, "ActivityPlanned", "2026-11-01", activity_id="act4", station_id="A",
+            community_id="A1", area="elderly", title="t", planned_by="w",
+            session_at="2026-11-21T09:00:00+08:00")
+    log.add(X, "ActivityCancelled", "2026-11-20", activity_id="act4", station_id="A",
+            reason="rain", cancelled_by="w")                                        # never held
+    for org, station, community in (("o1", "A", "A1"), ("o2", "B", "B1")):
+        log.add(X, "OrganizationIncubated", "2026-11-01", organization_id=org, station_id=station,
+                community_id=community, type="dance", name="n", incubated_on="2026-11-01",
+                incubated_by="w")
+    for mid, org, st, party, day in (("m1", "o1", "A", True, "2026-11-02"),
+                                     ("m2", "o1", "A", False, "2026-11-03"),
+                                     ("m3", "o1", "A", True, "2026-11-04"),
+                                     ("m4", "o2", "B", True, "2026-11-04")):
+        log.add(X, "MemberJoined", day, member_id=mid, organization_id=org, station_id=st,
+                community_id="A1" if st == "A" else "B1", name="n", party_member=party,
+                joined_on=day, recorded_by="w")
+    log.add(X, "MemberLeft", "2026-11-19", member_id="m3", organization_id="o1",
+            station_id="A", left_on="2026-11-19", recorded_by="w")
+    log.add(X, "VolunteerRegistered", "2026-11-02", volunteer_id="vol1", station_id="A",
+            name="n", registered_on="2026-11-02", registered_by="w")
+    for log_id, hours, day in (("log1", "2.50", "2026-11-18"), ("log2", "3.00", "2026-11-19")):
+        log.add(X, "VolunteerServiceLogged", day, log_id=log_id, volunteer_id="vol1",
+                station_id="A", served_on=day, hours=hours, self_reported=True, logged_by="v")
+    log.add(X, "VolunteerServiceConfirmed", "2026-11-19", log_id="log1", volunteer_id="vol1",
+            station_id="A", served_on="2026-11-18", hours="2.50", confirmed_by="w")
+    # log2 is never confirmed: its hours never count
 
 
 def resources(log: Log) -> None:
     S = "resources"
-    for did, st, kind, value, day in (("d1", "A", "cash", "0.1", "2026-11-17"),
-                                      ("d2", "A", "in_kind", "0.2", "2026-11-18"),
+    for did, st, kind, value, day in (("d1", "A", "cash", "0.10", "2026-11-17"),
+                                      ("d2", "A", "in_kind", "0.20", "2026-11-18"),
                                       ("d3", "A", "cash", "1250.50", "2026-11-03"),
-                                      ("d4", "B", "cash", "100", "2026-11-18")):
-        log.add(S, "ResourceDonated", day, donation_id=did, station_id=st, kind=kind,
-                value=value, partner_id="p1")
-    log.add(S, "ResourceAllocated", "2026-11-19", allocation_id="al1", donation_id="d1",
-            station_id="A", value="0.10")
-    log.add(S, "WishPosted", "2026-11-16", wish_id="w1", station_id="A", resident_id="r1")
-    log.add(S, "WishClaimed", "2026-11-17", wish_id="w1")
-    log.add(S, "WishDelivered", "2026-11-19", wish_id="w1")
-    log.add(S, "WishPosted", "2026-11-18", wish_id="w2", station_id="A", resident_id="r5")
+                                      ("d4", "B", "cash", "100.00", "2026-11-18")):
+        log.add(S, "ResourceDonated", day, donation_id=did, holding_id="h", station_id=st,
+                partner_id="p1", partner_type="business", kind=kind, value=value,
+                donated_on=day, recorded_by="w")
+    log.add(S, "ResourceAllocated", "2026-11-19", allocation_id="al1", holding_id="h",
+            station_id="A", kind="cash", value="0.10", target_type="resident", target_id="r1",
+            allocated_on="2026-11-19", allocated_by="w")
+    wish = {"wish_id": "w1", "station_id": "A", "resident_id": "r1"}
+    log.add(S, "WishPosted", "2026-11-16", **wish, title="t", expires_on="2026-12-31",
+            posted_by="w")
+    log.add(S, "WishClaimed", "2026-11-17", **wish, partner_id="p1", claimed_by="w")
+    log.add(S, "WishDelivered", "2026-11-19", **wish, partner_id="p1",
+            delivered_on="2026-11-19", delivered_by="w")
+    log.add(S, "WishPosted", "2026-11-18", wish_id="w2", station_id="A", resident_id="r5",
+            title="t", expires_on="2026-12-31", posted_by="w")
 
 
 def world() -> Log:

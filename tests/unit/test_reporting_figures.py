@@ -92,7 +92,7 @@ def test_one_community_counts_its_residents_and_their_visits():
     got = figures(_facts(world()), Scope(frozenset({"A"}), community="A2"), W47)
     assert got["residents"]["total"] == 2          # r2, r5
     assert got["visits"]["total"] == 1             # v2 (r2 lives in A2)
-    assert got["activities"]["held"] == 0          # act1 was in A1
+    assert got["activities"]["held"] == 0          # act1 was in A1, act4 cancelled
 
 
 def test_money_is_exact_to_the_fen():
