@@ -22,6 +22,7 @@ SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "residents": ("casework",),
     "casework": ("residents",),
+    "reporting": ("residents", "casework", "activities", "resources"),
 }
 
 

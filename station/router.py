@@ -14,6 +14,8 @@ import json
 import mimetypes
 import threading
 
+from station import catalog
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate"}
 OPENAPI = "/api/v1/openapi.json"
@@ -115,7 +117,11 @@ class Documents:
 
 
 def match(routes: dict[str, str], path: str) -> str | None:
-    """The service owning `path`: the longest prefix that matches a whole segment."""
+    """The service owning `path`: a path named in catalog.PATH_ROUTES, else the longest
+    prefix that matches a whole segment."""
+    named = catalog.route(path)
+    if named is not None:
+        return named
     best = None
     for prefix, service in routes.items():
         if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "?"):
