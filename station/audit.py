@@ -21,7 +21,7 @@ def _streams_about(store: EventStore, resident_id: str) -> list[str]:
     needle = f'%"{resident_id}"%'
     own = [f"{prefix}{resident_id}" for prefix in timeline.OWN_PREFIXES]
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(sa.distinct(sa.column("stream_id")))
+        rows = conn.execute(sa.select(sa.column("stream_id")).distinct()
                             .select_from(sa.table("events"))
                             .where(sa.or_(sa.column("payload").like(needle),
                                           sa.column("stream_id").in_(own))))

@@ -19,6 +19,7 @@ from datetime import date, datetime, time
 from typing import Callable
 
 from nameko.dependency_providers import Config
+from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import timeline
@@ -95,6 +96,11 @@ class ReportingService(EventSourcedService):
     @subscribe("resources")
     def on_resources(self, envelope, headers, queue_name):
         return self.inbox.deliver("resources", envelope, headers, queue_name)
+
+    @rpc
+    def positions(self) -> dict:
+        """How far reporting has folded each source: {"residents": 12, ...}."""
+        return self._read(queries.watermark)
 
     @api("GET", "/api/v1/reporting/ping", auth=False, tags=["reports"],
          summary="Is the reporting service up? / 报表服务是否在线")
