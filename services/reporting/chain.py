@@ -74,10 +74,13 @@ def evolve_suggestion(s: Suggestion, event: Recorded) -> Suggestion:
 
 
 def fold_suggestion(events: Iterable[Recorded]) -> Suggestion:
-    s = Suggestion()
+    return _fold(evolve_suggestion, events, Suggestion())
+
+
+def _fold(evolve, events, state):
     for event in events:
-        s = evolve_suggestion(s, event)
-    return s
+        state = evolve(state, event)
+    return state
 
 
 # -- 1+1+1 meetings -------------------------------------------------------------------
@@ -131,10 +134,7 @@ def evolve_meetings(m: Meetings, event: Recorded) -> Meetings:
 
 
 def fold_meetings(events: Iterable[Recorded]) -> Meetings:
-    m = Meetings()
-    for event in events:
-        m = evolve_meetings(m, event)
-    return m
+    return _fold(evolve_meetings, events, Meetings())
 
 
 def gaps(m: Meetings, span: periods.Period) -> dict:
