@@ -287,10 +287,16 @@ def inbox_name(source: str) -> str:
 
 
 def _fold(name: str, store, fold_one: Callable[[Recorded], None],
-          progress: Progress | None) -> tuple[int, int]:
-    """Every event of `store` through `fold_one`, page by page: (events read, last position)."""
-    total, after, count = store.last_position(), 0, 0
-    while batch := store.read_all(after, PAGE):
+          progress: Progress | None, conn: sa.Connection | None = None) -> tuple[int, int]:
+    """Every event of `store` through `fold_one`, page by page: (events read, last
+    position). `conn`: read inside that transaction (reporting's own store, whose write
+    lock the rebuild holds, numbered before it began)."""
+    while conn is None and store.sequence():
+        pass
+    total = store.last_position() if conn is None else \
+        conn.exec_driver_sql("SELECT coalesce(max(position), 0) FROM events").scalar()
+    after, count = 0, 0
+    while batch := store.read_all(after, PAGE, conn=conn):
         for event in batch:
             fold_one(event)
         after, count = batch[-1].position, count + len(batch)
@@ -302,10 +308,12 @@ def _fold(name: str, store, fold_one: Callable[[Recorded], None],
 def rebuild(store, sources: Mapping[str, object], progress: Progress | None = None) -> int:
     """Empty every read model and fold reporting's own events and every source's
     `read_all` again (run it with reporting stopped). Returns the events read."""
+    while store.sequence():
+        pass
     with store.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
-        count, _ = _fold("reporting", store, lambda e: apply(conn, e), progress)
+        count, _ = _fold("reporting", store, lambda e: apply(conn, e), progress, conn)
         for source, source_store in sources.items():
             read, last = _fold(source, source_store,
                                lambda e, s=source: apply_source(conn, s, e), progress)
