@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import functools
 
+from marshmallow import Schema, fields
 from nameko.rpc import rpc
 
-from shared import openapi
+from shared import openapi, topology
 from shared.providers import Correlation
+from shared.subscriber import subscribe
 from shared.web import api
 
 
@@ -30,20 +32,52 @@ def _openapi_entrypoint(name: str):
     return openapi_json
 
 
+class PingOut(Schema):
+    service = fields.Str(required=True)
+    status = fields.Str(required=True)
+
+
+def _ping_entrypoint(name: str, name_zh: str):
+    @api("GET", f"/api/v1/{name}/ping", responses={200: PingOut}, auth=False, tags=["health"],
+         summary=f"Is the {name} service up? / {name_zh}服务是否在线")
+    def http_ping(self, request):
+        return self.ping()
+    return http_ping
+
+
+def _subscription_entrypoint(source: str):
+    """`on_<source>`: the source's events into this service's inbox (shared.inbox)."""
+    @subscribe(source)
+    def on_source(self, envelope, headers, queue_name):
+        return self.inbox.deliver(source, envelope, headers, queue_name)
+    on_source.__name__ = on_source.__qualname__ = f"on_{source}"
+    return on_source
+
+
 class EventSourcedService:
     """Base of the five services. Subclasses set `name` and `store = StoreProvider(...)`.
 
-    Each subclass that sets `name` answers GET /api/v1/<name>/openapi.json with the
-    OpenAPI document of its own `@api` entrypoints (see shared.openapi).
+    Each subclass that sets `name` gets, generated here rather than written again:
+    GET /api/v1/<name>/ping (when it has a store), GET /api/v1/<name>/openapi.json (the OpenAPI document of its
+    own `@api` entrypoints, see shared.openapi), and for each source it reads in the
+    topology's subscription table (shared.topology.SUBSCRIPTIONS) a subscriber
+    entrypoint `on_<source>` that hands the events to its `inbox` (an InboxProvider).
     """
 
     name = "base"
+    name_zh = ""  # the service's name in Chinese, for the generated summaries
     correlation_id = Correlation()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "name" in cls.__dict__:
-            cls.openapi_json = _openapi_entrypoint(cls.name)
+        if "name" not in cls.__dict__:
+            return
+        cls.openapi_json = _openapi_entrypoint(cls.name)
+        if hasattr(cls, "store") and not hasattr(cls, "http_ping"):  # a service, not a sketch
+            cls.http_ping = _ping_entrypoint(cls.name, cls.name_zh or f"{cls.name} ")
+        for source in topology.SUBSCRIPTIONS.get(cls.name, ()):
+            if not hasattr(cls, f"on_{source}"):
+                setattr(cls, f"on_{source}", _subscription_entrypoint(source))
 
     @rpc
     def ping(self) -> dict:

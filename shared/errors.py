@@ -5,8 +5,11 @@ The wire shape (../API.md):
 """
 from __future__ import annotations
 
+import functools
+
 from shared.eventstore import ConcurrencyError
 from shared.events import InvalidEvent
+from shared.kit.errors import DomainError, status_of
 
 
 class ApiError(Exception):
@@ -61,10 +64,30 @@ class TooLarge(ApiError):
     message, message_zh = "Request body too large", "请求内容过大"
 
 
+# the HTTP status of shared.kit.errors.HTTP_STATUS -> the API error that answers with it
+API_ERRORS: dict[int, type[ApiError]] = {400: ValidationFailed, 403: Forbidden, 404: NotFound,
+                                         409: Conflict}
+
+
+def translated(method):
+    """Domain exceptions raised as the API's errors, for RPC entrypoints (HTTP ones are
+    translated by shared.web already): a caller gets the same code as over HTTP."""
+    @functools.wraps(method)
+    def translating(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except DomainError as exc:
+            raise to_api_error(exc) from None
+    return translating
+
+
 def to_api_error(exc: Exception) -> ApiError:
     """Domain and store exceptions mapped to the API's errors, in one place."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, DomainError):
+        error = API_ERRORS[status_of(exc)]
+        return error(exc.message, exc.message_zh, fields=exc.fields, code=exc.code, **exc.extra)
     if isinstance(exc, ConcurrencyError):
         return Conflict(f"Version conflict: expected {exc.expected}, found {exc.actual}",
                         f"版本冲突：期望版本 {exc.expected}，实际版本 {exc.actual}",

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from shared import db, migrations
 from shared.events import Registry
 from shared.eventstore import EventStore
+from shared.kit.projections import Projection
 
 
 def engine_for(service: str, config: Mapping) -> sa.Engine:
@@ -18,9 +19,14 @@ def engine_for(service: str, config: Mapping) -> sa.Engine:
 
 
 def open_store(service: str, config: Mapping, registry: Registry,
-               projections: sa.MetaData | None = None) -> EventStore:
+               projections: sa.MetaData | Projection | None = None) -> EventStore:
+    """The store, migrated; its read models created, or (a shared.kit Projection)
+    brought to their declared version, refolded from the events if it changed."""
     engine = engine_for(service, config)
     migrations.upgrade(engine)
-    if projections is not None:
+    store = EventStore(engine, registry)
+    if isinstance(projections, Projection):
+        projections.ensure(store)
+    elif projections is not None:
         projections.create_all(engine)
-    return EventStore(engine, registry)
+    return store

@@ -56,4 +56,5 @@ def registry(name: str):
 def projections(name: str):
     """The service's projection tables' metadata, if it has any."""
     cls = service_class(name)
-    return getattr(cls.store, "projections", None)
+    found = getattr(cls.store, "projections", None)
+    return getattr(found, "metadata", found)  # a shared.kit Projection, or bare metadata

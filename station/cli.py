@@ -357,7 +357,7 @@ def cmd_org(args) -> int:
     from datetime import datetime, timezone
 
     from services.residents import commands, handlers, queries
-    from services.residents.errors import DomainError
+    from shared.kit.errors import DomainError
     from shared import logs
     from shared.eventstore import ConcurrencyError
     from shared.stores import open_store

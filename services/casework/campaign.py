@@ -7,24 +7,25 @@ import dataclasses
 from datetime import date, datetime, timedelta
 
 from shared.events import NewEvent, iso
+from shared.kit import fold as kit
+from shared.kit.errors import Invalid, Missing
 
 from services.casework import commands as c
-from services.casework.errors import InvalidCommand, Unknown
 from services.casework.policy import Policy
 
 
-class CampaignNotFound(Unknown):
+class CampaignNotFound(Missing):
     def __init__(self, campaign_id: str):
         super().__init__(f"Campaign {campaign_id} not found", f"未找到专项走访 {campaign_id}")
 
 
-class PeriodReversed(InvalidCommand):
+class PeriodReversed(Invalid):
     def __init__(self):
         super().__init__("The campaign ends before it starts", "结束日期早于开始日期",
                          {"ends_on": ["Before starts_on / 早于开始日期"]})
 
 
-class UnknownCampaignKind(InvalidCommand):
+class UnknownCampaignKind(Invalid):
     def __init__(self, kinds):
         super().__init__("Unknown campaign kind", "未知的专项走访类型",
                          {"kind": [f"Must be one of: {', '.join(kinds)}. / "
@@ -55,20 +56,19 @@ class Coverage:
         return self.visit_id is not None
 
 
+EVOLVERS = {
+    "CampaignDeclared": lambda campaign, p: Campaign(
+        p["campaign_id"], p["station_id"], p["name"], p["kind"],
+        date.fromisoformat(p["starts_on"]), date.fromisoformat(p["ends_on"]), tuple(p["cards"])),
+}
+
+
 def evolve(campaign: Campaign, event) -> Campaign:
-    p = event.payload
-    if event.type == "CampaignDeclared":
-        campaign = Campaign(p["campaign_id"], p["station_id"], p["name"], p["kind"],
-                            date.fromisoformat(p["starts_on"]), date.fromisoformat(p["ends_on"]),
-                            tuple(p["cards"]))
-    return dataclasses.replace(campaign, version=campaign.version + 1)
+    return kit.step(EVOLVERS, campaign, event)
 
 
 def fold(events) -> Campaign:
-    campaign = Campaign()
-    for event in events:
-        campaign = evolve(campaign, event)
-    return campaign
+    return kit.fold(evolve, events, Campaign())
 
 
 def declare(campaign: Campaign, cmd: c.DeclareCampaign, kinds, now: datetime) -> list[NewEvent]:

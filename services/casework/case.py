@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import Callable
 
 from shared.events import NewEvent, iso
+from shared.kit import fold as kit
+from shared.kit.errors import IllegalTransition, Invalid, NotAllowed, Missing
 
 from services.casework import commands as c
-from services.casework.errors import IllegalTransition, InvalidCommand, NotPermitted, Unknown
 
 NEW, OPEN, ASSESSED, PLANNED = "new", "open", "assessed", "planned"
 PLAN_PENDING, IN_SERVICE, CLOSURE_PENDING, CLOSED = (
@@ -62,7 +63,7 @@ REVIEWER_ROLES = frozenset({"supervisor", "station_head"})
 
 # -- exceptions and guards ------------------------------------------------------------
 
-class CaseNotFound(Unknown):
+class CaseNotFound(Missing):
     def __init__(self, case_id: str | None):
         super().__init__(f"Case {case_id} not found", f"未找到个案 {case_id}")
 
@@ -75,20 +76,20 @@ class CaseStepRefused(IllegalTransition):
         self.action, self.state = action, state
 
 
-class NotAReviewer(NotPermitted):
+class NotAReviewer(NotAllowed):
     def __init__(self, role: str | None):
         super().__init__(f"Only a supervisor or station head may review; your role is {role}",
                          f"只有督导或站长可以审批，您的角色是 {role}")
 
 
-class SelfApprovalRefused(NotPermitted):
+class SelfApprovalRefused(NotAllowed):
     code = "self_approval"
 
     def __init__(self):
         super().__init__("Nobody may review their own request", "不能审批自己提交的申请")
 
 
-class RequestNotPending(Unknown):
+class RequestNotPending(Missing):
     def __init__(self, request_id: str):
         super().__init__(f"No pending request {request_id} on this case",
                          f"该个案没有待审批的申请 {request_id}")
@@ -126,7 +127,7 @@ def check_not_own_request(approval: "Approval", actor: str) -> None:
 
 def check_new_worker(case: "Case", to_worker: str) -> None:
     if to_worker == case.worker:
-        raise InvalidCommand("The case is already with this worker", "个案已由该社工负责",
+        raise Invalid("The case is already with this worker", "个案已由该社工负责",
                              {"to_worker": ["Same worker as now / 与当前社工相同"]})
 
 
@@ -199,7 +200,7 @@ def _requested(case: Case, p: dict) -> Case:
                                state=PLAN_PENDING if p["subject"] == "plan" else CLOSURE_PENDING)
 
 
-_EVOLVERS: dict[str, Callable[[Case, dict], Case]] = {
+EVOLVERS: dict[str, Callable[[Case, dict], Case]] = {
     "CaseOpened": lambda s, p: dataclasses.replace(
         s, case_id=p["case_id"], resident_id=p["resident_id"], station_id=p["station_id"],
         domain=p["domain"], problem=p["problem"], worker=p["worker"], state=OPEN,
@@ -225,15 +226,11 @@ _EVOLVERS: dict[str, Callable[[Case, dict], Case]] = {
 
 def evolve(case: Case, event) -> Case:
     """The case after one event (a Recorded or a NewEvent); unknown types only count."""
-    step = _EVOLVERS.get(event.type)
-    folded = step(case, event.payload) if step else case
-    return dataclasses.replace(folded, version=case.version + 1)
+    return kit.step(EVOLVERS, case, event)
 
 
 def fold(events, case: Case | None = None) -> Case:
-    for event in events:
-        case = evolve(case or Case(), event)
-    return case or Case()
+    return kit.fold(evolve, events, case or Case())
 
 
 # -- decide ---------------------------------------------------------------------------

@@ -13,16 +13,17 @@ from datetime import datetime
 from typing import Callable
 
 from shared.events import NewEvent, iso
+from shared.kit import fold as kit
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 from services.casework import commands as c
-from services.casework.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
 from services.casework.policy import CardRule
 
 NONE, PENDING, DONE, CANCELLED = "none", "pending", "done", "cancelled"
 STATUS_NAMES_ZH = {NONE: "不存在", PENDING: "待随访", DONE: "已完成", CANCELLED: "已取消"}
 
 
-class FollowUpNotFound(Unknown):
+class FollowUpNotFound(Missing):
     def __init__(self, followup_id: str):
         super().__init__(f"Follow-up {followup_id} not found", f"未找到随访 {followup_id}")
 
@@ -38,7 +39,7 @@ class FollowUpNotOpen(IllegalTransition):
                          f"随访 {followup_id} {STATUS_NAMES_ZH.get(status, status)}，不能再处理")
 
 
-class VisitBeforeWindow(InvalidCommand):
+class VisitBeforeWindow(Invalid):
     def __init__(self):
         super().__init__("The visit is before this follow-up's window",
                          "探访时间早于该随访的时间窗口",
@@ -91,7 +92,7 @@ def _scheduled(f: FollowUp, p: dict) -> FollowUp:
         due_at=datetime.fromisoformat(p["due_at"]), worker=p.get("worker"), status=PENDING)
 
 
-_EVOLVERS: dict[str, Callable[[FollowUp, dict], FollowUp]] = {
+EVOLVERS: dict[str, Callable[[FollowUp, dict], FollowUp]] = {
     "FollowUpScheduled": _scheduled,
     "FollowUpAssigned": lambda f, p: dataclasses.replace(f, worker=p["worker"]),
     "FollowUpOverdue": lambda f, p: dataclasses.replace(f, overdue=True),
@@ -101,16 +102,11 @@ _EVOLVERS: dict[str, Callable[[FollowUp, dict], FollowUp]] = {
 
 
 def evolve(followup: FollowUp, event) -> FollowUp:
-    step = _EVOLVERS.get(event.type)
-    folded = step(followup, event.payload) if step else followup
-    return dataclasses.replace(folded, version=followup.version + 1)
+    return kit.step(EVOLVERS, followup, event)
 
 
 def fold(events, followup: FollowUp | None = None) -> FollowUp:
-    followup = followup or FollowUp()
-    for event in events:
-        followup = evolve(followup, event)
-    return followup
+    return kit.fold(evolve, events, followup or FollowUp())
 
 
 # -- decide ---------------------------------------------------------------------------

@@ -19,23 +19,23 @@ import sqlalchemy as sa
 
 from shared import logs
 from shared.events import NewEvent, Recorded, iso
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import EventStore
+from shared.kit import ids, runner
+from shared.kit.errors import Duplicate
 
 from services.casework import campaign, case, followup, projections, referral, visit
 from services.casework import commands as c
-from services.casework.errors import Duplicate
 from services.casework.policy import Policy
 from services.casework.projections import followups as F
 from services.casework.projections import known_residents as R
 
 log = logs.get("casework")
-ATTEMPTS = 5
 # Ids derived from the event that caused them: a redelivered cause makes the same ids.
 IDS = uuid.UUID("6c0d6f53-3a8e-4c55-9f39-2f5e8a4a6b11")
 
 
 def derived_id(*parts: str) -> str:
-    return str(uuid.uuid5(IDS, ":".join(parts)))
+    return ids.derived_id(IDS, *parts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,26 +49,15 @@ class Context:
 # -- plumbing -------------------------------------------------------------------------
 
 def transact(ctx: Context, work: Callable[[sa.Connection], dict]) -> dict:
-    """Run `work` in a transaction; again on fresh state if a stream moved meanwhile."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with ctx.store.engine.begin() as conn:
-                return work(conn)
-        except ConcurrencyError as exc:
-            if attempt == ATTEMPTS:
-                raise
-            log.info("command.retry_on_conflict", stream_id=exc.stream_id, attempt=attempt)
-    raise AssertionError("unreachable")
+    """Run `work` in a transaction, retried by the kit's one policy (shared.kit.runner)."""
+    return runner.transact(ctx.store.engine, work)
 
 
 def commit(ctx: Context, conn, stream_id: str, version: int, events: Sequence[NewEvent],
            seed: str | None = None) -> list[Recorded]:
     """Append at `version` and fold into the read models, inside `conn`'s transaction."""
-    stamped = [dataclasses.replace(
-        e, correlation_id=e.correlation_id or ctx.correlation_id,
-        causation_id=e.causation_id or ctx.causation_id,
-        **({"event_id": derived_id(seed, str(i))} if seed else {}))
-        for i, e in enumerate(events)]
+    stamped = runner.stamp(events, ctx.correlation_id, ctx.causation_id,
+                           (lambda i: derived_id(seed, str(i))) if seed else None)
     recorded = ctx.store.append(stream_id, version, stamped, conn=conn)
     projections.apply_all(conn, recorded)
     return recorded
@@ -291,14 +280,7 @@ def residents_handlers(store: EventStore, policy: Policy) -> dict:
         def handle(conn, event: Recorded) -> None:
             projections.apply_resident(conn, event)
             ctx = Context(store, policy, event.correlation_id, event.event_id)
-            for attempt in range(1, ATTEMPTS + 1):
-                try:
-                    with conn.begin_nested():
-                        react(ctx, conn, event)
-                        return
-                except ConcurrencyError:
-                    if attempt == ATTEMPTS:
-                        raise
+            runner.transact(store.engine, lambda c: react(ctx, c, event), conn)
         return handle
     return {"StationAdded": projections.apply_org,
             "StreetAdded": projections.apply_org,
@@ -390,16 +372,12 @@ def check_overdue(ctx: Context, now: datetime) -> list[str]:
 def flag_once(ctx: Context, followup_id: str, now: datetime) -> bool:
     """Append FollowUpOverdue at the version read. A checker that loses the race gets
     ConcurrencyError, reads the stream again and finds it flagged: nothing to do."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with ctx.store.engine.begin() as conn:
-                state = load_followup(ctx, followup_id, conn)
-                events = followup.decide(state, c.FlagIfOverdue(followup_id), now)
-                if not events:
-                    return False
-                commit(ctx, conn, f"followup-{followup_id}", state.version, events)
-                log.info("followup.overdue", followup_id=followup_id)
-                return True
-        except ConcurrencyError:
-            log.info("followup.overdue_race_lost", followup_id=followup_id, attempt=attempt)
-    return False
+    def work(conn) -> bool:
+        state = load_followup(ctx, followup_id, conn)
+        events = followup.decide(state, c.FlagIfOverdue(followup_id), now)
+        if not events:
+            return False
+        commit(ctx, conn, f"followup-{followup_id}", state.version, events)
+        log.info("followup.overdue", followup_id=followup_id)
+        return True
+    return transact(ctx, work)

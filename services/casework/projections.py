@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 
 from shared.events import Recorded, iso
+from shared.kit.projections import Projection
 
 from services.casework import case as case_rules
 
@@ -284,31 +285,12 @@ APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
 }
 
 
-def apply(conn: sa.Connection, event: Recorded) -> None:
-    """Fold one of casework's own events into the read models (same transaction)."""
-    step = APPLIERS.get(event.type)
-    if step is not None:
-        step(conn, event)
-
-
-def apply_all(conn: sa.Connection, events: Iterable[Recorded]) -> None:
-    for event in events:
-        apply(conn, event)
-
-
-def rebuild(store, page: int = 1000) -> int:
-    """Empty the read models of casework's own events and fold every event again
-    (run it with the service stopped: a write during the rebuild could be folded twice)."""
-    while store.sequence():
-        pass
-    with store.engine.begin() as conn:
-        for table in OWN_TABLES:
-            conn.execute(table.delete())
-        after, count = 0, 0
-        while batch := store.read_all(after, page, conn=conn):
-            apply_all(conn, batch)
-            after, count = batch[-1].position, count + len(batch)
-    return count
+# Casework's own events folded into OWN_TABLES (rebuilt from them when VERSION changes);
+# the residents' tables above are fed by the inbox (see rebuild_residents).
+VERSION = 1
+projection = Projection("casework", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION,
+                        not_applying={"MajorChangeFlagged"})  # the visit's row holds it
+apply, apply_all, rebuild = projection.apply, projection.apply_all, projection.rebuild
 
 
 # -- the residents' events ------------------------------------------------------------

@@ -1,9 +1,13 @@
 """Reads of the read models: worklists and list pages ({"items", "total", "page",
 "page_size"}). Statuses that depend on the clock (overdue) take `now` or `today`.
 
-Every list takes `stations`: the stations the caller may see (access.stations_in_scope);
+Every list takes `stations`: the stations the caller may see (stations_in_scope);
 rows of any other station are never read. None means every station (trusted callers:
-RPC and tests)."""
+RPC and tests).
+
+Who sees what: every request is about things of one station, found in casework's own
+read models (THINGS: kind -> table -> its 404, shared.kit.scope); a thing outside the
+caller's scopes is refused exactly as a missing one."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,30 +16,84 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from shared.events import iso
+from shared.kit.paging import Page, within
+from shared.kit.paging import page_of as _page_of
+from shared.kit.scope import Things, plausible_id
+from shared.security import scope
+from shared.security.principal import Principal
 
 from services.casework import campaign as campaign_rules
 from services.casework import case as case_rules
+from services.casework import projections as p
+from services.casework.campaign import CampaignNotFound
+from services.casework.case import CaseNotFound
+from services.casework.followup import FollowUpNotFound
 from services.casework.policy import Policy
 from services.casework.projections import (approvals, campaigns, cases, followups,
                                            known_residents, referrals, visits)
+from services.casework.referral import ReferralNotFound
+from services.casework.visit import NotTheResidentsStation, ResidentUnknown, StationNotFound
 
 F = followups
 
 
 def page_of(conn, query, order_by, page: int, page_size: int, item=dict) -> dict:
-    total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar()
-    rows = conn.execute(query.order_by(*order_by).limit(page_size)
-                        .offset((page - 1) * page_size))
-    return {"items": [item(dict(r._mapping)) for r in rows], "total": total, "page": page,
-            "page_size": page_size}
+    return _page_of(conn, query, order_by, Page(page, page_size), item)
 
 
 def _where(query, column, value):
     return query.where(column == value) if value is not None else query
 
 
-def _within(query, column, stations):
-    return query.where(column.in_(list(stations))) if stations is not None else query
+_within = within
+
+
+# -- who sees what ------------------------------------------------------------------
+
+def org(conn: sa.Connection) -> scope.OrgLookup:
+    """station -> (street, district), asked of the organisation tree only when a street
+    or district scope needs it."""
+    return lambda station_id: p.org_place(conn, station_id)
+
+
+THINGS = Things({
+    "resident": (p.known_residents, "resident_id", ResidentUnknown),
+    "case": (p.cases, "case_id", CaseNotFound),
+    "referral": (p.referrals, "referral_id", ReferralNotFound),
+    "followup": (p.followups, "followup_id", FollowUpNotFound),
+    "campaign": (p.campaigns, "campaign_id", CampaignNotFound),
+}, org=org)
+require = THINGS.require
+
+
+def require_station(conn: sa.Connection, who: Principal, station_id: str | None) -> str:
+    """The station itself, if the caller's scopes cover it; else StationNotFound."""
+    if not (plausible_id(station_id) and THINGS.can_see(conn, who, station_id)):
+        raise StationNotFound(station_id)
+    return station_id
+
+
+def resident_station(conn: sa.Connection, who: Principal, resident_id: str,
+                     claimed: str | None = None) -> str:
+    """The resident's station as the residents' events said it (ResidentUnknown if
+    casework has not heard of them or they are out of scope); a `claimed` station that
+    is not theirs is refused."""
+    station = require(conn, who, "resident", resident_id)
+    if claimed is not None and claimed != station:
+        raise NotTheResidentsStation()
+    return station
+
+
+def stations_in_scope(conn: sa.Connection, who: Principal,
+                      station_id: str | None = None) -> list[str]:
+    """The stations a list may show: the one asked for (StationNotFound if out of scope),
+    else every station the caller's scopes cover (street and district scopes through
+    the organisation tree)."""
+    if station_id is not None:
+        return [require_station(conn, who, station_id)]
+    known = p.org_map(conn)
+    covered = {s for s in known if scope.can_see_station(who, s, known.get)}
+    return sorted(who.stations | covered)
 
 
 # -- follow-ups -----------------------------------------------------------------------

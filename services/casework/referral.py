@@ -11,10 +11,11 @@ from datetime import date, datetime, timedelta
 from typing import Callable
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 from services.casework import case as case_rules
 from services.casework import commands as c
-from services.casework.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
 
 NEW, MADE, ACCEPTED, DECLINED, COMPLETED = "new", "made", "accepted", "declined", "completed"
 STATUS_NAMES_ZH = {NEW: "不存在", MADE: "已转介待回复", ACCEPTED: "已接收", DECLINED: "已拒绝",
@@ -24,7 +25,7 @@ ACTION_NAMES = {"accept": ("accept", "接收"), "decline": ("decline", "拒绝")
 ALLOWED = {"accept": {MADE}, "decline": {MADE}, "complete": {ACCEPTED}}
 
 
-class ReferralNotFound(Unknown):
+class ReferralNotFound(Missing):
     def __init__(self, referral_id: str):
         super().__init__(f"Referral {referral_id} not found", f"未找到转介 {referral_id}")
 
@@ -41,14 +42,14 @@ class ReferralStepRefused(IllegalTransition):
                          f"转介当前状态为「{STATUS_NAMES_ZH[status]}」，不能{zh}")
 
 
-class UnknownAgency(InvalidCommand):
+class UnknownAgency(Invalid):
     def __init__(self, agency: str, known: tuple[str, ...]):
         super().__init__(f"Unknown agency {agency}", f"未知的转介机构 {agency}",
                          {"agency": [f"Must be one of: {', '.join(known)}. / "
                                      f"必须是以下之一：{'、'.join(known)}。"]})
 
 
-class DueDateBeforeReferral(InvalidCommand):
+class DueDateBeforeReferral(Invalid):
     def __init__(self, field: str):
         super().__init__(f"{field} is before the referral was made", f"{field} 早于转介日期",
                          {field: ["Must not be before the referral date / 不能早于转介日期"]})
@@ -101,7 +102,7 @@ def _made(r: Referral, p: dict) -> Referral:
         made_on=date.fromisoformat(p["made_on"]), due_date=date.fromisoformat(p["due_date"]))
 
 
-_EVOLVERS: dict[str, Callable[[Referral, dict], Referral]] = {
+EVOLVERS: dict[str, Callable[[Referral, dict], Referral]] = {
     "ReferralMade": _made,
     "ReferralAccepted": lambda r, p: dataclasses.replace(
         r, status=ACCEPTED, completion_due_date=date.fromisoformat(p["completion_due_date"])),
@@ -111,16 +112,11 @@ _EVOLVERS: dict[str, Callable[[Referral, dict], Referral]] = {
 
 
 def evolve(referral: Referral, event) -> Referral:
-    step = _EVOLVERS.get(event.type)
-    folded = step(referral, event.payload) if step else referral
-    return dataclasses.replace(folded, version=referral.version + 1)
+    return kit.step(EVOLVERS, referral, event)
 
 
 def fold(events, referral: Referral | None = None) -> Referral:
-    referral = referral or Referral()
-    for event in events:
-        referral = evolve(referral, event)
-    return referral
+    return kit.fold(evolve, events, referral or Referral())
 
 
 def _event(r: Referral, type_: str, payload: dict, actor: str, now: datetime) -> NewEvent:

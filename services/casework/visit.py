@@ -9,36 +9,47 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.events import NewEvent, iso
+from shared.kit.errors import Invalid, Missing
 
 from services.casework import case as case_rules
 from services.casework import commands as c
 from services.casework.campaign import Campaign, CampaignNotFound
-from services.casework.errors import InvalidCommand, Unknown
 
 # Clocks of phones and laptops drift; a visit "a little in the future" is not an error.
 CLOCK_SKEW = timedelta(minutes=10)
 
 
-class ResidentUnknown(Unknown):
+class ResidentUnknown(Missing):
     """Casework has not heard of the resident (or may not say that it has)."""
 
     def __init__(self, resident_id: str):
         super().__init__(f"Resident {resident_id} not found", f"未找到居民 {resident_id}")
 
 
-class VisitInFuture(InvalidCommand):
+class StationNotFound(Missing):
+    def __init__(self, station_id: str | None):
+        super().__init__(f"Station {station_id} not found", f"未找到社工站 {station_id}")
+
+
+class NotTheResidentsStation(Invalid):
+    def __init__(self):
+        super().__init__("The resident belongs to another station", "该居民不属于此社工站",
+                         {"station_id": ["Not the resident's station / 不是该居民所属的社工站"]})
+
+
+class VisitInFuture(Invalid):
     def __init__(self):
         super().__init__("A visit cannot be recorded ahead of time", "不能提前记录探访",
                          {"visited_at": ["Is in the future / 时间晚于当前时间"]})
 
 
-class CaseOfAnotherResident(InvalidCommand):
+class CaseOfAnotherResident(Invalid):
     def __init__(self):
         super().__init__("The case belongs to another resident", "该个案属于其他居民",
                          {"case_id": ["Not this resident's case / 不是该居民的个案"]})
 
 
-class CampaignOfAnotherStation(InvalidCommand):
+class CampaignOfAnotherStation(Invalid):
     def __init__(self):
         super().__init__("The campaign belongs to another station", "该专项走访属于其他社工站",
                          {"campaign_id": ["Not this station's campaign / 不是本站的专项走访"]})

@@ -1,6 +1,8 @@
 """Command handlers: load (read the stream, open the sealed fields, fold), decide, seal
 the personal fields, append with the expected version, update the read models, all in
-one transaction. Routed by COMMAND_HANDLERS.
+one transaction, retried by the kit's one policy (shared.kit.runner: again on fresh
+state when another writer moved the stream, 409 when the client's own version is
+stale). Routed by COMMAND_HANDLERS.
 
 Every handler takes `now` from its caller (the service's clock, or a test's), so the
 events' recorded_at, due dates and ages follow it. Whether the caller may send the
@@ -8,21 +10,22 @@ command (role, station scope) is the edge's check, made before a handler runs.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from datetime import datetime, timezone
-from typing import Callable, Iterator, Sequence
+from typing import Callable
 
 import sqlalchemy as sa
 
 from shared import logs
-from shared.events import NewEvent, Recorded
+from shared.events import NewEvent, Recorded, utcnow
 from shared.eventstore import ConcurrencyError, EventStore
+from shared.kit import runner
+from shared.kit.runner import stamp as _stamp
 from shared.security.erasure import KeyVault
+from shared.kit.errors import Invalid
 
 from services.residents import commands as c
 from services.residents import configuration, org, privacy, projections, resident
-from services.residents.errors import Invalid
 from services.residents.resident import Resident
 
 log = logs.get("residents")
@@ -68,21 +71,6 @@ def policy_for(tree: org.OrgTree, station_id: str | None) -> resident.Policy:
 
 # -- writing ------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _transaction(store: EventStore, conn: sa.Connection | None) -> Iterator[sa.Connection]:
-    if conn is not None:
-        yield conn  # the caller's transaction (a subscriber's, with its checkpoint)
-    else:
-        with store.engine.begin() as own:
-            yield own
-
-
-def _stamp(events: Sequence[NewEvent], correlation_id: str | None,
-           causation_id: str | None = None) -> list[NewEvent]:
-    return [dataclasses.replace(e, correlation_id=correlation_id, causation_id=causation_id)
-            for e in events]
-
-
 def _append(store: EventStore, conn, stream_id: str, version: int, events: list[NewEvent],
             now: datetime) -> tuple[Recorded, ...]:
     """Seal, append, project; returns the stored events with their personal fields open."""
@@ -94,30 +82,28 @@ def _append(store: EventStore, conn, stream_id: str, version: int, events: list[
     return recorded
 
 
-def change_org(store: EventStore, command, now: datetime, correlation_id: str | None = None,
-               conn: sa.Connection | None = None, causation_id: str | None = None) -> Outcome:
-    with _transaction(store, conn) as conn:
-        tree = load_org(store, conn)
-        events = _stamp(org.decide(tree, command), correlation_id, causation_id)
-        recorded = _append(store, conn, org.STREAM, tree.version, events, now)
-        return Outcome(org.fold(recorded, tree), recorded)
+def change_org(store: EventStore, command, now: datetime, correlation_id: str | None,
+               conn: sa.Connection, causation_id: str | None) -> Outcome:
+    tree = load_org(store, conn)
+    events = _stamp(org.decide(tree, command), correlation_id, causation_id)
+    recorded = _append(store, conn, org.STREAM, tree.version, events, now)
+    return Outcome(org.fold(recorded, tree), recorded)
 
 
 def register_resident(store: EventStore, command: c.RegisterResident, now: datetime,
-                      correlation_id: str | None = None, conn: sa.Connection | None = None,
-                      causation_id: str | None = None) -> Outcome:
+                      correlation_id: str | None, conn: sa.Connection,
+                      causation_id: str | None) -> Outcome:
     """Register, claiming the ID number in the same transaction (409 if it is taken)."""
-    with _transaction(store, conn) as conn:
-        tree = load_org(store, conn)
-        check_community_in_station(tree, command.community_id, command.station_id)
-        state = load_resident(store, command.resident_id, conn)
-        events = resident.decide(state, command, now, policy_for(tree, command.station_id))
-        _claim_id_number(store, conn, command, now, correlation_id)
-        recorded = _append(store, conn, resident.stream_of(command.resident_id), state.version,
-                           _stamp(events, correlation_id, causation_id), now)
-        log.info("resident.registered", resident_id=command.resident_id,
-                 station_id=command.station_id)
-        return Outcome(resident.fold(recorded, state), recorded)
+    tree = load_org(store, conn)
+    check_community_in_station(tree, command.community_id, command.station_id)
+    state = load_resident(store, command.resident_id, conn)
+    events = resident.decide(state, command, now, policy_for(tree, command.station_id))
+    _claim_id_number(store, conn, command, now, correlation_id)
+    recorded = _append(store, conn, resident.stream_of(command.resident_id), state.version,
+                       _stamp(events, correlation_id, causation_id), now)
+    log.info("resident.registered", resident_id=command.resident_id,
+             station_id=command.station_id)
+    return Outcome(resident.fold(recorded, state), recorded)
 
 
 def _claim_id_number(store: EventStore, conn, command: c.RegisterResident, now: datetime,
@@ -136,23 +122,22 @@ def _claim_id_number(store: EventStore, conn, command: c.RegisterResident, now: 
         fields={"id_number": ["Already registered / 已登记"]}, existing_id=existing)
 
 
-def change_resident(store: EventStore, command, now: datetime, correlation_id: str | None = None,
-                    conn: sa.Connection | None = None, causation_id: str | None = None) -> Outcome:
-    with _transaction(store, conn) as conn:
-        state = load_resident(store, command.resident_id, conn)
-        resident.check_registered(state)
-        if type(command) not in AFTER_ERASURE:
-            privacy.check_not_erased(conn, state.id)
-        check_expected_version(state, command)
-        tree = load_org(store, conn)
-        command = _PREPARE.get(type(command), lambda tree, cmd: cmd)(tree, command)
-        events = resident.decide(state, command, now, policy_for(tree, state.station_id))
-        recorded = _append(store, conn, resident.stream_of(state.id), state.version,
-                           _stamp(events, correlation_id, causation_id), now)
-        if recorded:
-            log.info("resident.changed", resident_id=state.id, command=type(command).__name__,
-                     events=[e.type for e in recorded])
-        return Outcome(resident.fold(recorded, state), recorded)
+def change_resident(store: EventStore, command, now: datetime, correlation_id: str | None,
+                    conn: sa.Connection, causation_id: str | None) -> Outcome:
+    state = load_resident(store, command.resident_id, conn)
+    resident.check_registered(state)
+    if type(command) not in AFTER_ERASURE:
+        privacy.check_not_erased(conn, state.id)
+    check_expected_version(state, command)
+    tree = load_org(store, conn)
+    command = _PREPARE.get(type(command), lambda tree, cmd: cmd)(tree, command)
+    events = resident.decide(state, command, now, policy_for(tree, state.station_id))
+    recorded = _append(store, conn, resident.stream_of(state.id), state.version,
+                       _stamp(events, correlation_id, causation_id), now)
+    if recorded:
+        log.info("resident.changed", resident_id=state.id, command=type(command).__name__,
+                 events=[e.type for e in recorded])
+    return Outcome(resident.fold(recorded, state), recorded)
 
 
 def _resolve_station(tree: org.OrgTree, command: c.MoveResident) -> c.MoveResident:
@@ -182,25 +167,23 @@ AFTER_ERASURE = frozenset({c.FlagMajorChange})
 
 
 def erase_resident(store: EventStore, command: c.EraseResident, now: datetime,
-                   correlation_id: str | None = None, conn: sa.Connection | None = None,
-                   causation_id: str | None = None) -> Outcome:
+                   correlation_id: str | None, conn: sa.Connection,
+                   causation_id: str | None) -> Outcome:
     """Destroy the resident's key (KeyDestroyed) and scrub the read models, in one
     transaction; the resident's events stay, so counts, cards and hash chains hold."""
-    with _transaction(store, conn) as conn:
-        state = load_resident(store, command.resident_id, conn)
-        resident.check_registered(state)
-        reason = resident.check_reason_written(command.reason)
-        recorded = privacy.erase(KeyVault(store), state.id, command.actor, reason, conn, now)
-        for event in recorded:
-            projections.apply(conn, event)
-        log.info("resident.erased", resident_id=state.id, already=not recorded)
-        return Outcome(load_resident(store, state.id, conn), recorded)
+    state = load_resident(store, command.resident_id, conn)
+    resident.check_registered(state)
+    reason = resident.check_reason_written(command.reason)
+    recorded = privacy.erase(KeyVault(store), state.id, command.actor, reason, conn, now)
+    for event in recorded:
+        projections.apply(conn, event)
+    log.info("resident.erased", resident_id=state.id, already=not recorded)
+    return Outcome(load_resident(store, state.id, conn), recorded)
 
 
 def check_expected_version(state: Resident, command) -> None:
-    expected = getattr(command, "expected_version", None)
-    if expected is not None and expected != state.version:
-        raise ConcurrencyError(resident.stream_of(state.id), expected, state.version)
+    runner.check_expected(resident.stream_of(state.id),
+                          getattr(command, "expected_version", None), state.version)
 
 
 def check_community_in_station(tree: org.OrgTree, community_id: str, station_id: str) -> None:
@@ -239,10 +222,13 @@ COMMAND_HANDLERS: dict[type, Callable[..., Outcome]] = {
 
 def handle(store: EventStore, command, now: datetime, correlation_id: str | None = None,
            conn: sa.Connection | None = None, causation_id: str | None = None) -> Outcome:
-    """Run one command to completion; its failure propagates (nothing is written then)."""
+    """Run one command to completion in its own transaction (or a savepoint of `conn`,
+    a subscriber's); its failure propagates (nothing is written then)."""
     if conn is None:
         KeyVault(store)  # its table made now, not inside the command's transaction (SQLite)
-    return COMMAND_HANDLERS[type(command)](store, command, now, correlation_id, conn, causation_id)
+    handler = COMMAND_HANDLERS[type(command)]
+    return runner.transact(store.engine, lambda tx: handler(store, command, now, correlation_id,
+                                                            tx, causation_id), conn)
 
 
 # -- seeding --------------------------------------------------------------------------------
@@ -253,22 +239,24 @@ def seed_org(store: EventStore, now: datetime, seed: dict | None = None, attempt
     Safe on every start and from several processes at once: a restart appends nothing.
     """
     wanted = org.seed_events(seed if seed is not None else configuration.org_seed())
-    for attempt in range(attempts):
-        with store.engine.begin() as conn:
-            stored = store.read_stream(org.STREAM, conn=conn)
-            missing = org.missing_seed_events(wanted, {e.event_id for e in stored})
-            if not missing:
-                return 0
-            try:
-                store.append(org.STREAM, len(stored), missing, conn=conn, now=now)
-                return len(missing)
-            except ConcurrencyError:
-                if attempt == attempts - 1:
-                    raise
-    return 0
+
+    def work(conn) -> int:
+        stored = store.read_stream(org.STREAM, conn=conn)
+        missing = org.missing_seed_events(wanted, {e.event_id for e in stored})
+        if missing:
+            store.append(org.STREAM, len(stored), missing, conn=conn, now=now)
+        return len(missing)
+    return runner.transact(store.engine, work, attempts=attempts)
 
 
 # -- events from other services ----------------------------------------------------------------
+
+def inbox_handlers(store: EventStore) -> dict:
+    """The routing table of other services' events (casework's), run in the inbox's
+    transaction; the topology's subscription table names the sources."""
+    return {"MajorChangeFlagged":
+            lambda conn, event: on_major_change_flagged(store, conn, event, utcnow())}
+
 
 def on_major_change_flagged(store: EventStore, conn: sa.Connection, event: Recorded,
                             now: datetime) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from shared.events import NewEvent
+from shared.kit import fold as kit
+from shared.kit.errors import Conflicting, Invalid
 
 from services.residents import commands as c
 from services.residents.cards import CARDS, Schedule
-from services.residents.errors import Conflicting, Invalid
 
 STREAM = "org"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -92,26 +93,32 @@ class OrgTree:
 
 # -- evolve -------------------------------------------------------------------------
 
+def _node_added(kind: str) -> Callable[[OrgTree, Mapping], OrgTree]:
+    _, id_field, _, parent_field = KINDS[kind]
+
+    def add(state: OrgTree, payload: Mapping) -> OrgTree:
+        node = Node(payload[id_field], payload["name"],
+                    payload[parent_field] if parent_field else None)
+        return dataclasses.replace(state, nodes={**state.nodes,
+                                                 kind: {**state.nodes[kind], node.id: node}})
+    return add
+
+
+def _schedule_set(state: OrgTree, payload: Mapping) -> OrgTree:
+    months = {card: payload[f"{card}_months"] for card in CARDS}
+    return dataclasses.replace(state, schedules={**state.schedules, payload["station_id"]: months})
+
+
+EVOLVERS = {**{event_type: _node_added(kind) for kind, (event_type, *_) in KINDS.items()},
+            "ReassessmentScheduleSet": _schedule_set}
+
+
 def evolve(state: OrgTree, event) -> OrgTree:
-    payload = event.payload
-    for kind, (event_type, id_field, _, parent_field) in KINDS.items():
-        if event.type == event_type:
-            node = Node(payload[id_field], payload["name"],
-                        payload[parent_field] if parent_field else None)
-            nodes = {**state.nodes, kind: {**state.nodes[kind], node.id: node}}
-            return dataclasses.replace(state, version=state.version + 1, nodes=nodes)
-    if event.type == "ReassessmentScheduleSet":
-        months = {card: payload[f"{card}_months"] for card in CARDS}
-        return dataclasses.replace(state, version=state.version + 1,
-                                   schedules={**state.schedules, payload["station_id"]: months})
-    return dataclasses.replace(state, version=state.version + 1)
+    return kit.step(EVOLVERS, state, event)
 
 
 def fold(events, state: OrgTree | None = None) -> OrgTree:
-    state = state or OrgTree()
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return kit.fold(evolve, events, state or OrgTree())
 
 
 # -- decide -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from shared.events import NewEvent, Recorded
 from shared.security import erasure, masking
 from shared.security.erasure import ERASED, KeyVault, resident_keys
 
-from services.residents.errors import Conflicting
+from shared.kit.errors import Conflicting
 from services.residents.events import PERSONAL_FIELDS, SEALED
 
 MASKED_KEYS = tuple(masking.MASKS)  # id_number, phone

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from shared.events import Recorded
 from shared.eventstore import EventStore
+from shared.kit.projections import Projection
 from shared.security import access_log, erasure, masking
 from shared.security.erasure import ERASED, KeyVault
 
@@ -211,7 +212,7 @@ def _values(**from_payload: Callable[[dict], object]) -> Callable:
     return apply
 
 
-_APPLIERS: Mapping[str, Callable[[sa.Connection, Recorded], None]] = {
+APPLIERS: Mapping[str, Callable[[sa.Connection, Recorded], None]] = {
     "ResidentRegistered": _registered,
     "ResidentUpdated": _updated,
     "ResidentMoved": _moved,
@@ -236,28 +237,19 @@ _APPLIERS: Mapping[str, Callable[[sa.Connection, Recorded], None]] = {
 }
 
 
-def apply(conn: sa.Connection, event: Recorded) -> None:
-    """Bring the read models up to date with one stored event (same transaction; personal
-    fields opened)."""
-    applier = _APPLIERS.get(event.type)
-    if applier is not None:
-        applier(conn, event)
-
-
-def rebuild(store: EventStore, page: int = 1000) -> int:
-    """Empty the read models and fold every event into them again; returns events read."""
-    while store.sequence():
-        pass
+def _opened(store: EventStore) -> Callable:
+    """Stored events with their personal fields opened, as the appliers read them."""
     vault = KeyVault(store)
-    count, after = 0, 0
-    with store.engine.begin() as conn:
-        for table in (needs_view, residents_view, access_reads, transfers_view):
-            conn.execute(table.delete())
-        while True:
-            batch = store.read_all(after, page, conn=conn)
-            if not batch:
-                return count
-            for event in privacy.unseal(vault, batch, conn):
-                apply(conn, event)
-            count += len(batch)
-            after = batch[-1].position
+    return lambda conn, events: privacy.unseal(vault, events, conn)
+
+
+# The organisation tree is folded from its stream when read; an ID number's claim is
+# only read from its stream.
+NOT_APPLYING = {"DistrictAdded", "StreetAdded", "StationAdded", "CommunityAdded",
+                "ReassessmentScheduleSet", "IdNumberClaimed"}
+
+# Rebuilt from the events when VERSION changes (shared.kit.projections).
+VERSION = 1
+projection = Projection("residents", metadata, APPLIERS, version=VERSION, open=_opened,
+                        not_applying=NOT_APPLYING)
+apply, rebuild = projection.apply, projection.rebuild

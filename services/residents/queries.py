@@ -14,22 +14,17 @@ from typing import Any, Collection, Mapping
 import sqlalchemy as sa
 
 from shared.eventstore import EventStore
+from shared.kit.paging import Page, within
+from shared.kit.scope import Things
 from shared.security import access_log
 
-from services.residents import cards, configuration, privacy
+from services.residents import access, cards, configuration, privacy
 from services.residents.handlers import load_org, read_resident_events
 from services.residents.projections import (access_reads, needs_view, residents_view,
                                             transfers_view)
 from services.residents.resident import Resident, fold, id_number_stream
 
 
-@dataclasses.dataclass(frozen=True)
-class Page:
-    number: int = 1
-    size: int = 50
-
-    def of(self, items: list, total: int) -> dict:
-        return {"items": items, "total": total, "page": self.number, "page_size": self.size}
 
 
 def resident_view(state: Resident, today: date, erased: bool = False) -> dict:
@@ -81,10 +76,17 @@ def history_body(state: Resident, events: list, as_of: datetime | None, today: d
             "events": [e.to_dict() for e in events], "state": resident_view(state, day, erased)}
 
 
+# kind -> table -> the same 404 for unknown and outside the caller's scope (shared.kit.scope);
+# the organisation lookup comes from the org tree the edge has loaded.
+THINGS = Things({
+    "resident": (residents_view, "id", lambda _id: access.resident_not_found()),
+    "need": (needs_view, "id", lambda _id: access.need_not_found()),
+}, org=lambda conn: None, well_formed=access.well_formed)
+
+
 def station_of_resident(engine: sa.Engine, resident_id: str) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(sa.select(residents_view.c.station_id)
-                            .where(residents_view.c.id == resident_id)).scalar()
+        return THINGS.station_of(conn, "resident", resident_id)
 
 
 def card_and_station(engine: sa.Engine, resident_id: str) -> dict | None:
@@ -109,8 +111,7 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _within(query, column, stations: Collection[str] | None):
-    return query if stations is None else query.where(column.in_(sorted(stations)))
+_within = within
 
 
 def list_residents(engine: sa.Engine, filters: Mapping[str, Any], page: Page, today: date,
@@ -253,14 +254,6 @@ def rollup(engine: sa.Engine, scope: Mapping[str, str], stations: list[tuple[str
     total = {card: sum(item["cards"][card] for item in items) for card in CARDS}
     return {"scope": dict(scope), "stations": items,
             "total": {"stations": len(items), "residents": sum(total.values()), "cards": total}}
-
-
-def owner_of_need(engine: sa.Engine, need_id: str) -> tuple[str, str] | None:
-    """(resident_id, station_id) of a need, if it exists."""
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(needs_view.c.resident_id, needs_view.c.station_id)
-                           .where(needs_view.c.id == need_id)).first()
-    return (row.resident_id, row.station_id) if row else None
 
 
 # -- the access trail -------------------------------------------------------------------------

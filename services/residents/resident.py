@@ -15,11 +15,12 @@ from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping
 
 from shared.events import NewEvent, iso
+from shared.kit import fold as kit
+from shared.kit.errors import Conflicting, Invalid, Missing, NotAllowed
 
 from services.residents import cards, idnumber
 from services.residents import commands as c
 from services.residents.cards import Schedule
-from services.residents.errors import Conflicting, Invalid, Missing, NotAllowed
 from services.residents.rubric import InvalidAnswers, Rubric
 
 UPDATABLE = ("name", "phone", "address", "categories", "household")
@@ -200,19 +201,13 @@ class Policy:
 
 def evolve(state: Resident, event) -> Resident:
     """The state after one event (a Recorded from the store or a NewEvent just decided)."""
-    apply = _EVOLVERS.get(event.type)
-    if apply is not None:
-        state = apply(state, event.payload)
-    at = getattr(event, "recorded_at", None) or state.updated_at
-    return dataclasses.replace(state, version=state.version + 1, updated_at=at,
-                               registered_at=state.registered_at or at)
+    after = kit.step(EVOLVERS, state, event)
+    at = getattr(event, "recorded_at", None) or after.updated_at
+    return dataclasses.replace(after, updated_at=at, registered_at=after.registered_at or at)
 
 
 def fold(events: Iterable, state: Resident | None = None) -> Resident:
-    state = state or Resident()
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return kit.fold(evolve, events, state or Resident())
 
 
 def _without_derived(categories: Iterable[str]) -> tuple[str, ...]:
@@ -298,7 +293,7 @@ def _need_closed(status: str) -> Callable[[Resident, Mapping], Resident]:
     return apply
 
 
-_EVOLVERS: dict[str, Callable[[Resident, Mapping], Resident]] = {
+EVOLVERS: dict[str, Callable[[Resident, Mapping], Resident]] = {
     "ResidentRegistered": _registered,
     "ResidentUpdated": _updated,
     "ResidentMoved": _moved,

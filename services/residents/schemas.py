@@ -296,11 +296,6 @@ def _nullable(field_class, **kw):
     return field_class(required=True, allow_none=True, **kw)
 
 
-class PingOut(Schema):
-    service = _out(fields.Str)
-    status = _out(fields.Str)
-
-
 class NodeCreated(Schema):
     id = _out(fields.Str)
 

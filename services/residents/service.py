@@ -8,7 +8,7 @@ Every HTTP call except the token, ping and OpenAPI ones needs `Authorization: Be
 role's permission for the endpoint (403, shared.security.roles), that what it names
 lies within the token's stations (404, exactly as if unknown), the input (400 with
 bilingual field messages); then it builds one command, runs it through handlers.handle
-and maps the outcome (domain errors through ERROR_STATUS).
+and maps the outcome (domain errors through shared.kit.errors.HTTP_STATUS).
 
 Reading a resident's record (GET, history, RPC) is recorded in the access trail
 (ResidentRecordRead) and needs `X-Access-Reason` for a Red-card or child's record (403
@@ -17,59 +17,45 @@ residents.read_pii. Command responses carry no personal data.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from shared.base_service import EventSourcedService
-from shared.errors import (ApiError, Conflict, Forbidden, NotFound, Unauthorized,
-                           ValidationFailed)
+from shared.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from shared.events import utcnow
+from shared.kit.errors import Conflicting
+from shared.kit.ids import new_id as _new_id
 from shared.providers import InboxProvider, StoreProvider
 from shared.security import access_log, keys, lookup, masking
 from shared.security.erasure import KeyVault
 from shared.security.login import TokenRequestSchema, TokenResponseSchema
 from shared.security.nameko import Auth
 from shared.security.principal import InvalidPrincipal, Principal
-from shared.subscriber import subscribe
 from shared.web import api, body_of, load
 
 from services.residents import (access, configuration, handlers, idnumber, privacy,
                                 projections, queries)
 from services.residents import commands as c
 from services.residents.cards import local_date
-from services.residents.errors import Conflicting, DomainError, Invalid, Missing, NotAllowed
 from services.residents.events import registry
 from services.residents.resident import Resident
 from services.residents.schemas import (
     AccessDigestOut, AccessDigestQuery, AccessTrailPage, AccessTrailQuery, AssessIn,
     AssessmentOut, CommunityIn, ConfirmIn, DistrictIn, EraseIn, EraseOut, HistoryOut,
     HistoryQuery, LookupIn, LookupOut, MoveIn, NeedCreated, NeedIn, NeedMetIn, NeedPage,
-    NeedsQuery, NeedStatusOut, NeedWithdrawIn, NodeCreated, OrgOut, OverrideIn, PingOut,
+    NeedsQuery, NeedStatusOut, NeedWithdrawIn, NodeCreated, OrgOut, OverrideIn,
     RegisterIn, RejectIn, ResidentCreated, ResidentOut, ResidentPage, ResidentsQuery,
     ResidentStateOut, RollupOut, RollupQuery, RubricsOut, ScheduleIn, ScheduleOut, StationIn,
     StatusIn, StreetIn, TransferAcceptIn, TransferAnsweredOut, TransferDeclineIn, TransferIn,
     TransferOfferedOut, TransferPage, TransfersQuery, UpdateIn)
-
-ERROR_STATUS: dict[type, type[ApiError]] = {
-    Invalid: ValidationFailed,
-    Missing: NotFound,
-    Conflicting: Conflict,
-    NotAllowed: Forbidden,
-}
 
 ORG, RESIDENTS, NEEDS, AUDIT, AUTH = ("organisation", "residents", "needs", "audit", "auth")
 TRANSFERS, REPORTS = "transfers", "reports"
 READ_REASON = ("Send `X-Access-Reason: <why>` (UTF-8 or percent-encoded): it is recorded "
                "in the access trail, and a Red-card or child's record is 403 without it. / "
                "请在请求头 X-Access-Reason 中说明查阅原因；查阅红卡或儿童档案时必填。")
-
-
-def api_error(exc: DomainError) -> ApiError:
-    error_class = next(cls for kind, cls in ERROR_STATUS.items() if isinstance(exc, kind))
-    return error_class(exc.message, exc.message_zh, fields=exc.fields, code=exc.code, **exc.extra)
 
 
 class ResidentsStore(StoreProvider):
@@ -92,19 +78,14 @@ class LookupKey(DependencyProvider):
         return self.key
 
 
-def _inbox_handlers(store):
-    return {"MajorChangeFlagged":
-            lambda conn, event: handlers.on_major_change_flagged(store, conn, event, utcnow())}
-
-
 # Another service reading without a person behind it: every station, masked, recorded.
 SERVICE_READER = Principal("service", "service")
 
 
 class ResidentsService(EventSourcedService):
-    name = "residents"
-    store = ResidentsStore(registry, projections=projections.metadata)
-    inbox = InboxProvider(_inbox_handlers)
+    name, name_zh = "residents", "居民"
+    store = ResidentsStore(registry, projections=projections.projection)
+    inbox = InboxProvider(handlers.inbox_handlers)
     auth = Auth()
     lookup_key = LookupKey()
     clock = staticmethod(utcnow)
@@ -112,10 +93,7 @@ class ResidentsService(EventSourcedService):
     # -- plumbing ----------------------------------------------------------------------
 
     def _run(self, command) -> handlers.Outcome:
-        try:
-            return handlers.handle(self.store, command, self.clock(), self.correlation_id)
-        except DomainError as exc:
-            raise api_error(exc) from None
+        return handlers.handle(self.store, command, self.clock(), self.correlation_id)
 
     def _today(self) -> date:
         return local_date(self.clock())
@@ -134,13 +112,15 @@ class ResidentsService(EventSourcedService):
     def _tree(self):
         return handlers.load_org(self.store)
 
+    def _in_scope(self, who: Principal, kind: str, thing_id: str, *columns: str, tree=None):
+        """The row of a resident or a need (`columns`, then its station): its 404 if it
+        is unknown or outside the caller's stations (queries.THINGS)."""
+        with self.store.engine.connect() as conn:
+            return queries.THINGS.require_row(conn, who, kind, thing_id, *columns,
+                                              org=access.org_lookup(tree or self._tree()))
+
     def _resident_in_scope(self, who: Principal, resident_id: str, tree=None) -> str:
-        """The resident's station; 404 if unknown or outside the caller's stations."""
-        station = (queries.station_of_resident(self.store.engine, resident_id)
-                   if access.well_formed(resident_id) else None)
-        if not access.can_see_station(tree or self._tree(), who, station):
-            raise access.resident_not_found()
-        return station
+        return self._in_scope(who, "resident", resident_id, tree=tree)[-1]
 
     def _station_in_scope(self, who: Principal, station_id: str, tree=None) -> None:
         if not access.can_see_station(tree or self._tree(), who, station_id):
@@ -155,11 +135,6 @@ class ResidentsService(EventSourcedService):
         """{"username", "password"} -> {"access_token", "token_type": "bearer", "expires_in"};
         401 for a wrong password, an unknown user or a disabled account alike."""
         return self.auth.token_response(request)
-
-    @api("GET", "/api/v1/residents/ping", responses={200: PingOut}, auth=False, tags=["health"],
-         summary="Is the residents service up / 居民服务是否在线")
-    def http_ping(self, request):
-        return self.ping()
 
     # -- organisation ------------------------------------------------------------------------
 
@@ -263,7 +238,7 @@ class ResidentsService(EventSourcedService):
         try:
             outcome = self._run(c.RegisterResident(resident_id=resident_id, id_digest=digest,
                                                    actor=who.username, **data))
-        except Conflict as err:
+        except Conflicting as err:
             existing = err.extra.get("existing_id")
             if existing and not access.can_see_station(
                     tree, who, queries.station_of_resident(self.store.engine, existing)):
@@ -665,11 +640,7 @@ class ResidentsService(EventSourcedService):
 
     def _need_in_scope(self, who: Principal, need_id: str) -> str:
         """The need's resident; 404 if the need is unknown or outside the caller's scope."""
-        owner = (queries.owner_of_need(self.store.engine, need_id)
-                 if access.well_formed(need_id) else None)
-        if owner is None or not access.can_see_station(self._tree(), who, owner[1]):
-            raise access.need_not_found()
-        return owner[0]
+        return self._in_scope(who, "need", need_id, "resident_id")[0]
 
     # -- RPC reads for other services ------------------------------------------------------------
 
@@ -703,12 +674,6 @@ class ResidentsService(EventSourcedService):
     @rpc
     def station_of_community(self, community_id: str) -> str | None:
         return handlers.load_org(self.store).station_of(community_id)
-
-    # -- events from casework -------------------------------------------------------------------------
-
-    @subscribe("casework")
-    def on_casework(self, envelope, headers, queue_name):
-        return self.inbox.deliver("casework", envelope, headers, queue_name)
 
 
 class RecordRead:
@@ -745,6 +710,3 @@ def _iso_week(text: str | None, today: date) -> tuple[int, int]:
                                fields={"week": ["No such week / 不存在该周"]}) from None
     return year, week
 
-
-def _new_id() -> str:
-    return str(uuid.uuid4())

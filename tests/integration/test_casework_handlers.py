@@ -16,7 +16,7 @@ from shared.eventstore import EventStore
 
 from services.casework import commands as c
 from services.casework import handlers, policy, projections, queries
-from services.casework.errors import IllegalTransition, InvalidCommand, Unknown
+from shared.kit.errors import IllegalTransition, Invalid as InvalidCommand, Missing as Unknown
 from services.casework.events import registry
 
 pytestmark = pytest.mark.integration

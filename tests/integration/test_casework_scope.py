@@ -12,7 +12,8 @@ from shared.events import Recorded, iso
 from shared.eventstore import EventStore
 from shared.security.principal import Principal
 
-from services.casework import access, handlers, policy, projections, queries
+from services.casework import handlers, policy, projections, queries
+from services.casework import queries as access
 from services.casework.case import CaseNotFound
 from services.casework.commands import OpenCase
 from services.casework.events import registry

@@ -16,7 +16,7 @@ from shared.security.lookup import keyed_hash
 from services.residents import commands as c
 from services.residents import configuration, handlers, projections, queries
 from services.residents.cards import local_date
-from services.residents.errors import Conflicting, Invalid
+from shared.kit.errors import Conflicting, Invalid
 from services.residents.events import registry
 from services.residents.idnumber import check_char
 from services.residents.resident import DuplicateIdNumber

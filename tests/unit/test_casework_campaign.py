@@ -9,7 +9,7 @@ import pytest
 from services.casework import campaign as K
 from services.casework import commands as c
 from services.casework import policy
-from services.casework.errors import InvalidCommand
+from shared.kit.errors import Invalid as InvalidCommand
 
 NOW = datetime(2026, 1, 20, 2, 0, tzinfo=timezone.utc)
 KINDS = policy.load().campaign_kinds

@@ -9,7 +9,8 @@ import pytest
 
 from services.casework import case as C
 from services.casework import commands as c
-from services.casework.errors import IllegalTransition, InvalidCommand, NotPermitted, Unknown
+from shared.kit.errors import (IllegalTransition, Invalid as InvalidCommand, Missing as Unknown,
+                               NotAllowed as NotPermitted)
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 WORKER, SUPERVISOR, OTHER_SUPERVISOR = "wang", "li", "zhao"

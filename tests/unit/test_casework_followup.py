@@ -9,7 +9,7 @@ import pytest
 from services.casework import commands as c
 from services.casework import followup as F
 from services.casework import policy
-from services.casework.errors import IllegalTransition, InvalidCommand
+from shared.kit.errors import IllegalTransition, Invalid as InvalidCommand
 
 CARD_GIVEN = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 POLICY = policy.load()

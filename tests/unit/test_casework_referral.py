@@ -9,7 +9,7 @@ import pytest
 from services.casework import case as C
 from services.casework import commands as c
 from services.casework import referral as R
-from services.casework.errors import IllegalTransition, InvalidCommand
+from shared.kit.errors import IllegalTransition, Invalid as InvalidCommand
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 28)

@@ -10,7 +10,7 @@ from services.casework import campaign as K
 from services.casework import case as C
 from services.casework import commands as c
 from services.casework import visit as V
-from services.casework.errors import IllegalTransition, InvalidCommand, Unknown
+from shared.kit.errors import IllegalTransition, Invalid as InvalidCommand, Missing as Unknown
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 

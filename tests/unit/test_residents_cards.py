@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from services.residents import cards, configuration
 from services.residents import commands as c
 from services.residents.cards import Schedule
-from services.residents.errors import Conflicting, Invalid, NotAllowed
+from shared.kit.errors import Conflicting, Invalid, NotAllowed
 from services.residents.idnumber import check_char
 from services.residents.resident import Policy, Resident, decide, fold
 

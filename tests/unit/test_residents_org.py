@@ -5,7 +5,7 @@ import pytest
 from services.residents import commands as c
 from services.residents import configuration, org
 from services.residents.cards import Schedule
-from services.residents.errors import Conflicting, Invalid
+from shared.kit.errors import Conflicting, Invalid
 
 SEED = org.seed_events(configuration.org_seed())
 

@@ -9,7 +9,7 @@ from shared.security.lookup import keyed_hash
 
 from services.residents import commands as c
 from services.residents import configuration
-from services.residents.errors import Conflicting, Invalid, Missing
+from shared.kit.errors import Conflicting, Invalid, Missing
 from services.residents.idnumber import check_char
 from services.residents.resident import (Policy, Resident, decide, fold, id_number_claim,
                                          id_number_stream)

@@ -8,7 +8,7 @@ station answers its own offer, and an offer is answered once.
 import pytest
 
 from services.residents import commands as c
-from services.residents.errors import Conflicting, Invalid, NotAllowed
+from shared.kit.errors import Conflicting, Invalid, NotAllowed
 from services.residents.events import PERSONAL_FIELDS, ResidentTransferred, TransferOffered
 from services.residents.resident import Resident, decide, fold
 
