@@ -22,7 +22,8 @@ SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "residents": ("casework",),
     "casework": ("residents",),
-    "reporting": ("residents", "casework", "activities", "resources"),
+    # activities and resources join when their services (and events) land
+    "reporting": ("residents", "casework"),
 }
 
 

@@ -12,20 +12,19 @@ from typing import Mapping
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from shared import topology
 from shared.eventstore import EventStore
 from shared.stores import open_store
 from station import catalog
-
-SOURCES = ("residents", "casework", "activities", "resources")
 
 
 def rebuild(store: EventStore, config: Mapping, quiet: bool = False) -> int:
     from services.reporting import projections
     sources = {name: open_store(name, config, catalog.registry(name), catalog.projections(name))
-               for name in SOURCES}
+               for name in topology.SUBSCRIPTIONS["reporting"]}
     with Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
                   disable=quiet or not sys.stderr.isatty(), transient=False) as bar:
-        tasks = {name: bar.add_task(name, total=None) for name in ("reporting", *SOURCES)}
+        tasks = {name: bar.add_task(name, total=None) for name in ("reporting", *sources)}
 
         def progress(name: str, done: int, total: int) -> None:
             bar.update(tasks[name], completed=done, total=total)

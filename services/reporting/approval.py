@@ -22,9 +22,10 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from shared.events import NewEvent, Recorded, iso
+from shared.kit import fold as kit
+from shared.kit.errors import IllegalTransition, Invalid, NotAllowed
 
 from services.reporting import commands as c
-from services.reporting.errors import IllegalTransition, InvalidCommand, NotPermitted
 
 NONE, SUBMITTED, ACCEPTED, RETURNED, REOPENED = (
     "none", "submitted", "accepted", "returned", "reopened")
@@ -53,6 +54,7 @@ class Report:
     summary: str | None = None
     plan: str | None = None
     trail: tuple[Mapping[str, Any], ...] = ()
+    version: int = 0
 
 
 # -- guards ---------------------------------------------------------------------------
@@ -74,10 +76,10 @@ def check_status(report: Report, step: str, allowed: Iterable[str]) -> None:
 def check_approver(report: Report, actor: str, actor_level: str) -> None:
     """The level above the report's, and never the one who submitted it."""
     if actor_level != APPROVER[report.level]:
-        raise NotPermitted(f"A {report.level} report is approved by the {APPROVER[report.level]}",
+        raise NotAllowed(f"A {report.level} report is approved by the {APPROVER[report.level]}",
                            f"{_LEVEL_ZH[report.level]}报表由{_LEVEL_ZH[APPROVER[report.level]]}审核")
     if actor == report.submitted_by:
-        raise NotPermitted("Nobody accepts or returns their own submission",
+        raise NotAllowed("Nobody accepts or returns their own submission",
                            "不能审核本人提交的报表")
 
 
@@ -99,7 +101,7 @@ def check_not_locked_above(locked_above: bool) -> None:
 
 def check_text(value: str | None, field: str) -> None:
     if not (value or "").strip():
-        raise InvalidCommand(f"{field} is required", f"{field} 不能为空",
+        raise Invalid(f"{field} is required", f"{field} 不能为空",
                              fields={field: ["required / 必填"]})
 
 
@@ -130,7 +132,8 @@ def _decision(report: Report, type_: str, step: str, actor: str, actor_level: st
               extra: dict, now: datetime) -> list[NewEvent]:
     check_status(report, step, {SUBMITTED} if step != "reopen" else {ACCEPTED})
     check_approver(report, actor, actor_level)
-    payload = {"revision": report.revision, "approver_level": actor_level, **extra}
+    payload = {"revision": report.revision, "approver_level": actor_level, "at": iso(now),
+               **extra}
     station = report.unit_id if report.level == "station" else None
     return [_event(report.report_id, type_, payload, actor, now, station)]
 
@@ -152,49 +155,52 @@ def reopen(report: Report, cmd: c.ReopenReport, now: datetime) -> list[NewEvent]
     # Reopening is the approver's (DHIS2: unapprove at the approving level).
     check_status(report, "reopen", {ACCEPTED})
     if cmd.actor_level != APPROVER[report.level]:
-        raise NotPermitted("Only the approving level may reopen a report",
+        raise NotAllowed("Only the approving level may reopen a report",
                            "只有审核层级可以重新打开报表")
     payload = {"revision": report.revision, "approver_level": cmd.actor_level,
-               "reopened_by": cmd.actor, "reason": cmd.reason}
+               "at": iso(now), "reopened_by": cmd.actor, "reason": cmd.reason}
     station = report.unit_id if report.level == "station" else None
     return [_event(report.report_id, "ReportReopened", payload, cmd.actor, now, station)]
 
 
 # -- evolve ---------------------------------------------------------------------------
 
-def _trail(report: Report, event: Recorded, step: str, by: str | None, note: str | None):
-    entry = {"step": step, "by": by, "at": event.recorded_at, "revision": report.revision,
-             "note": note}
-    return report.trail + (entry,)
+def _trail(report: Report, step: str, by: str | None, at: str, note: str | None):
+    return report.trail + ({"step": step, "by": by, "at": at, "revision": report.revision,
+                            "note": note},)
 
 
-def evolve(report: Report, event: Recorded) -> Report:
-    p = event.payload
-    if event.type == "ReportSubmitted":
-        report = dataclasses.replace(
-            report, report_id=p["report_id"], level=p["level"], unit_id=p["unit_id"],
-            station_ids=tuple(p["station_ids"]), street_id=p["street_id"], kind=p["kind"],
-            period_key=p["period_key"], status=SUBMITTED, revision=p["revision"],
-            submitted_by=p["submitted_by"], submitted_at=p["submitted_at"],
-            figures=p["figures"], corrections=tuple(p["corrections"]),
-            watermark=p["watermark"], summary=p.get("summary"), plan=p.get("plan"))
-        return dataclasses.replace(report, trail=_trail(report, event, "submitted",
-                                                        p["submitted_by"], p.get("summary")))
-    steps = {"ReportAccepted": (ACCEPTED, "accepted_by", "comment"),
-             "ReportReturned": (RETURNED, "returned_by", "comment"),
-             "ReportReopened": (REOPENED, "reopened_by", "reason")}
-    if event.type in steps:
-        status, by, note = steps[event.type]
+def _submitted(report: Report, p: dict) -> Report:
+    report = dataclasses.replace(
+        report, report_id=p["report_id"], level=p["level"], unit_id=p["unit_id"],
+        station_ids=tuple(p["station_ids"]), street_id=p["street_id"], kind=p["kind"],
+        period_key=p["period_key"], status=SUBMITTED, revision=p["revision"],
+        submitted_by=p["submitted_by"], submitted_at=p["submitted_at"], figures=p["figures"],
+        corrections=tuple(p["corrections"]), watermark=p["watermark"],
+        summary=p.get("summary"), plan=p.get("plan"))
+    return dataclasses.replace(report, trail=_trail(report, "submitted", p["submitted_by"],
+                                                    p["submitted_at"], p.get("summary")))
+
+
+def _step(status: str, by: str, note: str):
+    def evolver(report: Report, p: dict) -> Report:
         return dataclasses.replace(report, status=status,
-                                   trail=_trail(report, event, status, p[by], p.get(note)))
-    return report
+                                   trail=_trail(report, status, p[by], p["at"], p.get(note)))
+    return evolver
 
 
-def fold(events: Iterable[Recorded], report: Report | None = None) -> Report:
-    report = report or Report()
-    for event in events:
-        report = evolve(report, event)
-    return report
+EVOLVERS = {"ReportSubmitted": _submitted,
+            "ReportAccepted": _step(ACCEPTED, "accepted_by", "comment"),
+            "ReportReturned": _step(RETURNED, "returned_by", "comment"),
+            "ReportReopened": _step(REOPENED, "reopened_by", "reason")}
+
+
+def evolve(report: Report, event) -> Report:
+    return kit.step(EVOLVERS, report, event)
+
+
+def fold(events: Iterable, report: Report | None = None) -> Report:
+    return kit.fold(evolve, events, report or Report())
 
 
 def stream_of(report_id: str) -> str:

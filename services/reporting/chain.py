@@ -13,10 +13,11 @@ from datetime import date, datetime
 from typing import Iterable, Mapping
 
 from shared.events import NewEvent, Recorded
+from shared.kit import fold as kit
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 from services.reporting import commands as c
 from services.reporting import periods
-from services.reporting.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
 
 CHAIN_LEVELS = {"StreetMeetingAttended": 1, "ProgressReported": 2, "CommunityVisitNoted": 3,
                 "ActivityConsulted": 4}
@@ -25,7 +26,7 @@ FINAL = frozenset({"adopted", "declined"})
 
 def record(cmd: c.RecordChain, now: datetime) -> list[NewEvent]:
     if cmd.event_type not in CHAIN_LEVELS:
-        raise InvalidCommand(f"Not a chain record: {cmd.event_type}", f"不是工作汇报记录：{cmd.event_type}")
+        raise Invalid(f"Not a chain record: {cmd.event_type}", f"不是工作汇报记录：{cmd.event_type}")
     payload = {**cmd.payload, "station_id": cmd.station_id}
     return [NewEvent(cmd.event_type, payload, station_id=cmd.station_id, occurred_at=now,
                      actor=cmd.actor)]
@@ -39,6 +40,7 @@ class Suggestion:
     station_id: str | None = None
     state: str = "none"
     answers: tuple[Mapping, ...] = ()
+    version: int = 0
 
 
 def propose(s: Suggestion, cmd: c.ProposeSuggestion, now: datetime) -> list[NewEvent]:
@@ -53,7 +55,7 @@ def propose(s: Suggestion, cmd: c.ProposeSuggestion, now: datetime) -> list[NewE
 
 def answer(s: Suggestion, cmd: c.AnswerSuggestion, now: datetime) -> list[NewEvent]:
     if s.suggestion_id is None:
-        raise Unknown(f"Suggestion {cmd.suggestion_id} not found", f"未找到建议 {cmd.suggestion_id}")
+        raise Missing(f"Suggestion {cmd.suggestion_id} not found", f"未找到建议 {cmd.suggestion_id}")
     if s.state in FINAL:
         raise IllegalTransition(f"The suggestion is already {s.state}",
                                 f"该建议已{'采纳' if s.state == 'adopted' else '未采纳'}，不能再答复")
@@ -64,23 +66,16 @@ def answer(s: Suggestion, cmd: c.AnswerSuggestion, now: datetime) -> list[NewEve
                      actor=cmd.actor)]
 
 
-def evolve_suggestion(s: Suggestion, event: Recorded) -> Suggestion:
-    p = event.payload
-    if event.type == "SuggestionProposed":
-        return Suggestion(p["suggestion_id"], p["station_id"], "proposed")
-    if event.type == "SuggestionAnswered":
-        return dataclasses.replace(s, state=p["answer"], answers=s.answers + (dict(p),))
-    return s
+SUGGESTION_EVOLVERS = {
+    "SuggestionProposed": lambda s, p: Suggestion(p["suggestion_id"], p["station_id"],
+                                                  "proposed"),
+    "SuggestionAnswered": lambda s, p: dataclasses.replace(s, state=p["answer"],
+                                                           answers=s.answers + (dict(p),)),
+}
 
 
 def fold_suggestion(events: Iterable[Recorded]) -> Suggestion:
-    return _fold(evolve_suggestion, events, Suggestion())
-
-
-def _fold(evolve, events, state):
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return kit.fold(lambda s, e: kit.step(SUGGESTION_EVOLVERS, s, e), events, Suggestion())
 
 
 # -- 1+1+1 meetings -------------------------------------------------------------------
@@ -90,6 +85,7 @@ class Meetings:
     station_id: str | None = None
     weeks: frozenset[str] = frozenset()          # weeks with minutes
     supervision_months: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    version: int = 0
 
 
 def _on(day: str, key: str, what: str) -> None:
@@ -98,7 +94,7 @@ def _on(day: str, key: str, what: str) -> None:
     except (ValueError, periods.BadPeriod):
         inside = False
     if not inside:
-        raise InvalidCommand(f"{what} {day} is not in {key}", f"{what}日期 {day} 不在 {key} 内",
+        raise Invalid(f"{what} {day} is not in {key}", f"{what}日期 {day} 不在 {key} 内",
                              fields={"held_on": [f"not in {key} / 不在 {key} 内"]})
 
 
@@ -122,19 +118,22 @@ def record_supervision(m: Meetings, cmd: c.RecordSupervision, now: datetime) -> 
                      occurred_at=now, actor=cmd.actor)]
 
 
-def evolve_meetings(m: Meetings, event: Recorded) -> Meetings:
-    p = event.payload
-    if event.type == "WeeklyMeetingMinuted":
-        return dataclasses.replace(m, station_id=p["station_id"], weeks=m.weeks | {p["week"]})
-    if event.type == "SupervisionRecorded":
-        months = dict(m.supervision_months)
-        months[p["month"]] = months.get(p["month"], 0) + 1
-        return dataclasses.replace(m, station_id=p["station_id"], supervision_months=months)
-    return m
+def _minuted(m: Meetings, p: dict) -> Meetings:
+    return dataclasses.replace(m, station_id=p["station_id"], weeks=m.weeks | {p["week"]})
+
+
+def _supervised(m: Meetings, p: dict) -> Meetings:
+    months = {**m.supervision_months,
+              p["month"]: m.supervision_months.get(p["month"], 0) + 1}
+    return dataclasses.replace(m, station_id=p["station_id"], supervision_months=months)
+
+
+MEETING_EVOLVERS = {"WeeklyMeetingMinuted": _minuted, "SupervisionRecorded": _supervised}
+EVOLVERS = {**SUGGESTION_EVOLVERS, **MEETING_EVOLVERS}
 
 
 def fold_meetings(events: Iterable[Recorded]) -> Meetings:
-    return _fold(evolve_meetings, events, Meetings())
+    return kit.fold(lambda m, e: kit.step(MEETING_EVOLVERS, m, e), events, Meetings())
 
 
 def gaps(m: Meetings, span: periods.Period) -> dict:

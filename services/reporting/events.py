@@ -64,6 +64,7 @@ class ReportSubmitted(Schema):
 class ReportAccepted(Schema):
     report_id = _id()
     revision = fields.Int(required=True)
+    at = _id()
     accepted_by = _id()
     approver_level = fields.Str(required=True, validate=validate.OneOf(APPROVERS))
     comment = _optional_text()
@@ -72,6 +73,7 @@ class ReportAccepted(Schema):
 class ReportReturned(Schema):
     report_id = _id()
     revision = fields.Int(required=True)
+    at = _id()
     returned_by = _id()
     approver_level = fields.Str(required=True, validate=validate.OneOf(APPROVERS))
     comment = _text()
@@ -80,6 +82,7 @@ class ReportReturned(Schema):
 class ReportReopened(Schema):
     report_id = _id()
     revision = fields.Int(required=True)
+    at = _id()
     reopened_by = _id()
     approver_level = fields.Str(required=True, validate=validate.OneOf(APPROVERS))
     reason = _text()
@@ -177,3 +180,11 @@ for _schema in (ReportSubmitted, ReportAccepted, ReportReturned, ReportReopened,
                 SupervisionRecorded):
     registry.register(_schema.__name__, _schema)
 access_log.register(registry)   # ResidentRecordRead: a timeline read is audited
+
+NOT_EVOLVED = {
+    "StreetMeetingAttended": "a chain record: appended and listed, never loaded as state",
+    "ProgressReported": "a chain record: appended and listed, never loaded as state",
+    "CommunityVisitNoted": "a chain record: appended and listed, never loaded as state",
+    "ActivityConsulted": "a chain record: appended and listed, never loaded as state",
+    "ResidentRecordRead": "the access trail of a timeline read: changes no state",
+}

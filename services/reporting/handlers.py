@@ -1,8 +1,7 @@
 """Command handlers: load the stream, decide, append at the version read, project — in
-one transaction, so a refused command writes nothing. Routed by COMMAND_HANDLERS.
-
-A ConcurrencyError (someone appended to the stream since it was read) runs the whole
-command again on fresh state, a few times; the fresh decision may then refuse.
+one transaction, so a refused command writes nothing. Routed by COMMAND_HANDLERS; the
+kit's one retry policy (shared.kit.runner) runs a command again on fresh state when
+its stream moved meanwhile.
 """
 from __future__ import annotations
 
@@ -11,20 +10,17 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from shared import logs
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import EventStore
 from shared.events import NewEvent
+from shared.kit import runner
 
 from services.reporting import approval, chain, projections
 from services.reporting import commands as c
 
-log = logs.get("reporting")
-ATTEMPTS = 5
-
 
 def _load(store: EventStore, conn, stream: str, fold):
-    events = store.read_stream(stream, conn=conn)
-    return fold(events), (events[-1].stream_version if events else 0)
+    state = fold(store.read_stream(stream, conn=conn))
+    return state, state.version
 
 
 def _report(store, conn, cmd, now, decide) -> tuple[str, int, list[NewEvent]]:
@@ -68,25 +64,12 @@ def execute(store: EventStore, cmd, now: datetime, correlation_id: str | None = 
             conn: sa.Connection | None = None) -> dict:
     """Decide and append; {"stream_id", "version", "events": [types]}."""
     load, decide = COMMAND_HANDLERS[type(cmd)]
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            if conn is not None:
-                with conn.begin_nested():
-                    return _once(store, conn, load, decide, cmd, now, correlation_id)
-            with store.engine.begin() as own:
-                return _once(store, own, load, decide, cmd, now, correlation_id)
-        except ConcurrencyError as exc:
-            if attempt == ATTEMPTS:
-                raise
-            log.info("command.retry_on_conflict", stream_id=exc.stream_id, attempt=attempt)
-    raise AssertionError("unreachable")
 
-
-def _once(store, conn, load, decide, cmd, now, correlation_id) -> dict:
-    stream, version, events = load(store, conn, cmd, now, decide)
-    stamped = [NewEvent(e.type, e.payload, e.event_id, e.station_id, e.occurred_at, e.actor,
-                        correlation_id) for e in events]
-    recorded = store.append(stream, version, stamped, conn=conn)
-    projections.apply_all(conn, recorded)
-    return {"stream_id": stream, "version": recorded[-1].stream_version,
-            "events": [e.type for e in recorded]}
+    def work(conn: sa.Connection) -> dict:
+        stream, version, events = load(store, conn, cmd, now, decide)
+        recorded = store.append(stream, version, runner.stamp(events, correlation_id),
+                                conn=conn)
+        projections.apply_all(conn, recorded)
+        return {"stream_id": stream, "version": recorded[-1].stream_version,
+                "events": [e.type for e in recorded]}
+    return runner.transact(store.engine, work, conn)

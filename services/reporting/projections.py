@@ -20,7 +20,9 @@ from typing import Callable, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy import Column, Index, Integer, String, Table, Text
 
+from shared import topology
 from shared.events import Recorded
+from shared.kit.projections import Projection
 from shared.relay import Checkpoint
 
 from services.reporting import approval
@@ -172,6 +174,14 @@ def apply_source(conn: sa.Connection, source: str, event: Recorded) -> None:
 SOURCE_OF = {t: source for source, types in SOURCES.items() for t in types}
 
 
+def inbox_handlers(_store, sources=None) -> dict:
+    """{type: handler} of the types that make facts, for the sources reporting subscribes
+    to (the completeness test checks each is registered by its source)."""
+    sources = topology.SUBSCRIPTIONS["reporting"] if sources is None else sources
+    return {t: (lambda conn, event, s=SOURCE_OF[t]: apply_source(conn, s, event))
+            for t in SPECS if SOURCE_OF.get(t) in sources}
+
+
 class EveryType(Mapping):
     """The inbox's handler table: every type of the source, known to reporting or not
     (each names residents the audit timeline must find; SPECS picks what counts)."""
@@ -261,18 +271,12 @@ APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
     "WeeklyMeetingMinuted": _meeting("minutes", "week", "recorded_by", "minutes"),
     "SupervisionRecorded": _meeting("supervision", "month", "supervisor", "topics"),
 }
-NOT_APPLYING = frozenset({"ResidentRecordRead"})
-
-
-def apply(conn: sa.Connection, event: Recorded) -> None:
-    applier = APPLIERS.get(event.type)
-    if applier is not None:
-        applier(conn, event)
-
-
-def apply_all(conn: sa.Connection, events: Iterable[Recorded]) -> None:
-    for event in events:
-        apply(conn, event)
+VERSION = 1
+# Own tables are refolded by the kit when VERSION changes; the facts and the stream
+# index come from other services and are rebuilt by `rebuild` below (every source).
+projection = Projection("reporting", metadata, APPLIERS, tables=OWN, version=VERSION,
+                        not_applying={"ResidentRecordRead"})
+apply, apply_all = projection.apply, projection.apply_all
 
 
 # -- rebuild --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The reporting service: nameko entrypoints that only translate and dispatch.
 
-Reporting listens to every service's events (residents, casework, activities, resources;
-a source not deployed contributes nothing) and folds them into facts; the figures of
+Reporting listens to every service's events (the sources of shared.topology's
+subscription table; the kit generates the `on_<source>` entrypoints) and folds them into facts; the figures of
 any station, street or district, period and date are folds over those facts. It owns
 only the chain's own records: reports submitted and approved, the five-level chain,
 1+1+1 meetings. And it answers the audit timeline of one resident.
@@ -13,7 +13,6 @@ and district people see their roll-ups and the stations under them.
 """
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from datetime import date, datetime, time
 from typing import Callable
@@ -26,11 +25,11 @@ from shared import timeline
 from shared.base_service import EventSourcedService
 from shared.errors import NotFound, ValidationFailed
 from shared.events import iso, utcnow
+from shared.kit.ids import new_id
 from shared.providers import InboxProvider, StoreProvider
 from shared.security import access_log, scope
 from shared.security.nameko import Auth
 from shared.security.principal import Principal
-from shared.subscriber import subscribe
 from shared.web import api, body_of, load
 
 from services.reporting import approval, chain, compose, handlers, periods, projections
@@ -41,24 +40,20 @@ from services.reporting.events import registry
 from services.reporting.resident import state_at
 from services.reporting.tree import Tree
 
-SOURCES = ("residents", "casework", "activities", "resources")
 APPROVER_LEVEL = {"street_leader": "street", "district_admin": "district"}
 REVEAL = frozenset({"notes", "findings"})   # clear-text free text, for roles that may
 
 
 class SourceInbox(InboxProvider):
     """Reporting's inbox: one handler table per source (a fact records where it came
-    from), taking every type (each may name a resident the audit timeline must find)."""
+    from), taking every type (each may name a resident the audit timeline must find);
+    `projections.inbox_handlers` names the types that make facts."""
 
     def _build(self):
         deliveries = super()._build()
         for source, inbox in deliveries.inboxes.items():
             inbox.handlers = projections.EveryType(source, projections.apply_source)
         return deliveries
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def _not_found(kind: str, unit_id: str) -> NotFound:
@@ -75,37 +70,16 @@ class ReportingService(EventSourcedService):
     """Reporting (报表与工作汇报): figures from every service's events, the five-level chain,
     1+1+1 reports with submission and approval, and the audit timeline."""
 
-    name = "reporting"
-    store = StoreProvider(registry, projections=projections.metadata)
-    inbox = SourceInbox(lambda store: {}, sources=SOURCES)
+    name, name_zh = "reporting", "报表"
+    store = StoreProvider(registry, projections=projections.projection)
+    inbox = SourceInbox(projections.inbox_handlers)
     auth = Auth()
     config = Config()
-
-    @subscribe("residents")
-    def on_residents(self, envelope, headers, queue_name):
-        return self.inbox.deliver("residents", envelope, headers, queue_name)
-
-    @subscribe("casework")
-    def on_casework(self, envelope, headers, queue_name):
-        return self.inbox.deliver("casework", envelope, headers, queue_name)
-
-    @subscribe("activities")
-    def on_activities(self, envelope, headers, queue_name):
-        return self.inbox.deliver("activities", envelope, headers, queue_name)
-
-    @subscribe("resources")
-    def on_resources(self, envelope, headers, queue_name):
-        return self.inbox.deliver("resources", envelope, headers, queue_name)
 
     @rpc
     def positions(self) -> dict:
         """How far reporting has folded each source: {"residents": 12, ...}."""
         return self._read(queries.watermark)
-
-    @api("GET", "/api/v1/reporting/ping", auth=False, tags=["reports"],
-         summary="Is the reporting service up? / 报表服务是否在线")
-    def http_ping(self, request):
-        return self.ping()
 
     # -- plumbing ---------------------------------------------------------------------
 

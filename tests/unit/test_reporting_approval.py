@@ -10,7 +10,7 @@ from shared.events import Recorded
 
 from services.reporting import approval, corrections, facts, periods, weekly
 from services.reporting import commands as c
-from services.reporting.errors import IllegalTransition, InvalidCommand, NotPermitted
+from shared.kit.errors import IllegalTransition, Invalid, NotAllowed
 from services.reporting.figures import Scope, figures
 
 from tests.unit.reporting_world import world
@@ -53,22 +53,22 @@ def test_street_accepts_a_station_report():
 
 def test_nobody_accepts_their_own_submission():
     report = _submitted(facts.fold(world().by_source).facts, actor="both")
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotAllowed):
         approval.accept(report, c.AcceptReport(report.report_id, "both", "street"), NOW)
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotAllowed):
         approval.return_(report, c.ReturnReport(report.report_id, "both", "street", "no"), NOW)
 
 
 def test_only_the_level_above_approves():
     report = _submitted(facts.fold(world().by_source).facts)
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotAllowed):
         approval.accept(report, c.AcceptReport(report.report_id, "admin", "district"), NOW)
 
 
 def test_a_returned_report_carries_the_comment_and_may_be_submitted_again():
     fs = facts.fold(world().by_source).facts
     report = _submitted(fs)
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         approval.return_(report, c.ReturnReport(report.report_id, "leader", "street", " "), NOW)
     returned = _then(report, approval.return_(
         report, c.ReturnReport(report.report_id, "leader", "street", "add the visits"), NOW))
@@ -88,7 +88,7 @@ def test_reopening_needs_the_approver_a_reason_and_nothing_accepted_above():
     report = _submitted(facts.fold(world().by_source).facts)
     accepted = _then(report, approval.accept(report, c.AcceptReport(report.report_id, "leader",
                                                                       "street"), NOW))
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotAllowed):
         approval.reopen(accepted, c.ReopenReport(report.report_id, "head_a", "district", "x"),
                         NOW)
     with pytest.raises(IllegalTransition):
@@ -108,7 +108,7 @@ def test_a_street_roll_up_waits_for_every_station():
                                                        actor="leader", waiting=("B",)), NOW)
     assert refused.value.fields == {"waiting": ["B"]}
     rollup = _submitted(fs, level="street", unit="T1", actor="leader")
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotAllowed):
         approval.accept(rollup, c.AcceptReport(rollup.report_id, "leader2", "street"), NOW)
     done = _then(rollup, approval.accept(rollup, c.AcceptReport(rollup.report_id, "admin",
                                                                  "district"), NOW))

@@ -9,7 +9,7 @@ from shared.events import Recorded
 
 from services.reporting import chain, periods
 from services.reporting import commands as c
-from services.reporting.errors import Duplicate, IllegalTransition, InvalidCommand, Unknown
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid, Missing
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -38,7 +38,7 @@ def test_a_suggestion_is_tracked_until_adopted_or_declined():
 
 
 def test_answering_an_unknown_suggestion_is_refused():
-    with pytest.raises(Unknown):
+    with pytest.raises(Missing):
         chain.answer(chain.Suggestion(), c.AnswerSuggestion("x", "adopted", "2026-11-25", None,
                                                             "h"), NOW)
 
@@ -48,13 +48,13 @@ def test_chain_records_are_levels_one_to_four_only():
         "record_id": "r", "held_on": "2026-11-16", "attendee": "h", "central_work": "x"}, "h"),
         NOW)
     assert event.payload["station_id"] == "A"
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         chain.record(c.RecordChain("SuggestionProposed", "A", {}, "h"), NOW)
 
 
 def test_one_minutes_a_week_on_a_day_of_that_week_and_the_gaps_named():
     m = chain.Meetings()
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(Invalid):
         chain.minute_meeting(m, c.MinuteWeeklyMeeting("m0", "A", "2026-W47", "2026-11-23",
                                                       ("h",), "x", "h"), NOW)
     first = chain.minute_meeting(m, c.MinuteWeeklyMeeting("m1", "A", "2026-W47", "2026-11-16",
