@@ -26,6 +26,7 @@ from shared.kit import fold as kit
 from shared.kit.errors import IllegalTransition, Invalid, NotAllowed
 
 from services.reporting import commands as c
+from services.reporting.periods import local_date
 
 NONE, SUBMITTED, ACCEPTED, RETURNED, REOPENED = (
     "none", "submitted", "accepted", "returned", "reopened")
@@ -99,6 +100,13 @@ def check_not_locked_above(locked_above: bool) -> None:
                                 "上级汇总报表已审核通过，须先重新打开上级报表")
 
 
+def check_period_begun(period, now: datetime) -> None:
+    """A report is for a period that has begun (the week's summary may go up on Friday)."""
+    if period.start > local_date(now):
+        raise Invalid(f"The period {period.key} has not begun", f"期间 {period.key} 尚未开始",
+                      fields={"period": ["not begun / 尚未开始"]})
+
+
 def check_text(value: str | None, field: str) -> None:
     if not (value or "").strip():
         raise Invalid(f"{field} is required", f"{field} 不能为空",
@@ -115,6 +123,7 @@ def _event(report_id: str, type_: str, payload: dict, actor: str, now: datetime,
 
 def submit(report: Report, cmd: c.SubmitReport, now: datetime) -> list[NewEvent]:
     check_status(report, "submit", SUBMITTABLE)
+    check_period_begun(cmd.period, now)
     check_nothing_waiting(cmd.waiting)
     payload = {
         "level": cmd.level, "unit_id": cmd.unit_id, "station_ids": list(cmd.station_ids),

@@ -101,6 +101,13 @@ def test_reopening_needs_the_approver_a_reason_and_nothing_accepted_above():
         ("reopened", "leader", "late visits")
 
 
+def test_a_period_that_has_not_begun_cannot_be_reported():
+    fs = facts.fold(world().by_source).facts
+    with pytest.raises(Invalid):
+        approval.submit(approval.Report(), _submit_cmd(fs, period=periods.parse("2026-W49")),
+                        NOW)
+
+
 def test_a_street_roll_up_waits_for_every_station():
     fs = facts.fold(world().by_source).facts
     with pytest.raises(IllegalTransition) as refused:
