@@ -6,6 +6,7 @@ database DATABASE_URL names, selected through the connection's search_path.
 """
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 
@@ -24,9 +25,28 @@ def normalise_url(url: str) -> str:
 def store_url(service: str, database_url: str | None, data_dir: str | pathlib.Path) -> str:
     if database_url:
         return normalise_url(database_url)
+    path = private_dir(data_dir)
+    return f"sqlite:///{private_file(path / (service + '.db'))}"
+
+
+def private_dir(data_dir: str | pathlib.Path) -> pathlib.Path:
+    """The data directory, created (or narrowed) to its owner alone: 0700. It holds the
+    stores, per-resident keys and the signing keys."""
     path = pathlib.Path(data_dir).absolute()
-    path.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path / (service + '.db')}"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: pathlib.Path) -> pathlib.Path:
+    """A store file created (or narrowed) to 0600 before SQLite opens it: SQLite gives its
+    -wal and -shm files the database file's mode, so they are private too."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for sibling in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if sibling.exists() and sibling.stat().st_mode & 0o077:
+            sibling.chmod(0o600)
+    return path
 
 
 def make_engine(url: str, schema: str | None = None, **kwargs) -> sa.Engine:

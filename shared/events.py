@@ -75,6 +75,8 @@ class Recorded:
     payload: dict
     prev_hash: str
     hash: str
+    # Ed25519 signature of `hash` by the storing service (shared.signing); None before signing.
+    signature: str | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -44,7 +44,7 @@ from shared.tables import events as T
 # positionally (no dict per row).
 _COLUMNS = ("event_id", "stream_id", "stream_version", "position", "type", "schema_version",
             "station_id", "occurred_at", "recorded_at", "actor", "correlation_id",
-            "causation_id", "payload", "prev_hash", "hash")
+            "causation_id", "payload", "prev_hash", "hash", "signature")
 assert _COLUMNS == tuple(f.name for f in dataclasses.fields(Recorded))
 _SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM events "
 
@@ -67,7 +67,7 @@ _ALL = sa.text(_SELECT + "WHERE position > :p ORDER BY position LIMIT :n")
 # array parameters cost far more to adapt).
 _INSERTED = ("event_id", "stream_id", "stream_version", "type", "schema_version",
              "station_id", "occurred_at", "recorded_at", "actor", "correlation_id",
-             "causation_id", "payload", "prev_hash", "hash")
+             "causation_id", "payload", "prev_hash", "hash", "signature")
 _PG_INSERT = (
     "INSERT INTO events (" + ", ".join(_INSERTED) + ") SELECT " + ", ".join(_INSERTED)
     + " FROM json_to_recordset(%s::json) AS r("
@@ -105,6 +105,10 @@ class ConcurrencyError(Exception):
 
 class EventStore:
     """Append to and read one service's events (SQLite or PostgreSQL, same code)."""
+
+    # signing: a shared.signing.Signer set by shared.stores.open_store; each appended
+    # event's hash is signed with it. None (a bare store in tests) stores no signature.
+    signer = None
 
     def __init__(self, engine: sa.Engine, registry: Registry):
         self.engine = engine
@@ -173,7 +177,7 @@ class EventStore:
                     if row is None:  # the stream is not that long: let the generic path say
                         return None
                     prev = row[0]
-                rows, recorded = _sealed(stream_id, expected_version, prev, drafts)
+                rows, recorded = _sealed(stream_id, expected_version, prev, drafts, self.signer)
                 batch = orjson.dumps([dict(zip(_INSERTED, row)) for row in rows]).decode()
                 if expected_version == 0:
                     inserted = pg.execute(_PG_INSERT, (batch,)).rowcount
@@ -204,7 +208,7 @@ class EventStore:
         version, prev = self._head(conn, stream_id)
         if version != expected_version:
             return self._already_stored(conn, stream_id, expected_version, drafts, version)
-        rows, recorded = _sealed(stream_id, version, prev, drafts)
+        rows, recorded = _sealed(stream_id, version, prev, drafts, self.signer)
         conn.execute(T.insert(), [dict(zip(_INSERTED, row)) for row in rows])
         return recorded
 
@@ -303,11 +307,14 @@ class EventStore:
         with self._reading(conn) as c:
             return self._head(c, stream_id)[0]
 
-    def verify(self, stream_id: str | None = None) -> list[dict]:
-        """The first break of every damaged stream (see hashchain.first_break); [] if sound."""
+    def verify(self, stream_id: str | None = None, seal_check=None) -> list[dict]:
+        """The first break of every damaged stream (see hashchain.first_break); [] if sound.
+
+        signing: `seal_check(stream)` (shared.signing.first_unsealed) checks the
+        signatures of a stream whose chain holds, so a rewritten chain is caught too."""
         sql = ("SELECT stream_id, stream_version, event_id, type, schema_version, station_id, "
                "occurred_at, recorded_at, actor, correlation_id, causation_id, payload, "
-               "prev_hash, hash FROM events ")
+               "prev_hash, hash, signature FROM events ")
         params = {}
         if stream_id is not None:
             sql += "WHERE stream_id = :s "
@@ -318,6 +325,8 @@ class EventStore:
                 sa.text(sql + "ORDER BY stream_id, stream_version"), params)
             for _, stream in _group_by_stream(rows):
                 problem = hashchain.first_break(stream)
+                if problem is None and seal_check is not None:
+                    problem = seal_check(stream)
                 if problem:
                     problems.append(problem)
         return problems
@@ -373,35 +382,39 @@ class EventStore:
         append = events.append
         for (event_id, stream_id, stream_version, position, type_, schema_version, station_id,
              occurred_at, recorded_at, actor, correlation_id, causation_id, payload,
-             prev_hash, hash_) in rows:
+             prev_hash, hash_, signature) in rows:
             schema_version, payload = upcast(type_, schema_version, loads(payload))
             append(Recorded(event_id, stream_id, stream_version, position, type_,
                             schema_version, station_id, occurred_at, recorded_at, actor,
-                            correlation_id, causation_id, payload, prev_hash, hash_))
+                            correlation_id, causation_id, payload, prev_hash, hash_,
+                            signature))
         return events
 
     def _recorded(self, row) -> Recorded:
         return self._decode((row,))[0]
 
 
-def _sealed(stream_id, version, prev, drafts) -> tuple[list[tuple], list[Recorded]]:
+def _sealed(stream_id, version, prev, drafts, signer=None) -> tuple[list[tuple], list[Recorded]]:
     """Number the drafts after `version` and chain them onto `prev`: the rows to insert
-    (as _INSERTED, payload as JSON text) and the Recorded events they stand for."""
+    (as _INSERTED, payload as JSON text) and the Recorded events they stand for. With a
+    `signer` (shared.signing) each hash is signed too."""
     rows, recorded = [], []
     for draft in drafts:
         version += 1
         draft["stream_version"] = version
         hash_ = hashchain.chain(prev, draft)
+        signature = signer.seal(hash_) if signer is not None else None
         payload = draft["payload"]
         rows.append((draft["event_id"], stream_id, version, draft["type"],
                      draft["schema_version"], draft["station_id"], draft["occurred_at"],
                      draft["recorded_at"], draft["actor"], draft["correlation_id"],
-                     draft["causation_id"], orjson.dumps(payload).decode(), prev, hash_))
+                     draft["causation_id"], orjson.dumps(payload).decode(), prev, hash_,
+                     signature))
         recorded.append(Recorded(draft["event_id"], stream_id, version, None, draft["type"],
                                  draft["schema_version"], draft["station_id"],
                                  draft["occurred_at"], draft["recorded_at"], draft["actor"],
                                  draft["correlation_id"], draft["causation_id"], payload,
-                                 prev, hash_))
+                                 prev, hash_, signature))
         prev = hash_
     return rows, recorded
 

@@ -25,7 +25,7 @@ from typing import Callable, Mapping
 
 import sqlalchemy as sa
 
-from shared import logs
+from shared import logs, signing
 from shared.events import Recorded
 from shared.relay import Checkpoint
 from shared.tables import inbox_sources, quarantine
@@ -54,6 +54,11 @@ class Inbox:
     page_size: int = 500
     # Asks the source which store it has now (RPC); None or an error: trust the message.
     source_store_id: Callable[[], str | None] | None = None
+    # signing: the public keys the source's signatures are checked with. Set, every
+    # message is checked before anything is applied (signing.Rejected: the caller parks
+    # it, the checkpoint does not move, so the genuine event at that position still
+    # applies). None: unchecked (bare inboxes in tests).
+    keyring: signing.Keyring | None = None
 
     @property
     def name(self) -> str:
@@ -64,7 +69,11 @@ class Inbox:
         return Checkpoint(self.engine, self.name)
 
     def handle(self, envelope: Mapping) -> Outcome:
-        """Apply one delivered event (a dict as the relay sent it) exactly once."""
+        """Apply one delivered event (a dict as the relay sent it) exactly once.
+
+        Raises signing.Rejected, having applied nothing, if its signatures do not hold."""
+        if self.keyring is not None:
+            signing.check_envelope(self.keyring, self.source, envelope)
         event = Recorded.from_dict(envelope)
         with self.engine.begin() as conn:
             applied = self._lock(conn)
@@ -159,11 +168,23 @@ class Inbox:
             if not page:
                 raise LookupError(f"{self.source} has no events after {after}; expected {up_to}")
             for envelope in page:
+                self._check_fetched(envelope)
                 event = Recorded.from_dict(envelope)
                 if event.position > up_to:
                     return
                 self._apply(conn, event)
                 after = event.position
+
+    def _check_fetched(self, envelope: Mapping) -> None:
+        """signing: an event read on catch-up must be signed too; if not, the whole
+        catch-up fails (rolled back) and the delivered message is retried, not parked."""
+        if self.keyring is None:
+            return
+        try:
+            signing.check_envelope(self.keyring, self.source, envelope, delivered=False)
+        except signing.Rejected as exc:
+            raise LookupError(f"{self.source} event at position {envelope.get('position')} "
+                              f"read on catch-up: {exc.reason}") from None
 
     def _apply(self, conn, event: Recorded) -> None:
         handler = self.handlers.get(event.type)

@@ -19,7 +19,7 @@ import structlog
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared import logs, topology
+from shared import logs, signing, topology
 from shared.stores import open_store
 from shared.events import Registry
 from shared.eventstore import EventStore
@@ -81,6 +81,11 @@ class Deliveries:
                 outcome = inbox.handle(envelope)
                 log.debug("inbox.handled", outcome=outcome.value)
                 return outcome.value
+            except signing.Rejected as exc:  # forged or unsigned: parked at once, as is
+                self._send(queue_name, envelope, {**headers, "x-rejected": exc.reason,
+                                                  "x-error": f"rejected: {exc.reason}"})
+                log.warning("inbox.rejected", reason=exc.reason)
+                return "rejected"
             except Exception as exc:  # isolated: one bad event must not stop the others
                 self._fail(inbox, envelope, headers, queue_name, exc)
                 return "failed"
@@ -94,13 +99,18 @@ class Deliveries:
                   else topology.retry_queue(queue_name))
         new_headers = {**headers, "x-retries": retries + 1, "x-error": error[:1000]}
         expiry = {} if final else {"expiration": self.retry_delay_ms / 1000}
-        with kombu.Connection(self.amqp_uri, connect_timeout=5) as conn:
-            producer = conn.Producer(serializer="json")
-            producer.publish(envelope, exchange="", routing_key=target.name, headers=new_headers,
-                             declare=[target], delivery_mode=2, retry=True,
-                             retry_policy={"max_retries": 5}, **expiry)
+        self._send(queue_name, envelope, new_headers, target, **expiry)
         log.warning("inbox.parked" if final else "inbox.retry_scheduled",
                     retries=retries + 1, error_type=type(exc).__name__)
+
+    def _send(self, queue_name, envelope, headers, target=None, **expiry) -> None:
+        """Publish to the queue's retry or (default) parking queue."""
+        target = target or topology.parked_queue(queue_name)
+        with kombu.Connection(self.amqp_uri, connect_timeout=5) as conn:
+            producer = conn.Producer(serializer="json")
+            producer.publish(envelope, exchange="", routing_key=target.name, headers=headers,
+                             declare=[target], delivery_mode=2, retry=True,
+                             retry_policy={"max_retries": 5}, **expiry)
 
 
 class InboxProvider(DependencyProvider):
@@ -128,9 +138,11 @@ class InboxProvider(DependencyProvider):
         sources = self.sources or topology.SUBSCRIPTIONS.get(service, ())
         fetch = rpc_fetch(config)
         table = self.handlers(store)
+        keyring = signing.Keyring(config)
         return Deliveries(
             {s: Inbox(store.engine, service, s, table, fetch,
-                      source_store_id=rpc_store_id(config, s)) for s in sources},
+                      source_store_id=rpc_store_id(config, s), keyring=keyring)
+             for s in sources},
             config["AMQP_URI"], int(config.get("MAX_RETRIES", 3)),
             int(config.get("RETRY_DELAY_MS", 1000)))
 

@@ -89,12 +89,16 @@ class Lease:
                          .where(leases.c.holder == self.holder))
 
 
-def message_of(event: Recorded, store_id: str | None = None) -> tuple[bytes, dict, dict]:
+def message_of(event: Recorded, store_id: str | None = None,
+               signer=None) -> tuple[bytes, dict, dict]:
     """Body, properties and headers of an event's message (message id = event id).
 
-    `store_id` names the store the event (and its position) belongs to."""
-    body = orjson.dumps({**event.to_dict(), "store_id": store_id})
-    headers = {
+    `store_id` names the store the event (and its position) belongs to. signing: the
+    event's stored signature and, with the service's `signer`, a delivery signature
+    over (store id, position, hash) travel in the body and the headers."""
+    signed = signing_fields(event, store_id, signer)
+    body = orjson.dumps({**event.to_dict(), "store_id": store_id, **signed})
+    headers = {**signed,
         "store_id": store_id,
         "stream_id": event.stream_id, "stream_version": event.stream_version,
         "position": event.position, "schema_version": event.schema_version,
@@ -105,6 +109,12 @@ def message_of(event: Recorded, store_id: str | None = None) -> tuple[bytes, dic
     properties = {"message_id": event.event_id, "content_type": "application/json",
                   "content_encoding": "utf-8", "delivery_mode": 2, "application_headers": headers}
     return body, properties, headers
+
+
+def signing_fields(event: Recorded, store_id: str | None, signer) -> dict:
+    """signing: what a message carries to prove its source (shared.signing)."""
+    delivery = signer.deliver(store_id, event.position, event.hash) if signer else None
+    return {"signature": event.signature, "delivery_signature": delivery}
 
 
 class ConfirmingPublisher:
@@ -139,13 +149,14 @@ class ConfirmingPublisher:
                 pass
             self._conn = None
 
-    def publish(self, batch: Sequence[Recorded], store_id: str | None = None) -> None:
+    def publish(self, batch: Sequence[Recorded], store_id: str | None = None,
+                signer=None) -> None:
         """Publish all, then wait until every one is confirmed; raise if any is not."""
         if self._conn is None:
             self.connect()
         exchange = topology.events_exchange(self.source).name
         for event in batch:
-            body, properties, _ = message_of(event, store_id)
+            body, properties, _ = message_of(event, store_id, signer)
             message = amqp.Message(body, **properties)
             self._channel._basic_publish(message, exchange=exchange, routing_key=event.type,
                                          mandatory=True)
@@ -202,7 +213,7 @@ class Relay:
         batch = self.store.read_all(after, self.batch_size)
         if not batch:
             return 0
-        self.publisher.publish(batch, self.store.store_id)
+        self.publisher.publish(batch, self.store.store_id, self.store.signer)
         self.checkpoint.set(batch[-1].position)
         self.published += len(batch)
         return len(batch)

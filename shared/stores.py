@@ -6,7 +6,7 @@ from typing import Mapping
 
 import sqlalchemy as sa
 
-from shared import db, migrations
+from shared import db, migrations, signing
 from shared.events import Registry
 from shared.eventstore import EventStore
 from shared.kit.projections import Projection
@@ -25,6 +25,7 @@ def open_store(service: str, config: Mapping, registry: Registry,
     engine = engine_for(service, config)
     migrations.upgrade(engine)
     store = EventStore(engine, registry)
+    store.signer = signing.signer_for(service, config)  # keys outside the store
     if isinstance(projections, Projection):
         projections.ensure(store)
     elif projections is not None:

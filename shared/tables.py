@@ -25,6 +25,8 @@ events = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # "<key id>:<base64 Ed25519 signature of hash>" (shared.signing); NULL before signing.
+    Column("signature", String(200), nullable=True),
     UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
     Index("ix_events_unsequenced", "id", postgresql_where=text("position IS NULL"),
           sqlite_where=text("position IS NULL")),

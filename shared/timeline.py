@@ -46,6 +46,15 @@ def about(events: Iterable[Mapping], stream_id: str, resident_id: str) -> bool:
                                                      for e in events)
 
 
+def check(events: list[Mapping], seal_check=None) -> list[dict]:
+    """The stream's first problem: its hash chain, then (`seal_check`, shared.signing's
+    first_unsealed bound to a service and keyring) its signatures."""
+    problem = hashchain.first_break(events)
+    if problem is None and seal_check is not None:
+        problem = seal_check(events)
+    return [problem] if problem else []
+
+
 def _entry(service: str, event: Mapping, verified: bool, reveal: frozenset) -> dict:
     hidden = PERSONAL - reveal
     return {"service": service, "stream_id": event["stream_id"],
@@ -71,7 +80,7 @@ def assemble(resident_id: str, streams: Iterable[Stream], as_of: str | None = No
         if not about(events, stream_id, resident_id):
             continue
         if problems is None:
-            problems = [p for p in [hashchain.first_break(events)] if p]
+            problems = check(events)
         checked.append({"service": service, "stream_id": stream_id,
                         "verified": not problems, "problems": problems})
         listed += [_entry(service, e, not problems, reveal) for e in events

@@ -27,7 +27,7 @@ import orjson
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
-from shared import logs
+from shared import inputs, logs
 from shared.messages import bilingual
 from shared.errors import TooLarge, ValidationFailed, to_api_error
 
@@ -35,9 +35,15 @@ MAX_BODY = 1_000_000
 log = logs.get("web")
 
 
+# Answers hold personal data: never cached, never sniffed as another type, never framed.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Content-Security-Policy": "frame-ancestors 'none'",
+                    "Cache-Control": "no-store"}
+
+
 def json_response(status: int, body) -> Response:
     return Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), status=status,
-                    mimetype="application/json")
+                    mimetype="application/json", headers=SECURITY_HEADERS)
 
 
 def body_of(request) -> dict:
@@ -57,12 +63,18 @@ def body_of(request) -> dict:
 
 
 def load(schema: marshmallow.Schema, data: dict):
-    """Validate at the edge: a 400 naming each bad field in English and Chinese."""
+    """Validate at the edge: a 400 naming each bad field in English and Chinese; the
+    rules every request obeys (shared.inputs: no control characters, times within
+    range) are checked on what the schema loaded."""
     try:
-        return schema.load(data)
+        loaded = schema.load(data)
     except marshmallow.ValidationError as err:
         fields = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
         raise ValidationFailed(fields=bilingual(fields)) from None
+    bad = inputs.problems(loaded)
+    if bad:
+        raise ValidationFailed(fields=bad)
+    return loaded
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

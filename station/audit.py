@@ -29,10 +29,11 @@ def _streams_about(store: EventStore, resident_id: str) -> list[str]:
 
 
 def resident_timeline(stores: dict[str, EventStore], resident_id: str,
-                      as_of: str | None = None) -> dict:
-    """What `station audit resident` prints; reporting's HTTP timeline answers the same."""
+                      seal_checks: dict | None = None, as_of: str | None = None) -> dict:
+    """What `station audit resident` prints; reporting's HTTP timeline answers the same.
+    `seal_checks`: per service, the signature check of its streams (shared.signing)."""
     streams = [(service, stream_id, [e.to_dict() for e in store.read_stream(stream_id)],
-                store.verify(stream_id))
+                store.verify(stream_id, (seal_checks or {}).get(service)))
                for service, store in stores.items()
                for stream_id in _streams_about(store, resident_id)]
     return timeline.assemble(resident_id, streams, as_of)

@@ -179,7 +179,8 @@ def cmd_up(args) -> int:
 
     settings = _settings(args)
     check_broker(settings.amqp_uri)
-    os.makedirs(settings.data_dir, exist_ok=True)
+    from shared.db import private_dir
+    private_dir(settings.data_dir)
     logins = None
     if args.demo:
         from station import demo
@@ -261,7 +262,10 @@ def cmd_projections_rebuild(args) -> int:
 def cmd_audit_resident(args) -> int:
     import json
     from station.audit import resident_timeline
-    timeline = resident_timeline(_stores(args), args.resident_id)
+    from station.keyops import seal_check
+    stores = _stores(args)
+    timeline = resident_timeline(stores, args.resident_id,
+                                 {name: seal_check(name, _config(args)) for name in stores})
     if not timeline["events"]:
         print(f"no events about resident {args.resident_id} / 未找到该居民的任何事件",
               file=sys.stderr)
@@ -275,9 +279,10 @@ def cmd_audit_resident(args) -> int:
 
 def cmd_events_verify(args) -> int:
     import json
+    from station.keyops import seal_check
     report, bad = {}, 0
     for name, store in _stores(args).items():
-        problems = store.verify()
+        problems = store.verify(seal_check=seal_check(name, _config(args)))
         report[name] = {"events": store.last_position(), "problems": problems}
         bad += len(problems)
         print(f"{name}: {'OK' if not problems else f'{len(problems)} damaged stream(s)'}",
@@ -420,9 +425,26 @@ def parser() -> argparse.ArgumentParser:
 
     events = sub.add_parser("events", help="the event stores").add_subparsers(dest="action",
                                                                             required=True)
-    verify = with_data_dir(events.add_parser("verify", help="check every hash chain"))
+    verify = with_data_dir(events.add_parser("verify", help="check every hash chain and signature"))
     verify.add_argument("--service")
     verify.set_defaults(func=cmd_events_verify)
+    from station import keyops
+    legacy = with_data_dir(events.add_parser(
+        "sign-legacy", help="sign events stored before signing (chains checked first)"))
+    legacy.add_argument("--service")
+    legacy.set_defaults(func=keyops.cmd_sign_legacy)
+    keys = sub.add_parser("keys", help="event signing keys").add_subparsers(dest="action",
+                                                                          required=True)
+    keys_new = keys.add_parser("new", help="print a fresh key pair for SERVICE (env lines)")
+    keys_new.add_argument("service")
+    keys_new.set_defaults(func=keyops.cmd_keys_new)
+    from station import brokerops
+    broker = sub.add_parser("broker", help="the message broker").add_subparsers(
+        dest="action", required=True)
+    broker_perms = broker.add_parser("permissions",
+                                     help="print rabbitmqctl lines: one user per service")
+    broker_perms.add_argument("--vhost", default="/")
+    broker_perms.set_defaults(func=brokerops.cmd_broker_permissions)
     tail = with_data_dir(events.add_parser("tail", help="print events in global order"))
     tail.add_argument("service")
     tail.add_argument("--after", type=int)
@@ -444,6 +466,8 @@ def parser() -> argparse.ArgumentParser:
     users_add.add_argument("--scope", action="append", required=True,
                            help="station:<id>, street:<id> or district:<id> (repeatable)")
     users_add.set_defaults(func=cmd_users_add)
+    from station import users_cli
+    users_cli.register(users, with_data_dir, _config)
 
     org = sub.add_parser("org", help="the organisation tree").add_subparsers(dest="action",
                                                                           required=True)

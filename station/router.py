@@ -1,25 +1,51 @@
 """The HTTP edge of `station up`: one port, routed by path prefix to each service's process.
 
 In production an ingress does this job in front of one container per service
-(`station serve SERVICE`); locally this small proxy does the same, so the one-process
-and the many-container layouts serve identical URLs. nameko's web server is per
-container: five services with @http entrypoints in one runner would fight over one
-address, which is why each service runs in its own process with its own port.
+(`station serve SERVICE`); locally this proxy does the same, so the one-process and the
+many-container layouts serve identical URLs. nameko's web server is per container: five
+services with @http entrypoints in one runner would fight over one address, which is why
+each service runs in its own process with its own port.
+
+The edge runs on aiohttp's server (asyncio: one connection is a coroutine, so a client
+that stalls costs a socket, never a thread another client waits for):
+
+- headers must arrive within HEADER_TIMEOUT of the connection opening (or of the last
+  answer on a kept-alive connection), else the connection is closed;
+- a body larger than MAX_BODY is refused with 413 from `Content-Length` alone, before a
+  byte of it is read; a malformed length (`-1`, `abc`) is a 400; both in the API's
+  bilingual error shape;
+- the whole body must arrive within BODY_TIMEOUT (408 otherwise);
+- a service sees a request only once the edge holds its whole, checked body, so a slow
+  client never ties up one of a service's (few) nameko workers.
+
+Every answer carries `X-Content-Type-Options: nosniff` and refuses framing; API answers
+also `Cache-Control: no-store` (they hold personal data).
 """
 from __future__ import annotations
 
-import http.client
-import http.server
+import asyncio
 import json
 import mimetypes
 import threading
 
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
+
 from station import catalog
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-              "proxy-authorization", "proxy-authenticate"}
+              "proxy-authorization", "proxy-authenticate", "host", "content-length",
+              "x-forwarded-for"}
 OPENAPI = "/api/v1/openapi.json"
 DOCS = "/api/v1/docs"
+HEADER_TIMEOUT = 10.0      # seconds for a request's headers (and for an idle kept-alive link)
+BODY_TIMEOUT = 15.0        # seconds for the whole body
+UPSTREAM_TIMEOUT = 60.0    # seconds for a service to answer
+MAX_BODY = 1_000_000       # bytes; the same limit as shared.web.MAX_BODY (a test holds them equal)
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Content-Security-Policy": "frame-ancestors 'none'",
+                    "Referrer-Policy": "no-referrer"}
+DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "frame-ancestors 'none'")
 API_DESCRIPTION = (
     "Every service's endpoints under /api/v1. Get a token with POST /api/v1/auth/token, then "
     "send `Authorization: Bearer <token>`. Errors share one shape: "
@@ -41,8 +67,12 @@ DOCS_PAGE = """<!DOCTYPE html>
 <div id="swagger-ui"></div>
 <script src="/api/v1/docs/swagger-ui-bundle.js" charset="UTF-8"></script>
 <script src="/api/v1/docs/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
-<script>
-window.onload = function () {
+<script src="/api/v1/docs/swagger-initializer.js" charset="UTF-8"></script>
+</body>
+</html>
+"""
+# Ours, in place of the bundle's (which loads the Petstore example from the internet).
+DOCS_INITIALIZER = """window.onload = function () {
   window.ui = SwaggerUIBundle({
     url: "/api/v1/openapi.json", dom_id: "#swagger-ui", deepLinking: true,
     validatorUrl: null,  /* no call to an outside validator: the page works offline */
@@ -50,70 +80,47 @@ window.onload = function () {
     layout: "StandaloneLayout"
   });
 };
-</script>
-</body>
-</html>
 """
+OWN_DOCS = {"": (DOCS_PAGE, "text/html; charset=utf-8"),
+            "index.html": (DOCS_PAGE, "text/html; charset=utf-8"),
+            "swagger-initializer.js": (DOCS_INITIALIZER, "application/javascript")}
+BUNDLE_FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
+                "favicon-16x16.png", "favicon-32x32.png")
+
+
+def error(code: str, message: str, message_zh: str) -> dict:
+    return {"error": {"code": code, "message": message, "message_zh": message_zh, "fields": {}}}
 
 
 def unavailable(service: str) -> dict:
-    return {"error": {"code": "unavailable", "message": f"{service} is not answering",
-                      "message_zh": f"{service} 服务暂不可用", "fields": {}}}
+    return error("unavailable", f"{service} is not answering", f"{service} 服务暂不可用")
+
+
+NOT_FOUND = error("not_found", "No such path", "路径不存在")
+TOO_LARGE = error("too_large", f"Request body too large (at most {MAX_BODY} bytes)",
+                  f"请求内容过大（不超过 {MAX_BODY} 字节）")
+# What the edge answers when a request cannot even be parsed, by status.
+MALFORMED = {
+    400: error("bad_request", "Malformed request (check the request line, the headers and "
+               "Content-Length: a whole number of bytes)",
+               "请求格式错误（请检查请求行、请求头以及 Content-Length：应为非负整数字节数）"),
+    413: TOO_LARGE,
+    431: error("headers_too_large", "Request headers too large", "请求头过大"),
+}
+INTERNAL = error("internal", "Internal error", "服务器内部错误")
 
 
 def docs_asset(name: str) -> tuple[bytes, str] | None:
-    """A file of the Swagger UI bundle (served from the installed package, never a CDN)."""
+    """A page or file of the interactive docs: our own page and initializer, or a file of
+    the installed Swagger UI bundle (never a CDN); None for anything else."""
+    if name in OWN_DOCS:
+        text, content_type = OWN_DOCS[name]
+        return text.encode(), content_type
+    if name not in BUNDLE_FILES:
+        return None
     from swagger_ui_bundle import swagger_ui_path
-    if "/" in name or "\\" in name or name.startswith("."):
-        return None
     path = swagger_ui_path / name
-    if not path.is_file():
-        return None
     return path.read_bytes(), mimetypes.guess_type(name)[0] or "application/octet-stream"
-
-
-class Documents:
-    """The merged OpenAPI document, fetched from each service once all have answered."""
-
-    def __init__(self, ports: dict[str, int]):
-        self.ports = ports
-        self.lock = threading.Lock()
-        self.cached: bytes | None = None
-
-    def get(self) -> tuple[int, bytes]:
-        from shared.openapi import SpecConflict, merge
-        with self.lock:
-            if self.cached is not None:
-                return 200, self.cached
-            specs = []
-            for service, port in self.ports.items():
-                spec = self._fetch(service, port)
-                if spec is None:
-                    return 503, json.dumps(unavailable(service), ensure_ascii=False).encode()
-                specs.append(spec)
-            try:
-                merged = merge(specs, description=API_DESCRIPTION)
-            except SpecConflict as exc:
-                return 500, json.dumps({"error": {
-                    "code": "internal", "message": f"The services' documents clash: {exc}",
-                    "message_zh": "各服务的接口文档相互冲突", "fields": {}}},
-                    ensure_ascii=False).encode()
-            self.cached = json.dumps(merged, ensure_ascii=False).encode()
-            return 200, self.cached
-
-    @staticmethod
-    def _fetch(service: str, port: int) -> dict | None:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                conn.request("GET", f"/api/v1/{service}/openapi.json")
-                response = conn.getresponse()
-                body = response.read()
-            finally:
-                conn.close()
-            return json.loads(body) if response.status == 200 else None
-        except (OSError, ValueError):
-            return None
 
 
 def match(routes: dict[str, str], path: str) -> str | None:
@@ -130,97 +137,231 @@ def match(routes: dict[str, str], path: str) -> str | None:
     return best[1] if best else None
 
 
-def make_handler(routes: dict[str, str], ports: dict[str, int]):
-    documents = Documents(ports)
+def reply(status: int, body, headers: dict | None = None) -> web.Response:
+    """A JSON answer carrying the security headers."""
+    response = web.Response(status=status, content_type="application/json",
+                            body=json.dumps(body, ensure_ascii=False).encode())
+    return secured(response, api=True, extra=headers)
 
-    class Proxy(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
 
-        def log_message(self, *_):  # access logs would carry ids in paths; keep quiet
-            pass
+def secured(response: web.StreamResponse, api: bool, extra: dict | None = None):
+    for key, value in {**SECURITY_HEADERS, **(extra or {})}.items():
+        response.headers.setdefault(key, value)
+    if api:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
-        def _forward(self):
-            path = self.path.split("?")[0]
-            if path in ("/", "/api/v1", "/api/v1/health"):
-                return self._health()
-            if self.command == "GET" and (path in (OPENAPI, DOCS, DOCS + "/")
-                                          or path.startswith(DOCS + "/")):
-                return self._documentation(path)
-            service = match(routes, self.path)
-            if service is None:
-                return self._reply(404, {"error": {"code": "not_found", "message": "No such path",
-                                                   "message_zh": "路径不存在", "fields": {}}})
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-            conn = http.client.HTTPConnection("127.0.0.1", ports[service], timeout=60)
+
+class EdgeProtocol(web.RequestHandler):
+    """aiohttp's connection handler, answering what it cannot parse in the API's shape."""
+
+    def handle_error(self, request, status=500, exc=None, message=None):
+        if status >= 500:
+            self.log_exception("edge: unexpected error", exc_info=exc)
+        body = MALFORMED.get(status, INTERNAL if status >= 500 else MALFORMED[400])
+        response = reply(status, body)
+        response.force_close()
+        return response
+
+
+class Documents:
+    """The merged OpenAPI document, fetched from each service once all have answered."""
+
+    def __init__(self, ports: dict[str, int]):
+        self.ports = ports
+        self.lock = asyncio.Lock()
+        self.cached: bytes | None = None
+
+    async def get(self, session: ClientSession) -> tuple[int, bytes]:
+        from shared.openapi import SpecConflict, merge
+        async with self.lock:
+            if self.cached is not None:
+                return 200, self.cached
+            specs = []
+            for service, port in self.ports.items():
+                spec = await self._fetch(session, service, port)
+                if spec is None:
+                    return 503, json.dumps(unavailable(service), ensure_ascii=False).encode()
+                specs.append(spec)
             try:
-                conn.request(self.command, self.path, body=body, headers=headers)
-                upstream = conn.getresponse()
-                data = upstream.read()
-            except OSError:
-                return self._reply(503, unavailable(service))
-            finally:
-                conn.close()
-            self.send_response(upstream.status)
-            for key, value in upstream.getheaders():
-                if key.lower() not in HOP_BY_HOP and key.lower() != "content-length":
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+                merged = merge(specs, description=API_DESCRIPTION)
+            except SpecConflict as exc:
+                return 500, json.dumps(error(
+                    "internal", f"The services' documents clash: {exc}", "各服务的接口文档相互冲突"),
+                    ensure_ascii=False).encode()
+            self.cached = json.dumps(merged, ensure_ascii=False).encode()
+            return 200, self.cached
 
-        def _health(self):
-            status = {}
-            for service, port in ports.items():
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    conn.request("GET", f"/api/v1/{service}/ping")
-                    status[service] = "ok" if conn.getresponse().status == 200 else "failing"
-                    conn.close()
-                except OSError:
-                    status[service] = "down"
-            ok = all(v == "ok" for v in status.values())
-            self._reply(200 if ok else 503, {"status": "ok" if ok else "degraded",
-                                             "services": status})
+    @staticmethod
+    async def _fetch(session: ClientSession, service: str, port: int) -> dict | None:
+        try:
+            async with session.get(f"http://127.0.0.1:{port}/api/v1/{service}/openapi.json",
+                                   timeout=ClientTimeout(total=30)) as response:
+                body = await response.read()
+            return json.loads(body) if response.status == 200 else None
+        except (ClientError, asyncio.TimeoutError, ValueError):
+            return None
 
-        def _documentation(self, path: str):
-            if path == OPENAPI:
-                status, data = documents.get()
-                return self._send(status, data, "application/json")
-            if path in (DOCS, DOCS + "/"):
-                return self._send(200, DOCS_PAGE.encode(), "text/html; charset=utf-8")
-            asset = docs_asset(path[len(DOCS) + 1:])
-            if asset is None:
-                return self._reply(404, {"error": {"code": "not_found", "message": "No such path",
-                                                   "message_zh": "路径不存在", "fields": {}}})
-            return self._send(200, *asset)
 
-        def _reply(self, status: int, body: dict):
-            self._send(status, json.dumps(body, ensure_ascii=False).encode(), "application/json")
+def too_slow(seconds: float) -> dict:
+    return error("timeout", f"The request body did not arrive within {seconds:g} s",
+                 f"请求体未能在 {seconds:g} 秒内送达")
 
-        def _send(self, status: int, data: bytes, content_type: str):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+async def read_body(request: web.BaseRequest, timeout: float = BODY_TIMEOUT
+                    ) -> bytes | web.Response:
+    """The whole body, or the answer refusing it: 413 from Content-Length before reading
+    (or as soon as a chunked body passes the limit), 408 if it does not arrive in time."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return closing(reply(413, TOO_LARGE))
+    chunks, size = [], 0
+    try:
+        async with asyncio.timeout(timeout):
+            while chunk := await request.content.read(65536):
+                size += len(chunk)
+                if size > MAX_BODY:
+                    return closing(reply(413, TOO_LARGE))
+                chunks.append(chunk)
+    except TimeoutError:
+        return closing(reply(408, too_slow(timeout)))
+    return b"".join(chunks)
 
-    return Proxy
+
+def closing(response: web.Response) -> web.Response:
+    """An answer after which the connection is closed (the rest of the body is not read)."""
+    response.force_close()
+    return response
+
+
+class Edge:
+    """The request handler: health, docs, and the proxy to each service."""
+
+    def __init__(self, routes: dict[str, str], ports: dict[str, int],
+                 body_timeout: float = BODY_TIMEOUT):
+        self.routes, self.ports, self.body_timeout = routes, ports, body_timeout
+        self.documents = Documents(ports)
+        self.session: ClientSession | None = None
+
+    async def open(self) -> None:
+        self.session = ClientSession(connector=TCPConnector(limit=200), auto_decompress=False,
+                                     timeout=ClientTimeout(total=UPSTREAM_TIMEOUT))
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        path = request.path
+        if path in ("/", "/api/v1", "/api/v1/health"):
+            return await self.health()
+        if request.method in ("GET", "HEAD") and (path == OPENAPI or path == DOCS
+                                                  or path.startswith(DOCS + "/")):
+            return await self.documentation(path)
+        service = match(self.routes, request.raw_path)
+        if service is None:
+            return reply(404, NOT_FOUND)
+        body = await read_body(request, self.body_timeout)
+        if isinstance(body, web.Response):
+            return body
+        return await self.forward(request, service, body)
+
+    async def forward(self, request: web.BaseRequest, service: str,
+                      body: bytes) -> web.StreamResponse:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers["X-Forwarded-For"] = request.remote or ""   # the edge's word, not the client's
+        url = f"http://127.0.0.1:{self.ports[service]}{request.raw_path}"
+        try:
+            async with self.session.request(request.method, url, data=body or None,
+                                            headers=headers, allow_redirects=False) as upstream:
+                data = await upstream.read()
+                status, upstream_headers = upstream.status, upstream.headers
+        except (ClientError, asyncio.TimeoutError):
+            return reply(503, unavailable(service))
+        response = web.Response(status=status, body=data)
+        for key, value in upstream_headers.items():
+            if key.lower() not in HOP_BY_HOP:
+                response.headers.add(key, value)
+        return secured(response, api=True)
+
+    async def health(self) -> web.Response:
+        async def ping(service: str, port: int) -> str:
+            try:
+                async with self.session.get(f"http://127.0.0.1:{port}/api/v1/{service}/ping",
+                                            timeout=ClientTimeout(total=5)) as response:
+                    return "ok" if response.status == 200 else "failing"
+            except (ClientError, asyncio.TimeoutError):
+                return "down"
+        names = list(self.ports)
+        results = await asyncio.gather(*(ping(n, self.ports[n]) for n in names))
+        status = dict(zip(names, results))
+        ok = all(v == "ok" for v in status.values())
+        return reply(200 if ok else 503, {"status": "ok" if ok else "degraded",
+                                          "services": status})
+
+    async def documentation(self, path: str) -> web.Response:
+        if path == OPENAPI:
+            status, data = await self.documents.get(self.session)
+            return secured(web.Response(status=status, body=data,
+                                        content_type="application/json"), api=True)
+        asset = docs_asset(path[len(DOCS) + 1:] if path.startswith(DOCS + "/") else "")
+        if asset is None:
+            return reply(404, NOT_FOUND)
+        data, content_type = asset
+        response = web.Response(status=200, body=data)
+        response.headers["Content-Type"] = content_type
+        return secured(response, api=False, extra={"Content-Security-Policy": DOCS_CSP})
 
 
 class Router:
-    def __init__(self, host: str, port: int, routes: dict[str, str], ports: dict[str, int]):
-        self.server = http.server.ThreadingHTTPServer((host, port), make_handler(routes, ports))
-        self.server.daemon_threads = True
+    """The edge in a thread of its own (its own asyncio loop): start() returns once it
+    listens; stop() closes every connection and the loop."""
+
+    def __init__(self, host: str, port: int, routes: dict[str, str], ports: dict[str, int],
+                 header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BODY_TIMEOUT):
+        self.host, self.port, self.header_timeout = host, port, header_timeout
+        self.edge = Edge(routes, ports, body_timeout)
+        self.loop = asyncio.new_event_loop()
+        self.thread: threading.Thread | None = None
+        self._server = self._listener = None
 
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.server.serve_forever, name="router", daemon=True)
-        thread.start()
-        return thread
+        ready = threading.Event()
+        failed: list[BaseException] = []
+
+        def run():
+            asyncio.set_event_loop(self.loop)
+            try:
+                self.loop.run_until_complete(self._listen())
+            except BaseException as exc:   # e.g. the port is taken: start() raises it
+                failed.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, name="router", daemon=True)
+        self.thread.start()
+        ready.wait()
+        if failed:
+            raise failed[0]
+        return self.thread
+
+    async def _listen(self) -> None:
+        await self.edge.open()
+        self._server = web.Server(self.edge, handler_cancellation=True)
+        self._listener = await self.loop.create_server(
+            lambda: EdgeProtocol(self._server, loop=self.loop, keepalive_timeout=self.header_timeout,
+                                 access_log=None, lingering_time=0),
+            self.host, self.port, reuse_address=True)
+
+    async def _close(self) -> None:
+        self._listener.close()
+        await self._server.shutdown(5)
+        await self.edge.close()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.thread is None or not self.thread.is_alive():
+            return
+        asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(timeout=15)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=15)

@@ -28,8 +28,10 @@ from shared.base_service import EventSourcedService
 from shared.errors import NotFound, translated
 from shared.events import utcnow
 from shared.providers import InboxProvider, StoreProvider
+from shared.security import staff
 from shared.security.nameko import Auth
 from shared.security.principal import Principal
+from shared.security.users import open_users
 from shared.web import api, body_of
 from shared.kit.ids import new_id
 
@@ -122,6 +124,7 @@ class CaseworkService(EventSourcedService):
         data = self._case_data(body_of(request))
         station = self._read(queries.resident_station, who, data["resident_id"],
                              data["station_id"])
+        self._of_station(data, station)
         return 201, self._open_case(who, data, station)
 
     @api("GET", "/api/v1/cases", query=s.CaseQuery, responses={200: s.CasePageOut, 404: None},
@@ -158,8 +161,17 @@ class CaseworkService(EventSourcedService):
         """The caller (403 unless their role may do `action`), the thing in their scope
         (else 404), the validated body, then the command `build(who, data)` makes."""
         who = self.auth.require(request, action)
-        self._in_scope(who, kind, thing_id)
-        return self._run(build(who, s.load_request(schema, body_of(request))))
+        station = self._in_scope(who, kind, thing_id)
+        data = s.load_request(schema, body_of(request))
+        self._of_station(data, station)
+        return self._run(build(who, data))
+
+    def _of_station(self, data: dict, station: str) -> None:
+        """400 if the body hands the work to a user of another station."""
+        field = next((k for k in ("to_worker", "worker") if data.get(k)), None)
+        if field:
+            self._read(lambda conn: staff.require_worker(
+                open_users(self.auth.config), data[field], station, queries.org(conn), field))
 
     @api("POST", "/api/v1/cases/<string:case_id>/assessment", body=s.AssessRequest,
          responses={200: s.CaseOut}, summary="Assess the case / 个案评估", tags=["cases"])

@@ -21,7 +21,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from shared.events import NewEvent, Recorded, iso
+from shared.events import NewEvent, iso
 from shared.kit import fold as kit
 from shared.kit.errors import IllegalTransition, Invalid, NotAllowed
 

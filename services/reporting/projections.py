@@ -15,7 +15,7 @@ database equals the incrementally kept one table by table (tests/integration).
 from __future__ import annotations
 
 import json
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy import Column, Index, Integer, String, Table, Text

@@ -13,6 +13,7 @@ and district people see their roll-ups and the stations under them.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date, datetime, time
 from typing import Callable
@@ -21,7 +22,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared import timeline
+from shared import signing, timeline
 from shared.base_service import EventSourcedService
 from shared.errors import NotFound, ValidationFailed
 from shared.events import iso, utcnow
@@ -384,19 +385,26 @@ class ReportingService(EventSourcedService):
         return {**answer, "state": state}
 
     def _streams(self, resident_id: str, rows) -> list[timeline.Stream]:
-        """Each indexed stream read back from its service, and reporting's own."""
+        """Each indexed stream read back from its service, and reporting's own, with its
+        hash chain and signatures checked here (not trusted from the source)."""
         by_source = defaultdict(list)
         for row in rows:
             by_source[row.source].append(row.stream_id)
-        found = [("reporting", stream, [e.to_dict() for e in self.store.read_stream(stream)],
-                  None) for stream in (access_log.stream_of(resident_id),)]
+        keyring = signing.Keyring(self.config)
+
+        def checked(service: str, stream_id: str, events: list) -> timeline.Stream:
+            seal = functools.partial(signing.first_unsealed, service, keyring)
+            return service, stream_id, events, timeline.check(events, seal)
+
+        own = access_log.stream_of(resident_id)
+        found = [checked("reporting", own, [e.to_dict() for e in self.store.read_stream(own)])]
         config = {"AMQP_URI": self.config["AMQP_URI"]}
         timeout = float(self.config.get("RPC_TIMEOUT", 10))
         with ClusterRpcProxy(config, timeout=timeout) as rpc:
             for source, stream_ids in sorted(by_source.items()):
                 for stream_id in sorted(stream_ids):
-                    found.append((source, stream_id,
-                                  getattr(rpc, source).read_stream(stream_id), None))
+                    found.append(checked(source, stream_id,
+                                         getattr(rpc, source).read_stream(stream_id)))
         return found
 
 

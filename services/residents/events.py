@@ -22,7 +22,7 @@ their field names are a contract; add fields, never rename or remove them.
 from marshmallow import Schema, fields, validate
 
 from shared.events import Registry
-from shared.security import access_log, erasure
+from shared.security import access_log, erasure, lookup
 
 CARD = validate.OneOf(("red", "blue", "green"))
 STATUS = validate.OneOf(("active", "moved_out", "deceased"))
@@ -346,6 +346,7 @@ for _schema in (IdNumberClaimed, ResidentRegistered, ResidentUpdated, ResidentMo
     registry.register(_schema.__name__, _schema, version=2, upcasters={1: _as_stored})
 access_log.register(registry)   # ResidentRecordRead
 erasure.register(registry)      # KeyDestroyed
+lookup.register(registry)       # PartnerLookupMade
 
 # Checked by tests/unit/test_kit_completeness.py: every type above has an evolver in an
 # aggregate (resident, org) unless named here, with the reason.
@@ -353,4 +354,5 @@ NOT_EVOLVED = {
     "IdNumberClaimed": "the claim stream is only read for its first event (who holds the number)",
     "KeyDestroyed": "erasure: the vault and the read models act on it, the state does not",
     "ResidentRecordRead": "the access trail: reads change nothing in the record",
+    "PartnerLookupMade": "the lookup trail: a lookup changes nothing in any record",
 }

@@ -244,9 +244,9 @@ def _opened(store: EventStore) -> Callable:
 
 
 # The organisation tree is folded from its stream when read; an ID number's claim is
-# only read from its stream.
+# only read from its stream; partner lookups are read from theirs (lookups-<caller>).
 NOT_APPLYING = {"DistrictAdded", "StreetAdded", "StationAdded", "CommunityAdded",
-                "ReassessmentScheduleSet", "IdNumberClaimed"}
+                "ReassessmentScheduleSet", "IdNumberClaimed", "PartnerLookupMade"}
 
 # Rebuilt from the events when VERSION changes (shared.kit.projections).
 VERSION = 1

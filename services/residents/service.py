@@ -78,6 +78,17 @@ class LookupKey(DependencyProvider):
         return self.key
 
 
+class LookupThrottle(DependencyProvider):
+    """Partner lookups allowed per caller (STATION_LOOKUP_RATE), one count per process."""
+
+    def setup(self):
+        rate = keys.setting(self.container.config, "STATION_LOOKUP_RATE")
+        self.throttle = lookup.Throttle(*lookup.parse_rate(rate))
+
+    def get_dependency(self, worker_ctx) -> lookup.Throttle:
+        return self.throttle
+
+
 # Another service reading without a person behind it: every station, masked, recorded.
 SERVICE_READER = Principal("service", "service")
 
@@ -88,6 +99,7 @@ class ResidentsService(EventSourcedService):
     inbox = InboxProvider(handlers.inbox_handlers)
     auth = Auth()
     lookup_key = LookupKey()
+    lookup_throttle = LookupThrottle()
     clock = staticmethod(utcnow)
 
     # -- plumbing ----------------------------------------------------------------------
@@ -543,23 +555,32 @@ class ResidentsService(EventSourcedService):
 
     # -- partner offices -------------------------------------------------------------------------
 
-    @api("POST", "/api/v1/residents/lookup", body=LookupIn, responses={200: LookupOut},
+    @api("POST", "/api/v1/residents/lookup", body=LookupIn,
+         responses={200: LookupOut, 429: None},
          tags=["partners"], summary="Is a person known here? (partner offices) / 跨街道查询是否在册")
     def lookup(self, request):
         """{"id_number"} -> {"known", "card", "station_id"} and nothing else: the number is
         matched by its keyed hash and never returned. Any station's resident is found (this
         is the one minimal disclosure to other street offices); an erased one is not known.
-        Each match is recorded in the access trail."""
+        Each match is recorded in the access trail. Only for callers whose scopes exist,
+        at most STATION_LOOKUP_RATE per caller (429); every lookup, hit or miss, is
+        recorded as PartnerLookupMade (shared.security.lookup)."""
         who = self.auth.require(request, "partner.lookup")
+        tree = self._tree()
+        lookup.check_scopes_exist(who, lambda kind, node: tree.get(kind, node) is not None)
+        self.lookup_throttle.take(who.username)
         data = self._body(request, LookupIn())
         problems = idnumber.problems(data["id_number"])
         if problems:
             raise ValidationFailed("Invalid ID number", "身份证号码有误", fields=problems)
-        resident_id = queries.claimed_by(self.store, lookup.keyed_hash(data["id_number"],
-                                                                       self.lookup_key))
+        digest = lookup.keyed_hash(data["id_number"], self.lookup_key)
+        resident_id = queries.claimed_by(self.store, digest)
         row = queries.card_and_station(self.store.engine, resident_id) if resident_id else None
         if row is None or row["erased"]:
+            lookup.record_lookup(self.store, who, digest, None, None, now=self.clock())
             return {"known": False, "card": None, "station_id": None}
+        lookup.record_lookup(self.store, who, digest, resident_id, row["station_id"],
+                             now=self.clock())
         self._record_read(who, resident_id, row["station_id"], access_log.reason_of(request),
                           ["lookup", "card", "station_id"])
         return {"known": True, "card": row["card"], "station_id": row["station_id"]}
@@ -704,7 +725,7 @@ def _iso_week(text: str | None, today: date) -> tuple[int, int]:
         return year, week
     year, week = int(text[:4]), int(text[6:])
     try:
-        date.fromisocalendar(year, week, 1)
+        date.fromisocalendar(year, week, 7)   # its Sunday too: 9999-W52 ends past 9999
     except ValueError:
         raise ValidationFailed("No such ISO week", "不存在该 ISO 周",
                                fields={"week": ["No such week / 不存在该周"]}) from None

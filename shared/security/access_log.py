@@ -12,6 +12,7 @@ A reason (`X-Access-Reason`) is required to read a Red-card record or a child's 
 """
 from __future__ import annotations
 
+import re
 import urllib.parse
 from datetime import datetime
 from typing import Iterable
@@ -20,6 +21,7 @@ import marshmallow
 from marshmallow import fields as f
 
 from shared.errors import Forbidden, ValidationFailed
+from shared.inputs import CONTROL_MESSAGE, has_control
 from shared.events import NewEvent, Recorded, Registry, iso, utcnow
 from shared.eventstore import ConcurrencyError, EventStore
 from shared.security.principal import Principal
@@ -28,6 +30,7 @@ EVENT = "ResidentRecordRead"
 REASON_HEADER = "X-Access-Reason"
 MAX_REASON = 500
 CHILD_CATEGORIES = frozenset({"child_in_difficulty", "left_behind_child"})
+CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]+")
 
 
 class ResidentRecordReadSchema(marshmallow.Schema):
@@ -65,6 +68,15 @@ def reason_of(request) -> str | None:
     except (UnicodeEncodeError, UnicodeDecodeError):
         pass
     reason = urllib.parse.unquote(raw).strip()
+    if has_control(reason):
+        # `%00`, an escape code, a bare line break: not a reason anyone wrote. Control
+        # characters around nothing else count as no reason (403 where one is needed);
+        # inside words they make the header malformed (400).
+        if not CONTROL_OR_SPACE.sub("", reason):
+            return None
+        raise ValidationFailed(
+            f"{REASON_HEADER} contains a control character",
+            f"{REASON_HEADER} 含有控制字符", fields={REASON_HEADER: [CONTROL_MESSAGE]})
     if len(reason) > MAX_REASON:
         raise ValidationFailed(
             f"{REASON_HEADER} is longer than {MAX_REASON} characters",

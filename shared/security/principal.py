@@ -67,6 +67,9 @@ class Principal:
     username: str
     role: str
     scopes: tuple[str, ...] = ()
+    # When the token carrying it was issued (its `iat`), for revocation; not part of
+    # who the caller is, so equality and claims() ignore it.
+    issued_at: int | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def may(self, action: str) -> bool:
         return roles.allowed(self.role, action)
@@ -96,5 +99,7 @@ class Principal:
         scopes = claims.get("scopes")
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise InvalidPrincipal("scopes must be a list of strings", "scopes 必须是字符串列表")
+        issued = claims.get("iat")
         return cls(check_username(str(claims.get("sub", ""))),
-                   check_role(str(claims.get("role", ""))), check_scopes(scopes))
+                   check_role(str(claims.get("role", ""))), check_scopes(scopes),
+                   issued_at=int(issued) if isinstance(issued, (int, float)) else None)

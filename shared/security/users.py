@@ -2,18 +2,21 @@
 
 The identity store is a store like a service's: `{data_dir}/identity.db` on SQLite,
 schema `identity` on PostgreSQL. Its events (UserAdded, PasswordChanged,
-UserDisabled, on the stream `user-<username>`) are the audit trail of every account
-change; the `users` table is a projection of them for look-ups, rebuildable.
+UserDisabled, UserEnabled, on the stream `user-<username>`; the log-in events of
+shared.security.throttle) are the audit trail of every account change; the `users`,
+`token_floors` and `login_tallies` tables are projections of them, rebuildable.
 
     users = open_users(config)            # cached per database, safe to call per request
     users.add("li.na", "s3cret", "social_worker", ["station:xihulu-station"])
     user = users.authenticate("li.na", "s3cret")     # None if wrong, unknown or disabled
+    users.disable("li.na"); users.standing("li.na").admits(token_iat)   # False from now
 """
 from __future__ import annotations
 
 import dataclasses
 import threading
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
 import argon2
@@ -24,6 +27,7 @@ from marshmallow import fields as f
 
 from shared.events import NewEvent, Recorded, Registry
 from shared.eventstore import ConcurrencyError, EventStore
+from shared.security import throttle
 from shared.security.principal import (InvalidPrincipal, Principal, check_role, check_scopes,
                                        check_username)
 from shared.stores import open_store
@@ -50,10 +54,16 @@ class UserDisabledSchema(marshmallow.Schema):
     reason = f.String(load_default=None, allow_none=True)
 
 
+class UserEnabledSchema(marshmallow.Schema):
+    username = f.String(required=True)
+
+
 registry = Registry()
 registry.register("UserAdded", UserAddedSchema)
 registry.register("PasswordChanged", PasswordChangedSchema)
 registry.register("UserDisabled", UserDisabledSchema)
+registry.register("UserEnabled", UserEnabledSchema)
+throttle.register(registry)        # LoginFailed, LoginSucceeded, AccountLocked, AddressLocked
 
 # -- passwords (pure) ------------------------------------------------------------------
 
@@ -115,10 +125,32 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
 )
+# Tokens issued before `not_before` (a password change or a disabling) are refused, even
+# once the account is enabled again. A table of its own, so existing stores gain it.
+token_floors = sa.Table(
+    "token_floors", metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("not_before", sa.String(40), nullable=False),
+)
 
 
-def apply(conn: sa.Connection, event: Recorded) -> None:
-    """Fold one identity event into the users table."""
+@dataclasses.dataclass(frozen=True)
+class Standing:
+    """What a verified token's holder still is: enabled or not, and since when their
+    tokens count (epoch seconds; 0 if always)."""
+    disabled: bool
+    not_before: int = 0
+
+    def admits(self, issued_at: int | None) -> bool:
+        return not self.disabled and (issued_at or 0) >= self.not_before
+
+
+def apply(conn: sa.Connection, event: Recorded,
+          window: timedelta = throttle.Policy.window) -> None:
+    """Fold one identity event into the users table (log-in events into login_tallies,
+    counted in windows of `window`)."""
+    if event.type in throttle.EVENTS:
+        return throttle.apply(conn, event, window)
     p, row = event.payload, users.c.username == event.payload["username"]
     if event.type == "UserAdded":
         conn.execute(users.insert().values(
@@ -126,8 +158,18 @@ def apply(conn: sa.Connection, event: Recorded) -> None:
             password_hash=p["password_hash"], disabled=False))
     elif event.type == "PasswordChanged":
         conn.execute(users.update().where(row).values(password_hash=p["password_hash"]))
+        _raise_floor(conn, p["username"], event.occurred_at)
     elif event.type == "UserDisabled":
         conn.execute(users.update().where(row).values(disabled=True))
+        _raise_floor(conn, p["username"], event.occurred_at)
+    elif event.type == "UserEnabled":
+        conn.execute(users.update().where(row).values(disabled=False))
+
+
+def _raise_floor(conn: sa.Connection, username: str, at: str) -> None:
+    floor = token_floors.c.username == username
+    if conn.execute(token_floors.update().where(floor).values(not_before=at)).rowcount == 0:
+        conn.execute(token_floors.insert().values(username=username, not_before=at))
 
 
 def _stream(username: str) -> str:
@@ -159,8 +201,26 @@ class UserStore:
         self._append(username, self._version(username), event)
 
     def disable(self, username: str, reason: str | None = None, actor: str | None = None) -> None:
+        """The account can no longer log in, and its tokens stop working (see Standing)."""
         event = NewEvent("UserDisabled", {"username": username, "reason": reason}, actor=actor)
         self._append(username, self._version(username), event)
+
+    def enable(self, username: str, actor: str | None = None) -> None:
+        """The account may log in again; tokens from before it was disabled stay refused."""
+        self._append(username, self._version(username),
+                     NewEvent("UserEnabled", {"username": username}, actor=actor))
+
+    def standing(self, username: str) -> Standing | None:
+        """Disabled or not, and the floor of its tokens; None for a name we do not hold."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(sa.select(users.c.disabled, token_floors.c.not_before)
+                               .select_from(users.outerjoin(
+                                   token_floors, token_floors.c.username == users.c.username))
+                               .where(users.c.username == username)).first()
+        if row is None:
+            return None
+        floor = int(datetime.fromisoformat(row.not_before).timestamp()) if row.not_before else 0
+        return Standing(bool(row.disabled), floor)
 
     def get(self, username: str) -> User | None:
         with self.store.engine.connect() as conn:
@@ -170,24 +230,30 @@ class UserStore:
         return User(row.username, row.role, tuple(orjson.loads(row.scopes)), bool(row.disabled),
                     row.password_hash)
 
-    def authenticate(self, username: str, password: str) -> User | None:
-        """The user if the password is right and the account enabled, else None."""
+    def authenticate(self, username: str, password: str, offload=None) -> User | None:
+        """The user if the password is right and the account enabled, else None.
+
+        `offload(fn, *args)` runs the hashing (a service passes a thread pool's, so
+        argon2 never holds up its event loop); by default it runs here."""
         user = self.get(username) if username else None
-        ok = verify_password(user.password_hash if user else None, password or "")
+        run = offload or (lambda fn, *args: fn(*args))
+        ok = run(verify_password, user.password_hash if user else None, password or "")
         return user if ok and user is not None and not user.disabled else None
 
     def history(self, username: str) -> list[Recorded]:
         return self.store.read_stream(_stream(username))
 
-    def rebuild(self) -> None:
-        """Delete the projection and fold every identity event again."""
+    def rebuild(self, window: timedelta = throttle.Policy.window) -> None:
+        """Delete the projections and fold every identity event again."""
         self.store.sequence()
         with self.store.engine.begin() as conn:
             conn.execute(users.delete())
+            conn.execute(token_floors.delete())
+            conn.execute(throttle.tallies.delete())
             after = 0
             while batch := self.store.read_all(after, 1000, conn=conn):
                 for event in batch:
-                    apply(conn, event)
+                    apply(conn, event, window)
                 after = batch[-1].position
 
     def _version(self, username: str) -> int:
@@ -214,9 +280,23 @@ def open_users(config: Mapping) -> UserStore:
     key = (config.get("DATABASE_URL") or None, str(data_dir(config).absolute()))
     with _lock:
         if key not in _open:
-            where = {"DATABASE_URL": key[0], "STATION_DATA_DIR": key[1]}
-            _open[key] = UserStore(open_store(SERVICE, where, registry, metadata))
+            _open[key] = UserStore(_first_open({"DATABASE_URL": key[0],
+                                                "STATION_DATA_DIR": key[1]}))
         return _open[key]
+
+
+def _first_open(where: Mapping, attempts: int = 3) -> EventStore:
+    """Every service checks tokens against this store, so several processes may create
+    its tables at once: the loser of that race (table already exists) simply tries again."""
+    for attempt in range(attempts):
+        try:
+            store = open_store(SERVICE, where, registry, metadata)
+            throttle.metadata.create_all(store.engine)
+            return store
+        except sa.exc.DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def close_users() -> None:

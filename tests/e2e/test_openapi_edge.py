@@ -173,3 +173,19 @@ def test_the_merged_document_is_kept_once_every_service_has_answered():
     document = json.loads(first[2])
     assert document["info"]["title"] == "Station API / 社工站接口"
     assert list(document["paths"]) == ["/api/v1/things/ping"]
+
+
+def test_the_docs_pages_and_initializer_are_ours_and_point_nowhere_outside():
+    proc, url = start_edge()
+    try:
+        pages = {name: fetch(f"{url}/api/v1/docs/{name}")
+                 for name in ("", "index.html", "swagger-initializer.js")}
+        other = fetch(f"{url}/api/v1/docs/oauth2-redirect.html")
+    finally:
+        stop_edge(proc)
+    for name, (status, _, body) in pages.items():
+        assert status == 200, name
+        assert b"http://" not in body and b"https://" not in body, name   # no petstore, no CDN
+    assert b"/api/v1/openapi.json" in pages["swagger-initializer.js"][2]
+    assert b"swagger-initializer.js" in pages["index.html"][2]
+    assert other[0] == 404                   # only the bundle files the page needs are served

@@ -15,6 +15,7 @@ import pytest
 
 from shared import topology
 from shared.events import NewEvent
+from shared.relay import message_of
 from tests.support.harness import (RelayThread, ServiceProcess, ledger_applied, wait_until)
 
 pytestmark = pytest.mark.integration
@@ -82,14 +83,16 @@ def test_events_appended_while_the_broker_is_down_are_all_applied_exactly_once(e
     assert relay.relay.checkpoint.get() == 1001
 
 
-def publish_raw(amqp_uri: str, events) -> None:
-    """Deliver messages straight to the ledger's queue, as a misbehaving network might."""
+def publish_raw(amqp_uri: str, events, store) -> None:
+    """Deliver the relay's messages straight to the ledger's queue, as a misbehaving
+    network might (duplicated, reordered: still the source's signed messages)."""
     with kombu.Connection(amqp_uri) as conn:
         channel = conn.channel()
         topology.declare_inbox(channel, "ledger", "tsource")
         producer = kombu.Producer(channel)
         for event in events:
-            producer.publish(orjson.dumps(event.to_dict()), exchange="",
+            body, _, headers = message_of(event, store.store_id, store.signer)
+            producer.publish(body, exchange="", headers=headers,
                              routing_key=topology.inbox_name("ledger", "tsource"),
                              content_type="application/json", content_encoding="utf-8",
                              message_id=event.event_id)
@@ -103,7 +106,7 @@ def test_duplicated_and_reordered_deliveries_leave_the_fold_of_the_stream(env, p
     events = relay.store.read_all(0, 100)
     by_position = {e.position: e for e in events}
     order = [3, 1, 3, 2, 6, 5, 4, 1, 6]
-    publish_raw(env["AMQP_URI"], [by_position[p] for p in order])
+    publish_raw(env["AMQP_URI"], [by_position[p] for p in order], relay.store)
     wait_until(lambda: len(applied_counts(env)) == 6, what="six events applied")
     rows = ledger_applied(env["AMQP_URI"])
     assert [r["position"] for r in rows] == [1, 2, 3, 4, 5, 6]   # applied in stream order

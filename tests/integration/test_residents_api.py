@@ -12,6 +12,10 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import topology
+from shared.events import NewEvent
+from shared.relay import message_of
+from shared.stores import open_store
+from station import catalog
 
 from services.residents.cards import local_date
 
@@ -267,17 +271,21 @@ def test_a_major_change_flagged_by_casework_makes_a_reassessment_due_at_once(ser
     _, before = call(base, "GET", f"/api/v1/residents/{rid}", token=worker)
     assert before["reassess_reason"] == "card:green"
     flagged_at = datetime.now(timezone.utc).isoformat()
-    envelope = {
-        "event_id": "0b9f3c1e-0000-4000-8000-000000000001", "stream_id": "visit-v1",
-        "stream_version": 1, "position": 1, "type": "MajorChangeFlagged", "schema_version": 1,
-        "station_id": "xihulu-station", "occurred_at": flagged_at, "recorded_at": flagged_at,
-        "actor": "worker-3", "correlation_id": "c-1", "causation_id": None,
-        "prev_hash": "0" * 64, "hash": "1" * 64,
-        "payload": {"resident_id": rid, "station_id": "xihulu-station", "change": "hospitalised",
-                    "visit_id": "v1", "flagged_at": flagged_at}}
+    # Casework's event, stored and signed as casework does, sent as its relay would.
+    casework = open_store("casework", {"STATION_DATA_DIR": services.data_dir},
+                          catalog.registry("casework"))
+    casework.append("visit-v1", 0, [NewEvent("MajorChangeFlagged", {
+        "resident_id": rid, "station_id": "xihulu-station", "change": "hospitalised",
+        "visit_id": "v1", "flagged_at": flagged_at}, station_id="xihulu-station",
+        actor="worker-3", correlation_id="c-1")])
+    (event,) = casework.read_all(0, 10)
+    # No store id: casework is not running to confirm its store over RPC.
+    body, _, headers = message_of(event, None, casework.signer)
+    casework.engine.dispose()
     with kombu.Connection(amqp_uri, connect_timeout=5) as conn:
-        conn.Producer(serializer="json").publish(
-            envelope, exchange=topology.events_exchange("casework"),
+        conn.Producer().publish(
+            body, exchange=topology.events_exchange("casework"), headers=headers,
+            content_type="application/json", content_encoding="utf-8",
             routing_key="MajorChangeFlagged", declare=[topology.events_exchange("casework")])
 
     def reassessment_due():

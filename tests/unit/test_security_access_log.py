@@ -67,3 +67,17 @@ def test_the_read_event_is_registered_with_its_fields():
                "at": "2026-11-28T02:00:00.000000+00:00"}
     assert registry.validate("ResidentRecordRead", payload) == payload
     assert "ResidentRecordRead" in registry and ResidentRecordReadSchema
+
+
+@pytest.mark.parametrize("header", ["%00", "%00%00", " %00 ", "%1B", "%0A", "%09%20"])
+def test_control_characters_alone_are_no_reason(header):
+    assert reason_of(request_with({"X-Access-Reason": header})) is None
+    with pytest.raises(Forbidden):                 # so a Red-card record stays closed
+        require_reason(reason_of(request_with({"X-Access-Reason": header})), "red")
+
+
+@pytest.mark.parametrize("header", ["case%00review", "%00case review", "case%1B[31mreview"])
+def test_control_characters_inside_a_reason_make_it_invalid(header):
+    with pytest.raises(ValidationFailed) as err:
+        reason_of(request_with({"X-Access-Reason": header}))
+    assert "控制字符" in err.value.message_zh
