@@ -69,19 +69,22 @@ class Lease:
     def acquire(self) -> bool:
         now = utcnow()
         until = iso(now + self.ttl)
-        with self.engine.begin() as conn:
-            taken = conn.execute(
-                leases.update().where(leases.c.name == self.name)
-                .where(sa.or_(leases.c.holder == self.holder, leases.c.expires_at < iso(now)))
-                .values(holder=self.holder, expires_at=until)).rowcount
-            if taken:
+        try:
+            with self.engine.begin() as conn:
+                taken = conn.execute(
+                    leases.update().where(leases.c.name == self.name)
+                    .where(sa.or_(leases.c.holder == self.holder, leases.c.expires_at < iso(now)))
+                    .values(holder=self.holder, expires_at=until)).rowcount
+                if taken:
+                    return True
+                exists = conn.execute(sa.select(leases.c.holder).where(leases.c.name == self.name)).first()
+                if exists:
+                    return False
+                conn.execute(leases.insert().values(name=self.name, holder=self.holder,
+                                                    expires_at=until))
                 return True
-            exists = conn.execute(sa.select(leases.c.holder).where(leases.c.name == self.name)).first()
-            if exists:
-                return False
-            conn.execute(leases.insert().values(name=self.name, holder=self.holder,
-                                                expires_at=until))
-            return True
+        except sa.exc.IntegrityError:  # two first holders at once: the other one won
+            return False
 
     def release(self) -> None:
         with self.engine.begin() as conn:

@@ -14,6 +14,8 @@ its subscribers' queues too, so events published before a subscriber ever ran wa
 """
 from __future__ import annotations
 
+import os
+
 from kombu import Exchange, Queue
 
 SERVICES = ("residents", "casework", "activities", "resources", "reporting")
@@ -25,6 +27,16 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     # activities and resources join when their services (and events) land
     "reporting": ("residents", "casework"),
 }
+
+
+# Queue arguments by STATION_QUEUE_TYPE (shared.config): quorum queues are replicated
+# across a clustered broker's nodes; classic suits a single node. Every process declaring
+# a queue must agree (RabbitMQ refuses a redeclaration with other arguments).
+QUEUE_TYPES: dict[str, dict] = {"classic": {}, "quorum": {"x-queue-type": "quorum"}}
+
+
+def queue_arguments(**extra) -> dict:
+    return {**QUEUE_TYPES[os.environ.get("STATION_QUEUE_TYPE") or "classic"], **extra}
 
 
 def subscribers_of(source: str, subscriptions=None) -> list[str]:
@@ -42,7 +54,8 @@ def unrouted_exchange(source: str) -> Exchange:
 
 
 def unrouted_queue(source: str) -> Queue:
-    return Queue(f"{source}.events.unrouted", exchange=unrouted_exchange(source), durable=True)
+    return Queue(f"{source}.events.unrouted", exchange=unrouted_exchange(source), durable=True,
+                 queue_arguments=queue_arguments())
 
 
 def inbox_name(consumer: str, source: str) -> str:
@@ -51,21 +64,21 @@ def inbox_name(consumer: str, source: str) -> str:
 
 def inbox_queue(consumer: str, source: str) -> Queue:
     return Queue(inbox_name(consumer, source), exchange=events_exchange(source),
-                 routing_key="#", durable=True)
+                 routing_key="#", durable=True, queue_arguments=queue_arguments())
 
 
 def retry_queue(queue_name: str) -> Queue:
     # Messages wait here until their own expiration (set per message by whoever retries:
     # no TTL argument, so every declarer agrees whatever delay it is configured with),
     # then the default exchange routes them back into the queue by name.
-    return Queue(f"{queue_name}.retry", durable=True, queue_arguments={
+    return Queue(f"{queue_name}.retry", durable=True, queue_arguments=queue_arguments(**{
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": queue_name,
-    })
+    }))
 
 
 def parked_queue(queue_name: str) -> Queue:
-    return Queue(f"{queue_name}.parked", durable=True)
+    return Queue(f"{queue_name}.parked", durable=True, queue_arguments=queue_arguments())
 
 
 def declare_source(channel, source: str, subscriptions=None) -> None:

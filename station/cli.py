@@ -62,7 +62,7 @@ def cmd_serve(args) -> int:
     logs.configure(settings.log_level)
     check_broker(settings.amqp_uri)
     cls = catalog.service_class(args.service)
-    runner = ServiceRunner(settings.nameko_config(f"127.0.0.1:{args.port}"))
+    runner = ServiceRunner(settings.nameko_config(f"{settings.bind_host}:{args.port}"))
     runner.add_service(cls)
     runner.start()
     relay = subprocess.Popen([sys.executable, "-m", "station.cli", "relay", args.service,
@@ -493,12 +493,22 @@ def parser() -> argparse.ArgumentParser:
         "resident", help="one resident's events from every service, with hash-chain checks"))
     audit_resident.add_argument("resident_id")
     audit_resident.set_defaults(func=cmd_audit_resident)
+
+    from station import (backup, config_cmd, db_cmd, deploy_files,  # ops commands:
+                         onboard, parked)                          # their own modules
+    for module in (deploy_files, config_cmd, db_cmd, parked, backup, onboard):
+        module.register(sub, with_data_dir)
     return top
 
 
 def main(argv=None) -> int:
+    from shared.config import ConfigError
     args = parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except ConfigError as exc:  # named variables, what they should look like; exit 2
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
