@@ -31,6 +31,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "casework": ("residents",),
     "activities": ("residents",),
     "resources": ("residents",),
+    "reporting": ("residents", "casework", "activities", "resources"),
 }
 
 
