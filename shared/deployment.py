@@ -54,7 +54,7 @@ def rpc_exchange(name: str) -> str:
 def rpc_config(config: Mapping) -> dict:
     """What a standalone RPC proxy needs to call this deployment's services."""
     return {"AMQP_URI": config["AMQP_URI"],
-            "rpc_exchange": config.get("rpc_exchange") or rpc_exchange(config.get("DEPLOYMENT", ""))}
+            "rpc_exchange": config.get("rpc_exchange") or rpc_exchange(config.get("STATION_DEPLOYMENT", ""))}
 
 
 def name_rpc_queues(name: str) -> None:

@@ -27,7 +27,7 @@ def readiness_of(container) -> dict:
     inbox = next((d for d in deps if isinstance(d, InboxProvider)), None)
     sources = (inbox.sources or topology.SUBSCRIPTIONS.get(service, ())) if inbox else ()
     return health.readiness(service, store.engine, container.config["AMQP_URI"], sources,
-                            container.config.get("DEPLOYMENT", ""))
+                            container.config.get("STATION_DEPLOYMENT", ""))
 
 
 NOT_READY = {"description": "Not ready: `failing` names the parts / 未就绪：failing 列出失败部分",

@@ -33,7 +33,7 @@ class Subscriber(Consumer):
 
     def setup(self):
         consumer = self.container.service_name
-        deployment = self.container.config.get("DEPLOYMENT", "")
+        deployment = self.container.config.get("STATION_DEPLOYMENT", "")
         self.queue = topology.inbox_queue(consumer, self.source, deployment)
         with kombu.Connection(self.container.config["AMQP_URI"], connect_timeout=5) as conn:
             topology.declare_inbox(conn.default_channel, consumer, self.source, deployment)

@@ -27,8 +27,11 @@ SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 
 # consumer -> the services whose events it reads
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "residents": ("casework",),
+    "residents": ("casework", "resources"),
     "casework": ("residents",),
+    "activities": ("residents",),
+    "resources": ("residents",),
+    "reporting": ("residents", "casework", "activities", "resources"),
 }
 
 

@@ -48,7 +48,7 @@ def test_station_up_serves_every_service_and_stops_on_ctrl_c(amqp_uri, tmp_path)
                             timeout=240, what="all services healthy")
         assert sorted(status["services"]) == sorted(SERVICES)
         name = deployment.derive(str(tmp_path / "data"), None)  # no STATION_DEPLOYMENT set
-        config = {"AMQP_URI": amqp_uri, "DEPLOYMENT": name,
+        config = {"AMQP_URI": amqp_uri, "STATION_DEPLOYMENT": name,
                   "STATION_DATA_DIR": str(tmp_path / "data")}   # the data directory's service key
         with rpc_client(config, service="tests") as rpc:
             for name in SERVICES:
