@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from nameko.rpc import rpc
 
 from shared.base_service import EventSourcedService
+from shared.kit.rpc import rpc
 from shared.errors import translated
 from shared.events import utcnow
 from shared.kit.ids import new_id
@@ -425,9 +425,9 @@ class ActivitiesService(EventSourcedService):
                           lambda who, d: c.RejectService(volunteer_id, log_id, d["reason"],
                                                          who.username))
 
-    # -- RPC: reads for other services (trusted, no token) ----------------------------
+    # -- RPC: reads for other services, with a service credential (shared.kit.rpc) ----
 
-    @rpc
+    @rpc(users=False)
     @translated
     def counts(self, station_ids: list[str] | None = None, as_of: str | None = None) -> dict:
         """The counts of GET /activities/counts for these stations (None: all), as at
@@ -435,27 +435,27 @@ class ActivitiesService(EventSourcedService):
         day = s.load_request(s.CountsQuery(), {"as_of": as_of})["as_of"] or today()
         return queries.counts(self.store, station_ids, day)
 
-    @rpc
+    @rpc(users=False)
     @translated
     def volunteer_hours(self, station_ids: list[str] | None = None, as_of: str | None = None,
                         by: str = "volunteer") -> dict:
         q = s.load_request(s.HoursQuery(), {"as_of": as_of, "by": by})
         return queries.hours(self.store, station_ids, q["as_of"] or today(), q["by"])
 
-    @rpc
+    @rpc(users=False)
     @translated
     def attended_by(self, resident_id: str, page: int = 1, page_size: int = 500) -> dict:
         """The sessions a resident attended (their history in activities)."""
         return self._read(queries.attended_by, None, resident_id, page=page,
                           page_size=page_size)
 
-    @rpc
+    @rpc(users=False)
     @translated
     def get_activity(self, activity_id: str) -> dict:
         return self._found(self._read(queries.get_activity, activity_id), "activity",
                            activity_id)
 
-    @rpc
+    @rpc(users=False)
     @translated
     def get_organization(self, organization_id: str) -> dict:
         return self._found(self._read(queries.get_organization, organization_id),

@@ -19,11 +19,10 @@ from datetime import date, datetime, time
 from typing import Callable
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import signing, timeline
 from shared.base_service import EventSourcedService
+from shared.kit.rpc import rpc, rpc_client
 from shared.errors import NotFound, ValidationFailed
 from shared.events import iso, utcnow
 from shared.kit.ids import new_id
@@ -77,7 +76,7 @@ class ReportingService(EventSourcedService):
     auth = Auth()
     config = Config()
 
-    @rpc
+    @rpc(users=False)
     def positions(self) -> dict:
         """How far reporting has folded each source: {"residents": 12, ...}."""
         return self._read(queries.watermark)
@@ -398,9 +397,7 @@ class ReportingService(EventSourcedService):
 
         own = access_log.stream_of(resident_id)
         found = [checked("reporting", own, [e.to_dict() for e in self.store.read_stream(own)])]
-        config = {"AMQP_URI": self.config["AMQP_URI"]}
-        timeout = float(self.config.get("RPC_TIMEOUT", 10))
-        with ClusterRpcProxy(config, timeout=timeout) as rpc:
+        with rpc_client(self.config, service="reporting") as rpc:   # store reads: a service's
             for source, stream_ids in sorted(by_source.items()):
                 for stream_id in sorted(stream_ids):
                     found.append(checked(source, stream_id,

@@ -103,10 +103,6 @@ class MatchRequest(ma.Schema):
     note = Optional()
 
 
-class ExpireRequest(ma.Schema):
-    now = fields.AwareDateTime(required=True)
-
-
 # -- query strings --------------------------------------------------------------------
 
 class StationPageQuery(PageQuery):

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from shared import logs
 from shared.base_service import EventSourcedService
+from shared.kit.rpc import rpc
 from shared.errors import translated
 from shared.events import utcnow
 from shared.kit.ids import new_id
@@ -93,13 +93,12 @@ class ResourcesService(EventSourcedService):
         if expired:
             log.info("wishes.expired", count=len(expired))
 
-    @rpc
+    @rpc(users=False)
     @translated
-    def expire_wishes(self, now_iso: str) -> dict:
-        """Expire wishes as of `now_iso` (tests and operators drive the clock).
-        -> {"expired": [wish ids this call expired]}"""
-        now = s.load_request(s.ExpireRequest(), {"now": now_iso})["now"]
-        return {"expired": handlers.expire_wishes(handlers.Context(self.store), now)}
+    def expire_wishes(self) -> dict:
+        """Expire wishes now, as the timer does (a service credential; no caller chooses
+        the time). -> {"expired": [wish ids this call expired]}"""
+        return {"expired": handlers.expire_wishes(handlers.Context(self.store), utcnow())}
 
     # -- partners ---------------------------------------------------------------------
 
@@ -320,9 +319,9 @@ class ResourcesService(EventSourcedService):
     def http_resource_map(self, request):
         return self._list(request, "resources.read", s.StationQuery(), queries.resource_map)
 
-    # -- RPC reads for other services (trusted, internal bus) -------------------------
+    # -- RPC reads for other services, with a service credential (shared.kit.rpc) ----
 
-    @rpc
+    @rpc(users=False)
     @translated
     def totals(self, filters: dict | None = None) -> dict:
         """Donation totals as GET /donations/totals (filters as its query string; all
@@ -331,19 +330,19 @@ class ResourcesService(EventSourcedService):
         station = f.pop("station_id")
         return self._read(queries.donation_totals, [station] if station else None, **f)
 
-    @rpc
+    @rpc(users=False)
     @translated
     def stock(self, filters: dict | None = None) -> dict:
         f = s.load_request(s.StockQuery(), dict(filters or {}))
         station = f.pop("station_id")
         return self._read(queries.list_stock, [station] if station else None, **f)
 
-    @rpc
+    @rpc(users=False)
     @translated
     def wish(self, wish_id: str) -> dict | None:
         return self._read(queries.get_wish, wish_id)
 
-    @rpc
+    @rpc(users=False)
     @translated
     def resource_map(self, station_id: str | None = None) -> dict:
         return self._read(queries.resource_map, [station_id] if station_id else None)

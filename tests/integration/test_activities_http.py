@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.activities import projections
 from services.activities.events import registry
 from shared.stores import engine_for, open_store
 from station.audit import table_snapshot
 from tests.conftest import RunningServices
+from tests.support.auth import service_rpc
 from tests.integration.activities_support import (erase, feed_residents, hours_ago,
                                                   register_residents, transfer)
 from tests.integration.casework_support import (Api, module_environment, store_config,
@@ -291,7 +291,7 @@ def test_names_and_phones_are_sealed_in_the_events_and_a_residents_erasure_forge
 
 def test_other_services_read_counts_hours_and_attendance_over_rpc(world):
     head = token("head-st-2", "station_head", "station:st-2")
-    with ClusterRpcProxy({"AMQP_URI": world.env["AMQP_URI"]}, timeout=30) as rpc:
+    with service_rpc(world.env["AMQP_URI"], timeout=30) as rpc:
         assert rpc.activities.counts(["st-2"]) == world.api(
             "GET", "/activities/counts?station_id=st-2", token=head)[1]
         assert rpc.activities.volunteer_hours(["st-1"], None, "month") == world.ok(

@@ -18,7 +18,6 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.stores import open_store
 from station import catalog
@@ -27,7 +26,7 @@ from station.audit import resident_timeline, table_snapshot
 from services.reporting import periods, projections
 
 from tests.integration.test_residents_http import answers, valid_id
-from tests.support.auth import People, call
+from tests.support.auth import People, call, service_rpc
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
@@ -96,7 +95,7 @@ class World:
     def caught_up(self) -> None:
         """Reporting has folded every event the sources have stored."""
         stores = self.stores(("residents", "casework"))
-        with ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"]}, timeout=10) as rpc:
+        with service_rpc(self.env["AMQP_URI"]) as rpc:
             wait_until(lambda: all(rpc.reporting.positions()[name] ==
                                    store.last_position() for name, store in stores.items()),
                        timeout=60, what="reporting caught up")
