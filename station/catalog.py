@@ -37,14 +37,22 @@ ROUTES = {
 
 # Paths under another service's prefix that a service answers, each named one by one
 # (checked before the prefixes): the audit timeline is reporting's, across services.
+# Patterns match the path without its query string, anchored both ends, in the regex
+# subset nginx (PCRE) and Python share: the generated ingress uses them verbatim.
 PATH_ROUTES: tuple[tuple[re.Pattern, str], ...] = (
-    (re.compile(r"^/api/v1/residents/[^/?]+/timeline(?:\?.*)?$"), "reporting"),
+    (re.compile(r"^/api/v1/residents/[^/]+/timeline$"), "reporting"),
 )
+
+
+def path_route_table() -> dict[str, str]:
+    """{pattern text: service} of PATH_ROUTES, the form the ingress files are checked in."""
+    return {pattern.pattern: service for pattern, service in PATH_ROUTES}
 
 
 def route(path: str) -> str | None:
     """The service of a path named in PATH_ROUTES, or None (then the prefixes decide)."""
-    return next((service for pattern, service in PATH_ROUTES if pattern.match(path)), None)
+    bare = path.split("?", 1)[0]
+    return next((service for pattern, service in PATH_ROUTES if pattern.match(bare)), None)
 
 
 def service_class(name: str):

@@ -1,8 +1,12 @@
-"""Must show (issue 13), through the public HTTP APIs with `station serve` residents,
-casework and reporting on the real broker and PostgreSQL, each person logging in:
+"""Must show (issues 13 and 16), through the public HTTP APIs with all five services as
+separate OS processes (`station serve`, as the compose file runs them) on the real broker
+and PostgreSQL, each person logging in:
 
 - two stations of one street: residents registered and graded, visits, a case with a
-  referral; reporting's figures equal the tally this test keeps, station A's reports
+  referral, activities with attendance (person-times), organizations with members (party
+  members), cash donations (exact RMB) and a micro-wish posted -> claimed -> delivered;
+  reporting's figures (station summary and figures, district summary and side by side)
+  equal the tally this test keeps, station A's reports
   never contain station B's data, and station B's people asking for A's report get 404;
 - last week's report of station A submitted, then a late visit for last week: the
   submitted report is unchanged and this week's report names the correction;
@@ -16,6 +20,7 @@ import os
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -42,7 +47,8 @@ USERS = {
     "admin": ("district_admin", f"district:{DISTRICT}"),
     "auditor": ("auditor", f"district:{DISTRICT}"),
 }
-SERVICES = ("residents", "casework", "reporting")
+SERVICES = catalog.SERVICES
+SOURCES = tuple(n for n in SERVICES if n != "reporting")
 TODAY = datetime.now(periods.LOCAL).date()
 LAST_WEEK = periods.containing("week", TODAY - timedelta(days=7))
 THIS_WEEK = LAST_WEEK.following()
@@ -54,6 +60,7 @@ class World:
         self.tokens = {u: people.token(self.url("residents"), u, role, scope)
                        for u, (role, scope) in USERS.items()}
         self.tally = {A: _empty(), B: _empty()}
+        self.wishes = {A: {}, B: {}}      # {state: count}: the figures' resources.wishes
         self.seq = 100
 
     def url(self, service: str) -> str:
@@ -92,9 +99,67 @@ class World:
         self.tally[station]["visits"] += 1
         return vid
 
+    def activity(self, station: str, community: str, day: date, residents: list[str],
+                 headcount: int, user: str) -> str:
+        """An activity held on `day` with named residents and an anonymous headcount."""
+        aid = self.ok("activities", "POST", "/activities", {
+            "station_id": station, "community_id": community, "area": "elderly",
+            "title": "重阳节茶话会", "held_at": f"{day.isoformat()}T15:00:00+08:00"}, user)["id"]
+        self.known("activities", f"/activities/{aid}/attendance",
+                   {"resident_ids": residents, "headcount": headcount}, user)
+        self.tally[station]["activities"] += 1
+        self.tally[station]["person_times"] += len(set(residents)) + headcount
+        return aid
+
+    def organization(self, station: str, community: str, members: dict[str, bool],
+                     user: str) -> str:
+        """An organization with members {name: party member?}."""
+        oid = self.ok("activities", "POST", "/organizations", {
+            "station_id": station, "community_id": community, "name": "夕阳红舞蹈队",
+            "type": "dance"}, user)["id"]
+        for name, party in members.items():
+            self.ok("activities", "POST", f"/organizations/{oid}/members",
+                    {"name": name, "party_member": party}, user)
+        self.tally[station]["organizations"] += 1
+        self.tally[station]["members"] += len(members)
+        self.tally[station]["party_members"] += sum(members.values())
+        return oid
+
+    def partner(self, station: str, user: str) -> str:
+        return self.ok("resources", "POST", "/partners", {
+            "station_id": station, "name": f"爱心超市 {station}", "type": "business"},
+            user)["id"]
+
+    def donation(self, station: str, partner: str, value: str, user: str) -> str:
+        """A cash donation; the tally adds RMB exactly (Decimal, never float)."""
+        did = self.ok("resources", "POST", "/donations", {
+            "station_id": station, "partner_id": partner, "kind": "cash", "value": value},
+            user)["id"]
+        total = Decimal(self.tally[station]["resources_rmb"]) + Decimal(value)
+        self.tally[station]["resources_rmb"] = str(total)
+        return did
+
+    def wish(self, station: str, rid: str, partner: str, user: str) -> str:
+        """A micro-wish posted, claimed by the partner, delivered."""
+        expires = (TODAY + timedelta(days=14)).isoformat()
+        wid = self.ok("resources", "POST", "/wishes", {
+            "resident_id": rid, "title": "一件冬衣", "expires_on": expires}, user)["id"]
+        assert self.ok("resources", "POST", f"/wishes/{wid}/claim", {"partner_id": partner},
+                       user)["state"] == "claimed"
+        assert self.ok("resources", "POST", f"/wishes/{wid}/deliver", {"note": "上门送达"},
+                       user)["state"] == "delivered"
+        self.wishes[station]["delivered"] = self.wishes[station].get("delivered", 0) + 1
+        return wid
+
+    def known(self, service: str, path: str, body: dict, user: str) -> None:
+        """Wait until `service` has learnt the residents/communities the body names
+        (from the residents' events), then the request succeeds once."""
+        wait_until(lambda: self.call(service, "POST", path, body, user)[0] in (200, 201),
+                   timeout=60, what=f"{service} accepts {path}")
+
     def caught_up(self) -> None:
         """Reporting has folded every event the sources have stored."""
-        stores = self.stores(("residents", "casework"))
+        stores = self.stores(SOURCES)
         with service_rpc(self.env["AMQP_URI"]) as rpc:
             wait_until(lambda: all(rpc.reporting.positions()[name] ==
                                    store.last_position() for name, store in stores.items()),
@@ -112,6 +177,20 @@ def _empty() -> dict:
             "person_times": 0, "organizations": 0, "members": 0, "party_members": 0,
             "resources_rmb": "0.00", "cards": {"red": 0, "blue": 0, "green": 0},
             "followups_overdue": 0}
+
+
+def _combined(*tallies: dict) -> dict:
+    """The district's tally: stations' counts added, RMB added exactly."""
+    total = _empty()
+    for tally in tallies:
+        for key, value in tally.items():
+            if key == "cards":
+                total[key] = {c: total[key][c] + n for c, n in value.items()}
+            elif key == "resources_rmb":
+                total[key] = str(Decimal(total[key]) + Decimal(value))
+            else:
+                total[key] += value
+    return total
 
 
 @pytest.fixture
@@ -145,8 +224,33 @@ def scenario(w: World) -> dict:
     w.visit(A, ra1, monday + timedelta(days=1), "worker-a", case_id=case_id)
     w.visit(A, ra2, monday + timedelta(days=2), "worker-a", method="consolation")
     w.visit(B, rb1, monday + timedelta(days=2), "worker-b")
+    community_work(w, monday, ra1, ra2, rb1)
     w.caught_up()
     return {"ra1": ra1, "ra2": ra2, "rb1": rb1, "case": case_id}
+
+
+def community_work(w: World, monday: date, ra1: str, ra2: str, rb1: str) -> None:
+    """Activities, organizations, donations and a micro-wish at A and B. Activities and
+    resources learn residents and communities from the residents' events: the first
+    request of each waits until they have (the later ones then find them known)."""
+    w.known("activities", "/organizations", {"station_id": B, "community_id": "b-1",
+                                             "name": "探路", "type": "dance"}, "worker-b")
+    w.tally[B]["organizations"] += 1
+    w.known("resources", "/wishes", {"resident_id": rb1, "title": "探路",
+                                     "expires_on": (TODAY + timedelta(days=14)).isoformat()},
+            "worker-b")
+    w.wishes[B]["posted"] = 1
+    w.activity(A, "nanmingtang", monday + timedelta(days=1), [ra1, ra2, ra1], 3, "worker-a")
+    w.activity(A, "xihulu", monday + timedelta(days=3), [ra2], 0, "worker-a")
+    w.activity(B, "b-1", monday + timedelta(days=2), [rb1], 4, "worker-b")
+    w.organization(A, "nanmingtang", {"李阿姨": True, "王大爷": False, "赵阿姨": True},
+                   "worker-a")
+    w.organization(B, "b-1", {"钱阿姨": False}, "worker-b")
+    partner_a, partner_b = w.partner(A, "worker-a"), w.partner(B, "worker-b")
+    w.donation(A, partner_a, "1000.10", "worker-a")
+    w.donation(A, partner_a, "0.20", "worker-a")       # 1000.30 exactly, not 1000.3000000001
+    w.donation(B, partner_b, "88.88", "worker-b")
+    w.wish(A, ra1, partner_a, "worker-a")
 
 
 def test_figures_equal_the_tally_stations_stay_apart_and_reports_freeze(world):
@@ -160,6 +264,19 @@ def test_figures_equal_the_tally_stations_stay_apart_and_reports_freeze(world):
     assert week["figures"]["visits"] == {"total": 2, "by_method": {"consolation": 1, "home": 1},
                                          "consolations": 1}
     assert week["figures"]["referrals"]["made_in_period"] == 0
+    # The community work in detail, station by station, from the figures endpoint.
+    for station, user in ((A, "head-a"), (B, "head-b")):
+        fig = w.ok("reporting", "GET", f"/reports/stations/{station}/figures",
+                   user=user)["figures"]
+        tally = w.tally[station]
+        assert (fig["activities"]["held"], fig["activities"]["person_times"]) == \
+            (tally["activities"], tally["person_times"]), station
+        assert {k: fig["organizations"][k] for k in ("organizations", "members",
+                                                      "party_members")} == \
+            {k: tally[k] for k in ("organizations", "members", "party_members")}, station
+        assert fig["resources"]["donations_rmb"] == tally["resources_rmb"], station
+        assert {s: n for s, n in fig["resources"]["wishes"].items() if n} == \
+            w.wishes[station], station
     # Station B's people and A's social worker: 404 for the other station, as if unknown.
     for user, station in (("head-b", A), ("worker-b", A), ("worker-a", B)):
         status, body = w.call("reporting", "GET", f"/reports/stations/{station}/summary",
@@ -169,8 +286,11 @@ def test_figures_equal_the_tally_stations_stay_apart_and_reports_freeze(world):
     assert w.call("reporting", "GET", f"/reports/districts/{DISTRICT}/summary")[0] == 403
     district = w.ok("reporting", "GET", f"/reports/districts/{DISTRICT}/summary", user="admin")
     assert district["visits"] == 3 and district["cards"] == {"red": 2, "blue": 0, "green": 1}
+    assert district == _combined(w.tally[A], w.tally[B])
     side = w.ok("reporting", "GET", f"/reports/districts/{DISTRICT}/figures", user="admin")
     assert {s: v["visits"] for s, v in side["stations"].items()} == {A: 2, B: 1}
+    assert {s: (v["person_times"], v["resources_rmb"]) for s, v in side["stations"].items()} \
+        == {s: (w.tally[s]["person_times"], w.tally[s]["resources_rmb"]) for s in (A, B)}
 
     # Last week's report of A, submitted; the head may not accept it, the street may.
     report = w.ok("reporting", "POST", f"/reports/stations/{A}/reports",

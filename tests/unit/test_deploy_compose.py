@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from station import catalog, deploy_files, ingress
+from station import catalog, deploy_files, ingress, router
 
 DEPLOY = pathlib.Path(__file__).resolve().parents[2] / "deploy"
 
@@ -58,6 +58,16 @@ def test_every_service_gets_the_secrets_from_the_environment_not_the_file(compos
 def test_the_nginx_routes_equal_the_catalog_routes():
     text = (DEPLOY / "ingress.conf").read_text()
     assert ingress.routes_in_nginx_conf(text) == catalog.ROUTES
+    assert ingress.path_routes_in_nginx_conf(text) == catalog.path_route_table()
+
+
+def test_nginx_sends_the_timeline_to_reporting_and_the_rest_of_residents_to_residents():
+    """nginx takes the first matching regex location: the named path must come first."""
+    text = (DEPLOY / "ingress.conf").read_text()
+    for path in ("/api/v1/residents/r-1/timeline", "/api/v1/residents/r-1",
+                 "/api/v1/residents/r-1/timeline/x", "/api/v1/reports/stations/a/summary"):
+        assert ingress.nginx_service_for(text, path) == router.match(catalog.ROUTES, path), path
+    assert ingress.nginx_service_for(text, "/api/v1/residents/r-1/timeline") == "reporting"
 
 
 def test_generated_deploy_files_are_up_to_date():

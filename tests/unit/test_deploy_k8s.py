@@ -95,6 +95,18 @@ def test_secrets_are_only_referenced_never_in_the_config_map():
 def test_the_kubernetes_ingress_routes_equal_the_catalog_routes():
     (doc,) = kinds("Ingress").values()
     assert ingress.routes_in_k8s_ingress(doc) == catalog.ROUTES
+    assert ingress.path_routes_in_k8s_ingress(doc) == catalog.path_route_table()
+    assert doc["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true"
+
+
+def test_the_named_timeline_path_outranks_the_residents_prefix_in_ingress_nginx():
+    """ingress-nginx with use-regex orders locations longest path first: the timeline's
+    regex path is longer than /api/v1/residents, so it wins for a timeline URL."""
+    (doc,) = kinds("Ingress").values()
+    paths = [p["path"] for rule in doc["spec"]["rules"] for p in rule["http"]["paths"]]
+    url = "/api/v1/residents/r-1/timeline"
+    first = next(p for p in sorted(paths, key=len, reverse=True) if re.match("^" + p, url))
+    assert ingress.path_routes_in_k8s_ingress(doc)["^" + first] == "reporting"
 
 
 # -- Dockerfile lint ---------------------------------------------------------------------
