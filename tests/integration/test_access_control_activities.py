@@ -27,7 +27,8 @@ from tests.support.cross_station import (listing, lists_only_the_callers_station
 pytestmark = pytest.mark.integration
 
 DOCUMENT, OPERATIONS = operations(ActivitiesService, "activities")
-PUBLIC = {("GET", "/api/v1/activities/ping"), ("GET", "/api/v1/activities/openapi.json")}
+PUBLIC = {("GET", "/api/v1/activities/ping"), ("GET", "/api/v1/activities/openapi.json"),
+          ("GET", "/api/v1/activities/health"), ("GET", "/api/v1/activities/health/live")}
 
 OUTSIDER = token("head-st-1", "station_head", "station:st-1")   # may do all of activities
 OWNER = token("head-st-2", "station_head", "station:st-2")

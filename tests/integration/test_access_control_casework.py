@@ -30,7 +30,8 @@ from tests.support.cross_station import (listing, lists_only_the_callers_station
 pytestmark = pytest.mark.integration
 
 DOCUMENT, OPERATIONS = operations(CaseworkService, "casework")
-PUBLIC = {("GET", "/api/v1/casework/ping"), ("GET", "/api/v1/casework/openapi.json")}
+PUBLIC = {("GET", "/api/v1/casework/ping"), ("GET", "/api/v1/casework/openapi.json"),
+          ("GET", "/api/v1/casework/health"), ("GET", "/api/v1/casework/health/live")}
 NOT_STATION_SCOPED = {("GET", "/api/v1/referrals/agencies")}  # a vocabulary, one for all
 
 OUTSIDER = token("head-st-1", "station_head", "station:st-1")   # may do all of casework

@@ -257,7 +257,8 @@ def request_for(world: World, method: str, path: str, target: str) -> tuple[str,
 
 def test_the_public_operations_are_only_the_token_ping_and_document():
     assert PUBLIC == {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/residents/ping"),
-                      ("GET", "/api/v1/residents/openapi.json")}
+                      ("GET", "/api/v1/residents/openapi.json"),
+                      ("GET", "/api/v1/residents/health"), ("GET", "/api/v1/residents/health/live")}
     assert len(PROTECTED) >= 25
 
 

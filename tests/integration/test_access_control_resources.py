@@ -24,7 +24,8 @@ pytestmark = pytest.mark.integration
 
 DOCUMENT = spec_for(ResourcesService, "resources")
 OPERATIONS = operations(DOCUMENT)
-PUBLIC = {("GET", "/api/v1/resources/ping"), ("GET", "/api/v1/resources/openapi.json")}
+PUBLIC = {("GET", "/api/v1/resources/ping"), ("GET", "/api/v1/resources/openapi.json"),
+          ("GET", "/api/v1/resources/health"), ("GET", "/api/v1/resources/health/live")}
 OUTSIDER = token("head-st-1", "station_head", "station:st-1")   # may do all of resources
 OWNER = token("head-st-2", "station_head", "station:st-2")
 UNKNOWN = {"station": "st-unknown", "resident": "res-unknown", "need": "need-unknown",
