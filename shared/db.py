@@ -61,8 +61,18 @@ def make_engine(url: str, schema: str | None = None, **kwargs) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"},
                               pool_pre_ping=True, **kwargs)
     with engine.begin() as conn:
+        ddl_lock(conn, f"schema:{schema}")  # replicas starting together
         conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     return engine
+
+
+def ddl_lock(conn: sa.Connection, name: str) -> None:
+    """Serialise DDL of several processes (replicas starting at once) until commit:
+    concurrent CREATE ... IF NOT EXISTS on PostgreSQL can fail with a duplicate key.
+    SQLite needs nothing: every transaction there begins IMMEDIATE."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"),
+                     {"n": f"station.ddl:{name}"})
 
 
 def _sqlite_engine(url: str, **kwargs) -> sa.Engine:
