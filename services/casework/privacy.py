@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from shared.events import Recorded
 from shared.eventstore import EventStore
 from shared.security.erasure import KeyVault
-from shared.security.sealing import Sealing
+from shared.security.sealing import Sealing, forget_resident
 
 from services.casework.events import SEALED
 
@@ -46,15 +46,9 @@ def unseal_stream(store: EventStore, events: list[Recorded]) -> list[Recorded]:
 
 def opener(store: EventStore):
     """For the projection: stored events -> what the appliers read."""
-    keys = vault(store)
-    return lambda conn, events: SEALING.unseal(keys, events, conn)
+    return SEALING.opener(store)
 
 
 def forget(store: EventStore, conn: sa.Connection, erased: Recorded) -> list[Recorded]:
-    """The residents erased a resident: destroy casework's key of them (KeyDestroyed in
-    casework's store, once); the erasure's own reason stays with residents."""
-    resident_id = erased.payload["resident_id"]
-    recorded = vault(store).destroy(
-        resident_id, actor=erased.actor, conn=conn,
-        reason=f"erased by residents (event {erased.event_id})")
-    return [recorded] if recorded is not None else []
+    """The residents erased a resident: casework's key of them destroyed (once)."""
+    return forget_resident(store, conn, erased)

@@ -98,6 +98,11 @@ class Sealing:
             out.append(event)
         return out
 
+    def opener(self, store):
+        """For a shared.kit Projection's `open=`: stored events -> what appliers read."""
+        keys = KeyVault(store)
+        return lambda conn, events: self.unseal(keys, events, conn)
+
     def _subject_of(self, event_type: str, payload: Mapping) -> str:
         subject = self.subject(event_type, payload)
         if not subject:
@@ -108,3 +113,13 @@ class Sealing:
 def _fresh(value: Any) -> bool:
     """A value still to be sealed (not null, not a ciphertext copied from another event)."""
     return value is not None and not erasure.is_encrypted(value)
+
+
+def forget_resident(store, conn: sa.Connection, erased: Recorded) -> list[Recorded]:
+    """The residents service erased a resident (its KeyDestroyed): destroy this store's
+    key of them, recording this service's own KeyDestroyed once; the erasure's reason
+    stays with residents (it is theirs to keep)."""
+    recorded = KeyVault(store).destroy(
+        erased.payload["resident_id"], actor=erased.actor, conn=conn,
+        reason=f"erased by residents (event {erased.event_id})")
+    return [recorded] if recorded is not None else []

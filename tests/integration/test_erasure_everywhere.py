@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 
 STATION = "xihulu-station"
 SCOPE = f"station:{STATION}"
-SERVICES = ("residents", "casework")  # every service that keeps data about a resident
+SERVICES = ("residents", "casework", "resources")  # services that keep data about a resident
 NAMES = "甄琦珂瑶璇珩琮璟瑄琬瑜璐"
 
 
@@ -144,6 +144,18 @@ def casework_story(base: str, who: dict, resident: str, planted: Planted) -> dic
     return {"case": case, "referrals": [accepted, declined], "visit": visit}
 
 
+def resources_story(base: str, who: dict, resident: str, planted: Planted) -> str:
+    """A micro-wish for the resident, its title naming them."""
+    expires = (date.today() + timedelta(days=30)).isoformat()
+
+    def post():
+        status, body = call(base, "POST", "/api/v1/wishes", {
+            "resident_id": resident, "expires_on": expires,
+            "title": f"{planted.name}想要一台收音机 {planted.text('wish')}"}, who["worker"])
+        return body["id"] if status == 201 else None
+    return wait_until(post, what="resources heard of the resident")
+
+
 def _open_case(base, who, resident, problem):
     status, body = call(base, "POST", "/api/v1/cases", {
         "resident_id": resident, "domain": "elderly", "problem": problem}, who["worker"])
@@ -157,7 +169,9 @@ def _hours_ago(hours: float) -> str:
 def answers(urls: dict, who: dict, resident: str, ids: dict) -> list:
     """Every HTTP answer about the resident and their case, as the staff see them."""
     r, c = urls["residents"], urls["casework"]
-    paths = [(r, f"/api/v1/residents/{resident}"), (r, f"/api/v1/residents/{resident}/history"),
+    w = urls["resources"]
+    paths = [(w, f"/api/v1/wishes/{ids['wish']}"), (w, "/api/v1/wishes"),
+             (r, f"/api/v1/residents/{resident}"), (r, f"/api/v1/residents/{resident}/history"),
              (r, "/api/v1/residents"), (c, f"/api/v1/cases/{ids['case']}"),
              (c, "/api/v1/cases"), (c, "/api/v1/cases/approvals"),
              (c, f"/api/v1/visits?resident_id={resident}"), (c, "/api/v1/referrals"),
@@ -255,11 +269,13 @@ def test_after_erasure_no_service_holds_the_residents_data_anywhere(
     planted = Planted()
     resident = register(urls["residents"], who["worker"], planted)
     ids = casework_story(urls["casework"], who, resident, planted)
+    ids["wish"] = resources_story(urls["resources"], who, resident, planted)
 
     # Before: the text is there to be found (the checks below could fail).
     before = answers(urls, who, resident, ids)
     assert planted.name in json.dumps(before, ensure_ascii=False)
-    assert planted.markers[-2] in json.dumps(before, ensure_ascii=False)  # closing comments
+    assert planted.markers[-3] in json.dumps(before, ensure_ascii=False)  # closing comments
+    assert planted.markers[-1] in json.dumps(before, ensure_ascii=False)  # the wish
     if backend == "sqlite":
         assert data_dir_hits(str(tmp_path), planted)
     else:
@@ -271,11 +287,15 @@ def test_after_erasure_no_service_holds_the_residents_data_anywhere(
     wait_until(lambda: call(urls["casework"], "GET", f"/api/v1/cases/{ids['case']}",
                             token=who["head"])[1].get("problem") == ERASED,
                what="casework erased the case's text")
+    wait_until(lambda: call(urls["resources"], "GET", f"/api/v1/wishes/{ids['wish']}",
+                            token=who["head"])[1].get("title") == ERASED,
+               what="resources erased the wish's title")
     wait_until(lambda: scrubbed(service_env), what="every store scrubbed")
 
     after = answers(urls, who, resident, ids) + rpc_answers(amqp_uri, ids)
     assert found_in(json.dumps(after, ensure_ascii=False).encode(), planted) == []
-    case = after[3]
+    case = after[5]
+    assert after[0]["title"] == ERASED
     assert (case["problem"], case["assessment"], case["goals"], case["needs"]) == (
         ERASED, ERASED, [ERASED], [ERASED])
     assert {a["comments"] for a in case["approvals"]} == {ERASED}
