@@ -200,14 +200,21 @@ def _requested(case: Case, p: dict) -> Case:
                                state=PLAN_PENDING if p["subject"] == "plan" else CLOSURE_PENDING)
 
 
+def texts(value) -> tuple:
+    """A list of texts as the state keeps it; sealed (or erased) it is one value."""
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
 EVOLVERS: dict[str, Callable[[Case, dict], Case]] = {
     "CaseOpened": lambda s, p: dataclasses.replace(
         s, case_id=p["case_id"], resident_id=p["resident_id"], station_id=p["station_id"],
         domain=p["domain"], problem=p["problem"], worker=p["worker"], state=OPEN,
         opened_at=p["opened_at"]),
     "CaseAssessed": lambda s, p: dataclasses.replace(
-        s, assessment=p["summary"], needs=tuple(p.get("needs") or ()), state=ASSESSED),
-    "ServicePlanDrafted": lambda s, p: dataclasses.replace(s, goals=tuple(p["goals"]),
+        s, assessment=p["summary"], needs=texts(p.get("needs")), state=ASSESSED),
+    "ServicePlanDrafted": lambda s, p: dataclasses.replace(s, goals=texts(p["goals"]),
                                                            state=PLANNED),
     "ApprovalRequested": _requested,
     "ApprovalGranted": _granted,
@@ -236,7 +243,9 @@ def fold(events, case: Case | None = None) -> Case:
 # -- decide ---------------------------------------------------------------------------
 
 def _event(case: Case, type_: str, payload: dict, actor: str, now: datetime) -> NewEvent:
-    return NewEvent(type_, payload, station_id=case.station_id, occurred_at=now, actor=actor)
+    """An event of the case; it names the resident, whose key seals its text."""
+    return NewEvent(type_, {"resident_id": case.resident_id, **payload},
+                    station_id=case.station_id, occurred_at=now, actor=actor)
 
 
 def _open(case: Case, cmd: c.OpenCase, now: datetime) -> list[NewEvent]:

@@ -2,7 +2,18 @@
 
 Published on `casework.events` with the event type as routing key. The residents
 service consumes MajorChangeFlagged; reporting reads the rest. Times are ISO 8601
-with an offset, dates YYYY-MM-DD. Payloads carry ids, never a resident's personal data.
+with an offset, dates YYYY-MM-DD.
+
+Free text about a resident (the case's problem, assessments, plans, evaluations,
+comments, service descriptions, visit findings and notes, referral reasons and results:
+SEALED) is stored and published sealed with that resident's own key in casework's store,
+`{"enc": "<base64>"}` (shared.security.sealing, services.casework.privacy); every event
+that carries such text names its `resident_id`. When the residents service erases a
+resident (its KeyDestroyed), casework destroys its key too and records its own
+KeyDestroyed (stream `erasure-<resident id>`): the text reads "[erased]" from then on,
+the events and their hash chains stay. Schema version 2 of these events is the sealed
+form; version 1 payloads (written before sealing) are read as they are (clear text: see
+docs/security.md, "Erasure of data written before sealing").
 """
 from __future__ import annotations
 
@@ -11,6 +22,7 @@ from marshmallow import fields, validate
 
 from shared.events import Registry
 from shared.fields import Id, Moment, OneOf, Text
+from shared.security import erasure
 
 CARDS = ("red", "blue", "green")
 METHODS = ("home", "phone", "office", "consolation")
@@ -20,6 +32,18 @@ SUBJECTS = ("plan", "closure")
 FOLLOWUP_KINDS = ("first_contact", "regular")
 
 
+def Sealed(required: bool = False) -> erasure.Encrypted:
+    """Free text about the resident, sealed with their key (see SEALED)."""
+    if required:
+        return erasure.Encrypted(required=True)
+    return erasure.Encrypted(allow_none=True, load_default=None)
+
+
+def Whose() -> fields.String:
+    """The resident whose key seals the event's text (absent before sealing existed)."""
+    return Id(allow_none=True, load_default=None)
+
+
 # -- cases ----------------------------------------------------------------------------
 
 class CaseOpened(ma.Schema):
@@ -27,58 +51,64 @@ class CaseOpened(ma.Schema):
     resident_id = Id(required=True)
     station_id = Id(required=True)
     domain = Id(required=True)
-    problem = Text(required=True)
+    problem = Sealed(required=True)
     worker = Id(required=True)
     opened_at = Moment(required=True)
 
 
 class CaseAssessed(ma.Schema):
     case_id = Id(required=True)
-    summary = Text(required=True)
-    needs = fields.List(fields.String(), load_default=list)
+    resident_id = Whose()
+    summary = Sealed(required=True)
+    needs = Sealed()  # the list of needs as written, sealed
     assessed_by = Id(required=True)
     assessed_at = Moment(required=True)
 
 
 class ServicePlanDrafted(ma.Schema):
     case_id = Id(required=True)
-    goals = fields.List(Text(), required=True, validate=validate.Length(min=1))
+    resident_id = Whose()
+    goals = Sealed(required=True)  # the list of goals, sealed
     drafted_by = Id(required=True)
 
 
 class ApprovalRequested(ma.Schema):
     case_id = Id(required=True)
+    resident_id = Whose()
     request_id = Id(required=True)
     subject = OneOf(SUBJECTS, required=True)
     requested_by = Id(required=True)
     requested_at = Moment(required=True)
     outcome = OneOf(OUTCOMES, allow_none=True, load_default=None)
-    evaluation = Text(allow_none=True, load_default=None)
+    evaluation = Sealed()
 
 
 class ApprovalGranted(ma.Schema):
     case_id = Id(required=True)
+    resident_id = Whose()
     request_id = Id(required=True)
     subject = OneOf(SUBJECTS, required=True)
     approved_by = Id(required=True)
-    comments = Text(allow_none=True, load_default=None)
+    comments = Sealed()
 
 
 class ApprovalSentBack(ma.Schema):
     case_id = Id(required=True)
+    resident_id = Whose()
     request_id = Id(required=True)
     subject = OneOf(SUBJECTS, required=True)
     reviewed_by = Id(required=True)
-    comments = Text(required=True)
+    comments = Sealed(required=True)
 
 
 class ServiceRecorded(ma.Schema):
     case_id = Id(required=True)
+    resident_id = Whose()
     record_id = Id(required=True)
     served_at = Moment(required=True)
     minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=24 * 60))
     kind = Id(allow_none=True, load_default=None)
-    description = Text(allow_none=True, load_default=None)
+    description = Sealed()
     worker = Id(required=True)
 
 
@@ -86,7 +116,7 @@ class CaseClosed(ma.Schema):
     case_id = Id(required=True)
     resident_id = Id(required=True)
     outcome = OneOf(OUTCOMES, required=True)
-    evaluation = Text(allow_none=True, load_default=None)
+    evaluation = Sealed()
     approved_by = Id(required=True)
     closed_at = Moment(required=True)
 
@@ -94,7 +124,7 @@ class CaseClosed(ma.Schema):
 class CaseReopened(ma.Schema):
     case_id = Id(required=True)
     resident_id = Id(required=True)
-    reason = Text(required=True)
+    reason = Sealed(required=True)
     reopened_by = Id(required=True)
 
 
@@ -103,7 +133,7 @@ class CaseTransferred(ma.Schema):
     resident_id = Id(required=True)
     from_worker = Id(required=True)
     to_worker = Id(required=True)
-    reason = Text(allow_none=True, load_default=None)
+    reason = Sealed()
     transferred_by = Id(required=True)
 
 
@@ -115,7 +145,7 @@ class ReferralMade(ma.Schema):
     resident_id = Id(required=True)
     station_id = Id(required=True)
     agency = Id(required=True)
-    reason = Text(required=True)
+    reason = Sealed(required=True)
     made_on = fields.Date(required=True)
     due_date = fields.Date(required=True)
     referred_by = Id(required=True)
@@ -124,25 +154,28 @@ class ReferralMade(ma.Schema):
 class ReferralAccepted(ma.Schema):
     referral_id = Id(required=True)
     case_id = Id(required=True)
+    resident_id = Whose()
     agency = Id(required=True)
     completion_due_date = fields.Date(required=True)
-    note = Text(allow_none=True, load_default=None)
+    note = Sealed()
     recorded_by = Id(required=True)
 
 
 class ReferralDeclined(ma.Schema):
     referral_id = Id(required=True)
     case_id = Id(required=True)
+    resident_id = Whose()
     agency = Id(required=True)
-    reason = Text(required=True)
+    reason = Sealed(required=True)
     recorded_by = Id(required=True)
 
 
 class ReferralCompleted(ma.Schema):
     referral_id = Id(required=True)
     case_id = Id(required=True)
+    resident_id = Whose()
     agency = Id(required=True)
-    result = Text(required=True)
+    result = Sealed(required=True)
     recorded_by = Id(required=True)
 
 
@@ -156,8 +189,8 @@ class VisitRecorded(ma.Schema):
     method = OneOf(METHODS, required=True)
     visited_at = Moment(required=True)
     worker = Id(required=True)
-    findings = Text(allow_none=True, load_default=None)
-    notes = Text(allow_none=True, load_default=None)
+    findings = Sealed()
+    notes = Sealed()
     campaign_id = Id(allow_none=True, load_default=None)
     major_changes = fields.List(OneOf(MAJOR_CHANGES), load_default=list)
 
@@ -237,6 +270,31 @@ class OpenCaseClaimed(ma.Schema):
     domain = Id(required=True)
 
 
+# event type -> its payload fields sealed with the resident's key (free text about them)
+SEALED: dict[str, tuple[str, ...]] = {
+    "CaseOpened": ("problem",),
+    "CaseAssessed": ("summary", "needs"),
+    "ServicePlanDrafted": ("goals",),
+    "ApprovalRequested": ("evaluation",),
+    "ApprovalGranted": ("comments",),
+    "ApprovalSentBack": ("comments",),
+    "ServiceRecorded": ("description",),
+    "CaseClosed": ("evaluation",),
+    "CaseReopened": ("reason",),
+    "CaseTransferred": ("reason",),
+    "ReferralMade": ("reason",),
+    "ReferralAccepted": ("note",),
+    "ReferralDeclined": ("reason",),
+    "ReferralCompleted": ("result",),
+    "VisitRecorded": ("findings", "notes"),
+}
+
+
+def _as_stored(payload: dict) -> dict:
+    """Version 1 (text in clear, before sealing): read as it is."""
+    return payload
+
+
 registry = Registry()
 for _schema in (CaseOpened, OpenCaseClaimed, CaseAssessed, ServicePlanDrafted, ApprovalRequested,
                 ApprovalGranted, ApprovalSentBack, ServiceRecorded, CaseClosed, CaseReopened,
@@ -244,7 +302,10 @@ for _schema in (CaseOpened, OpenCaseClaimed, CaseAssessed, ServicePlanDrafted, A
                 ReferralCompleted, VisitRecorded, MajorChangeFlagged, FollowUpScheduled,
                 FollowUpAssigned, FollowUpDone, FollowUpOverdue, FollowUpCancelled,
                 CampaignDeclared):
-    registry.register(_schema.__name__, _schema)
+    sealed = _schema.__name__ in SEALED
+    registry.register(_schema.__name__, _schema, version=2 if sealed else 1,
+                      upcasters={1: _as_stored} if sealed else None)
+erasure.register(registry)  # KeyDestroyed: casework's key of a resident, destroyed
 
 # Checked by tests/unit/test_kit_completeness.py: every type above has an evolver in an
 # aggregate (case, referral, followup, campaign) unless named here, with the reason.
@@ -252,4 +313,5 @@ NOT_EVOLVED = {
     "OpenCaseClaimed": "the claim stream is only read for its last claim (handlers.claim_open_case)",
     "VisitRecorded": "a visit is one event on its own stream, never loaded again",
     "MajorChangeFlagged": "a visit's consequence, published for residents; no state here",
+    "KeyDestroyed": "erasure: the vault and the read models act on it, no aggregate does",
 }

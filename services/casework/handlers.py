@@ -23,7 +23,7 @@ from shared.eventstore import EventStore
 from shared.kit import ids, runner
 from shared.kit.errors import Duplicate
 
-from services.casework import campaign, case, followup, projections, referral, visit
+from services.casework import campaign, case, followup, privacy, projections, referral, visit
 from services.casework import commands as c
 from services.casework.policy import Policy
 from services.casework.projections import followups as F
@@ -50,16 +50,20 @@ class Context:
 
 def transact(ctx: Context, work: Callable[[sa.Connection], dict]) -> dict:
     """Run `work` in a transaction, retried by the kit's one policy (shared.kit.runner)."""
+    privacy.vault(ctx.store)  # its tables exist before any transaction (SQLite)
     return runner.transact(ctx.store.engine, work)
 
 
 def commit(ctx: Context, conn, stream_id: str, version: int, events: Sequence[NewEvent],
            seed: str | None = None) -> list[Recorded]:
-    """Append at `version` and fold into the read models, inside `conn`'s transaction."""
+    """Append at `version` (free text sealed with the resident's key) and fold into the
+    read models (opened), inside `conn`'s transaction."""
     stamped = runner.stamp(events, ctx.correlation_id, ctx.causation_id,
                            (lambda i: derived_id(seed, str(i))) if seed else None)
-    recorded = ctx.store.append(stream_id, version, stamped, conn=conn)
-    projections.apply_all(conn, recorded)
+    vault = privacy.vault(ctx.store)
+    recorded = ctx.store.append(stream_id, version, privacy.SEALING.seal(vault, stamped, conn),
+                                conn=conn)
+    projections.apply_all(conn, privacy.SEALING.unseal(vault, recorded, conn))
     return recorded
 
 
@@ -294,19 +298,23 @@ def execute(ctx: Context, command, now: datetime) -> dict:
 def residents_handlers(store: EventStore, policy: Policy) -> dict:
     """Handlers of the residents' events, run in the inbox's transaction: each keeps the
     local picture of the resident (or of the organisation tree), then reacts (retried on
-    a conflicting append)."""
+    a conflicting append); a resident's erasure destroys casework's key of them."""
     def reacting(react):
         def handle(conn, event: Recorded) -> None:
             projections.apply_resident(conn, event)
             ctx = Context(store, policy, event.correlation_id, event.event_id)
             runner.transact(store.engine, lambda c: react(ctx, c, event), conn)
         return handle
+    def forget(conn, event: Recorded) -> None:
+        projections.apply_all(conn, privacy.forget(store, conn, event))
+
     return {"StationAdded": projections.apply_org,
             "StreetAdded": projections.apply_org,
             "ResidentRegistered": projections.apply_resident,
             "ResidentMoved": projections.apply_resident,
             "ResidentTransferred": reacting(restart_at_new_station),
             "ResidentStatusChanged": reacting(stop_when_gone),
+            "KeyDestroyed": forget,  # the resident erased: casework's key and text go too
             **{name: reacting(schedule_for_card) for name in projections.CARD_EVENTS}}
 
 

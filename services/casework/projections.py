@@ -8,6 +8,8 @@ no personal data), kept from its events by `apply_resident` in the inbox transac
 district, `apply_org`), which the scope checks of street and district users need. Both
 are rebuilt by feeding the residents' events again (`rebuild_residents`).
 Times are canonical UTC text (shared.events.iso), so they compare as text.
+The appliers read events with their text opened (services.casework.privacy); the only
+text a row keeps, approval comments, reads "[erased]" after the resident's erasure.
 """
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 from shared.events import Recorded, iso
 from shared.kit.projections import Projection
 from shared.kit.scope import OrgTree
+from shared.security.erasure import ERASED, KEY_DESTROYED
 
 from services.casework import case as case_rules
+from services.casework import privacy
 
 metadata = sa.MetaData()
 
@@ -256,6 +260,15 @@ def _campaign_declared(conn, e: Recorded) -> None:
         cards=",".join(p["cards"])))
 
 
+def _key_destroyed(conn, e: Recorded) -> None:
+    """The resident erased: what the rows kept of text about them reads "[erased]", as
+    folding their (sealed) events again gives."""
+    of_resident = sa.select(cases.c.case_id).where(
+        cases.c.resident_id == e.payload["resident_id"]).scalar_subquery()
+    conn.execute(approvals.update().where(approvals.c.case_id.in_(of_resident))
+                 .where(approvals.c.comments.is_not(None)).values(comments=ERASED))
+
+
 APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
     "CaseOpened": _case_opened,
     "CaseAssessed": lambda conn, e: _case(conn, e, state=case_rules.ASSESSED),
@@ -283,15 +296,18 @@ APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
         visit_id=e.payload["visit_id"], done_by=e.payload["worker"], late=e.payload["late"]),
     "FollowUpCancelled": lambda conn, e: _followup(conn, e, status="cancelled"),
     "CampaignDeclared": _campaign_declared,
+    KEY_DESTROYED: _key_destroyed,
 }
 
 
 # Casework's own events folded into OWN_TABLES (rebuilt from them when VERSION changes);
 # the residents' tables above are fed by the inbox (see rebuild_residents).
+# The events' text is sealed; the appliers read it opened (privacy.opener).
 VERSION = 1
 projection = Projection("casework", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION,
                         not_applying={"MajorChangeFlagged",   # the visit's row holds it
-                                      "OpenCaseClaimed"})     # read from its stream
+                                      "OpenCaseClaimed"},     # read from its stream
+                        open=privacy.opener)
 apply, apply_all, rebuild = projection.apply, projection.apply_all, projection.rebuild
 
 

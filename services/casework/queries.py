@@ -24,6 +24,7 @@ from shared.security.principal import Principal
 
 from services.casework import campaign as campaign_rules
 from services.casework import case as case_rules
+from services.casework import privacy
 from services.casework import projections as p
 from services.casework.campaign import CampaignNotFound
 from services.casework.case import CaseNotFound
@@ -248,7 +249,8 @@ def campaign_coverage(conn, policy: Policy, campaign_id: str) -> tuple[dict, lis
 # -- one case, folded from its stream (the source of truth) ---------------------------
 
 def case_detail(store, case_id: str) -> dict | None:
-    events = store.read_stream(f"case-{case_id}")
+    """The case as its events say, its text opened ("[erased]" once the resident is)."""
+    events = privacy.unseal_stream(store, store.read_stream(f"case-{case_id}"))
     state = case_rules.fold(events)
     if state.state == case_rules.NEW:
         return None

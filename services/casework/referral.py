@@ -120,7 +120,8 @@ def fold(events, referral: Referral | None = None) -> Referral:
 
 
 def _event(r: Referral, type_: str, payload: dict, actor: str, now: datetime) -> NewEvent:
-    base = {"referral_id": r.referral_id, "case_id": r.case_id, "agency": r.agency}
+    base = {"referral_id": r.referral_id, "case_id": r.case_id, "resident_id": r.resident_id,
+            "agency": r.agency}
     return NewEvent(type_, {**base, **payload}, station_id=r.station_id, occurred_at=now,
                     actor=actor)
 

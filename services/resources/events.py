@@ -21,6 +21,7 @@ from marshmallow import fields, validate
 
 from shared.events import Registry
 from shared.fields import Id, OneOf, Text
+from shared.security import erasure
 
 PARTNER_TYPES = ("business", "school", "charity", "social_org", "government")
 # Government departments named in the seed: 民政, 妇联, 团委, 计生.
@@ -103,7 +104,7 @@ class WishPosted(ma.Schema):
     community_id = Optional(Id())
     resident_id = Id(required=True)
     need_id = Optional(Id())
-    title = Text(required=True)
+    title = erasure.Encrypted(required=True)  # sealed with the resident's key (SEALED)
     category = Optional(Id())
     expires_on = fields.Date(required=True)
     posted_by = Id(required=True)
@@ -123,7 +124,7 @@ class WishDelivered(ma.Schema):
     resident_id = Id(required=True)
     need_id = Optional(Id())
     partner_id = Id(required=True)
-    note = Optional(Text())
+    note = erasure.Encrypted(allow_none=True, load_default=None)
     delivered_on = fields.Date(required=True)
     delivered_by = Id(required=True)
 
@@ -132,7 +133,7 @@ class WishClosed(ma.Schema):
     wish_id = Id(required=True)
     station_id = Id(required=True)
     resident_id = Id(required=True)
-    thanks = Optional(Text())
+    thanks = erasure.Encrypted(allow_none=True, load_default=None)
     closed_by = Id(required=True)
 
 
@@ -152,11 +153,24 @@ class MatchRecorded(ma.Schema):
     station_id = Id(required=True)
     partner_id = Optional(Id())
     holding_id = Optional(Id())
-    note = Optional(Text())
+    note = erasure.Encrypted(allow_none=True, load_default=None)
     recorded_by = Id(required=True)
 
+
+# event type -> its payload fields sealed with the resident's key (text about them):
+# services.resources.privacy. Version 2 is the sealed form; version 1 is read as stored.
+SEALED: dict[str, tuple[str, ...]] = {
+    "WishPosted": ("title",), "WishDelivered": ("note",), "WishClosed": ("thanks",),
+    "MatchRecorded": ("note",),
+}
 
 registry = Registry()
 for _schema in (PartnerRegistered, ResourceDonated, ResourceAllocated, WishPosted,
                 WishClaimed, WishDelivered, WishClosed, WishExpired, MatchRecorded):
-    registry.register(_schema.__name__, _schema)
+    _sealed = _schema.__name__ in SEALED
+    registry.register(_schema.__name__, _schema, version=2 if _sealed else 1,
+                      upcasters={1: dict} if _sealed else None)
+erasure.register(registry)  # KeyDestroyed: resources' key of a resident, destroyed
+
+# Checked by tests/unit/test_kit_completeness.py: types no aggregate evolves on.
+NOT_EVOLVED = {"KeyDestroyed": "erasure: the vault and the read models act on it"}

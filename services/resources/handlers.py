@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from shared.events import NewEvent, Recorded
 from shared.eventstore import EventStore
 from shared.kit import runner
+from shared.security.erasure import KeyVault
 
 from services.resources import commands as c
-from services.resources import matching, partner, projections, stock, wish
+from services.resources import matching, partner, privacy, projections, stock, wish
 from services.resources.needs import KnownNeed
 
 # Many allocations may race for one holding; each lost race is one more attempt.
@@ -47,16 +48,19 @@ class Context:
 def transact(ctx: Context, work: Callable[[sa.Connection], dict]) -> dict:
     """`work` in a transaction, run again on fresh state if a stream moved meanwhile
     (the kit's one retry policy, shared.kit.runner)."""
+    KeyVault(ctx.store)  # its tables exist before any transaction (SQLite)
     return runner.transact(ctx.store.engine, work, attempts=ATTEMPTS)
 
 
 def commit(ctx: Context, conn, stream_id: str, version: int,
            events: Sequence[NewEvent]) -> list[Recorded]:
-    """Append at `version` and fold into the read models, inside `conn`'s transaction."""
-    recorded = ctx.store.append(stream_id, version,
-                                runner.stamp(events, ctx.correlation_id, ctx.causation_id),
+    """Append at `version` (text about a resident sealed with their key) and fold into
+    the read models (opened), inside `conn`'s transaction."""
+    vault = KeyVault(ctx.store)
+    stamped = runner.stamp(events, ctx.correlation_id, ctx.causation_id)
+    recorded = ctx.store.append(stream_id, version, privacy.SEALING.seal(vault, stamped, conn),
                                 conn=conn)
-    projections.apply_all(conn, recorded)
+    projections.apply_all(conn, privacy.SEALING.unseal(vault, recorded, conn))
     return recorded
 
 
@@ -209,6 +213,9 @@ def execute(ctx: Context, command, now: datetime) -> dict:
 def residents_handlers(store: EventStore) -> dict:
     """The local picture of residents, their needs and the organisation tree, kept in the
     inbox's transaction (no command is run on these events)."""
+    def forget(conn, event: Recorded) -> None:  # the resident erased: key and text go
+        projections.apply_all(conn, privacy.forget(store, conn, event))
+
     return {**{name: projections.apply_resident for name in projections.RESIDENT_EVENTS},
             **{name: projections.apply_org for name in projections.ORG_EVENTS},
-            **projections.NEED_APPLIERS}
+            **projections.NEED_APPLIERS, "KeyDestroyed": forget}

@@ -16,8 +16,9 @@ from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
 from shared.events import Recorded
 from shared.kit.projections import Projection
+from shared.security.erasure import ERASED, KEY_DESTROYED
 
-from services.resources import money
+from services.resources import money, privacy
 from services.resources import wish as wish_rules
 
 metadata = sa.MetaData()
@@ -215,6 +216,9 @@ APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
     "WishClosed": _wish(wish_rules.CLOSED),
     "WishExpired": _wish(wish_rules.EXPIRED),
     "MatchRecorded": _match_recorded,
+    KEY_DESTROYED: lambda conn, e: conn.execute(  # as folding the sealed events again reads
+        wishes.update().where(wishes.c.resident_id == e.payload["resident_id"])
+        .values(title=ERASED)),
 }
 
 
@@ -244,7 +248,8 @@ NEED_APPLIERS = {"NeedRecorded": _need_recorded, "NeedMet": _need_closed("met"),
 # Resources' own events folded into OWN_TABLES (rebuilt from them when VERSION changes);
 # the residents' tables (known_*) are fed by the inbox.
 VERSION = 1
-projection = Projection("resources", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION)
+projection = Projection("resources", metadata, APPLIERS, tables=OWN_TABLES, version=VERSION,
+                        open=privacy.SEALING.opener)  # text opened (privacy)
 apply, apply_all, rebuild = projection.apply, projection.apply_all, projection.rebuild
 
 

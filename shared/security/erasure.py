@@ -45,6 +45,7 @@ from marshmallow import fields as f
 
 from shared.events import NewEvent, Recorded, Registry, iso, utcnow
 from shared.eventstore import EventStore
+from shared.security import scrub
 
 ERASED = "[erased]"
 KEY_DESTROYED = "KeyDestroyed"
@@ -157,12 +158,22 @@ class KeyVault:
         self.store = store
         if store.engine not in _ready:
             keys_metadata.create_all(store.engine)
+            scrub.install(store.engine)
             _ready.add(store.engine)
 
     def key(self, resident_id: str, conn: sa.Connection | None = None) -> bytes | None:
         """The resident's key, or None if there is none or it was destroyed."""
         row = self._row(resident_id, conn)
         return row.key if row is not None else None
+
+    def entry(self, resident_id: str, conn: sa.Connection | None = None
+              ) -> tuple[bytes | None, bool]:
+        """(key, destroyed): (None, False) for a resident with no key yet (data written
+        before sealing existed reads as it is), (None, True) once erased."""
+        row = self._row(resident_id, conn)
+        if row is None:
+            return None, False
+        return row.key, row.destroyed_at is not None
 
     def create(self, resident_id: str, conn: sa.Connection | None = None,
                now: datetime | None = None) -> bytes:
@@ -184,12 +195,16 @@ class KeyVault:
 
     def destroy(self, resident_id: str, actor: str | None = None, reason: str | None = None,
                 conn: sa.Connection | None = None, now: datetime | None = None) -> Recorded | None:
-        """Delete the key and record KeyDestroyed, in one transaction; None if done before."""
+        """Delete the key and record KeyDestroyed, in one transaction; None if done before.
+
+        The store's files are scrubbed as that transaction ends (shared.security.scrub):
+        the key's bytes, and whatever the read models overwrote with it, leave the disk."""
         now = now or utcnow()
         with self._tx(conn) as c:
             row = self._row(resident_id, c)
             if row is not None and row.destroyed_at is not None:
                 return None
+            scrub.request(c, now)
             if row is None:
                 c.execute(resident_keys.insert().values(
                     resident_id=resident_id, key=None, created_at=iso(now), destroyed_at=iso(now)))

@@ -15,7 +15,7 @@ from shared.events import Recorded, iso
 from shared.eventstore import EventStore
 
 from services.casework import commands as c
-from services.casework import handlers, policy, projections, queries
+from services.casework import handlers, policy, privacy, projections, queries
 from shared.kit.errors import IllegalTransition, Invalid as InvalidCommand, Missing as Unknown
 from services.casework.events import registry
 
@@ -25,10 +25,17 @@ T0 = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
+def new_ctx(engine) -> handlers.Context:
+    """Casework's store as the service opens it: read models and the vault's tables."""
+    projections.metadata.create_all(engine)
+    store = EventStore(engine, registry)
+    privacy.vault(store)
+    return handlers.Context(store, policy.load())
+
+
 @pytest.fixture
 def ctx(engine):
-    projections.metadata.create_all(engine)
-    return handlers.Context(EventStore(engine, registry), policy.load())
+    return new_ctx(engine)
 
 
 def residents_event(type_: str, payload: dict, at: datetime, position: int) -> Recorded:
@@ -257,8 +264,7 @@ def test_the_local_picture_of_residents_rebuilds_from_their_events(ctx):
 def pg_ctx(database_url):
     engine = db.make_engine(database_url, schema="casework")
     migrations.upgrade(engine)
-    projections.metadata.create_all(engine)
-    yield handlers.Context(EventStore(engine, registry), policy.load())
+    yield new_ctx(engine)
     engine.dispose()
 
 

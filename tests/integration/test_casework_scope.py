@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from shared.events import Recorded, iso
-from shared.eventstore import EventStore
 from shared.security.principal import Principal
 
 from services.casework import handlers, policy, projections, queries
@@ -18,6 +17,7 @@ from services.casework.case import CaseNotFound
 from services.casework.commands import OpenCase
 from services.casework.events import registry
 from services.casework.visit import ResidentUnknown
+from tests.integration.test_casework_handlers import new_ctx
 
 pytestmark = pytest.mark.integration
 
@@ -52,8 +52,7 @@ def residents_events() -> list[Recorded]:
 
 @pytest.fixture
 def ctx(engine):
-    projections.metadata.create_all(engine)
-    ctx = handlers.Context(EventStore(engine, registry), policy.load())
+    ctx = new_ctx(engine)
     table = handlers.residents_handlers(ctx.store, ctx.policy)
     with engine.begin() as conn:
         for e in residents_events():

@@ -1,0 +1,64 @@
+"""The shared sealing of a service's text (shared.security.sealing) and the disk scrub
+after a key is destroyed (shared.security.scrub), on SQLite and PostgreSQL."""
+import marshmallow as ma
+import pytest
+
+from shared.events import NewEvent, Registry
+from shared.eventstore import EventStore
+from shared.security import erasure, scrub
+from shared.security.erasure import ERASED, KeyVault
+from shared.security.sealing import Sealing, SubjectErased
+
+pytestmark = pytest.mark.integration
+SEALING = Sealing({"NoteTaken": ("note",)})
+
+
+class NoteTaken(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+
+@pytest.fixture
+def store(engine):
+    registry = erasure.register(Registry())
+    registry.register("NoteTaken", NoteTaken)
+    store = EventStore(engine, registry)
+    KeyVault(store)
+    return store
+
+
+def test_text_is_sealed_opened_and_erased_even_when_written_in_clear_before(store):
+    vault = KeyVault(store)
+    with store.engine.begin() as conn:
+        sealed = SEALING.seal(vault, [NewEvent("NoteTaken", {"resident_id": "r1",
+                                                             "note": "独居老人张三"})], conn)
+        store.append("note-1", 0, sealed, conn=conn)
+    store.append("note-0", 0, [NewEvent("NoteTaken", {"note": "旧记录张三"})])  # before sealing
+    (new,) = store.read_stream("note-1")
+    (old,) = store.read_stream("note-0")
+    assert "张三" not in str(new.payload)
+    assert SEALING.unseal(vault, [new])[0].payload["note"] == "独居老人张三"
+    assert SEALING.unseal(vault, [old], subject="r1")[0].payload["note"] == "旧记录张三"
+
+    vault.destroy("r1", actor="ops")
+    assert SEALING.unseal(vault, [new])[0].payload["note"] == ERASED
+    assert SEALING.unseal(vault, [old], subject="r1")[0].payload["note"] == ERASED
+    with store.engine.begin() as conn, pytest.raises(SubjectErased):
+        SEALING.seal(vault, [NewEvent("NoteTaken", {"resident_id": "r1", "note": "x"})], conn)
+    with store.engine.begin() as conn:  # nothing new to seal: still accepted
+        assert SEALING.seal(vault, [NewEvent("NoteTaken", {"resident_id": "r1", "note": None})],
+                            conn)[0].payload["note"] is None
+    assert store.verify() == []
+
+
+def test_the_store_is_scrubbed_when_the_destroying_transaction_ends(store, tmp_path):
+    vault = KeyVault(store)
+    key = vault.create("r1")
+    with store.engine.begin() as conn:
+        vault.destroy("r1", conn=conn)
+        assert scrub.outstanding(conn) == 1
+    with store.engine.connect() as conn:
+        assert scrub.outstanding(conn) == 0
+    if store.engine.dialect.name == "sqlite":
+        raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
+        assert key not in raw and (tmp_path / "store.db-wal").stat().st_size == 0
