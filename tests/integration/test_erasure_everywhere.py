@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import db
 from shared.security import scrub
@@ -29,7 +28,7 @@ from services.casework.events import registry as casework_registry
 from services.residents.idnumber import check_char
 
 from tests.integration.casework_support import BusTap, store_config
-from tests.support.auth import People, call
+from tests.support.auth import People, call, person_rpc, service_rpc
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
@@ -184,9 +183,11 @@ def answers(urls: dict, who: dict, resident: str, ids: dict) -> list:
     return got
 
 
-def rpc_answers(amqp_uri: str, ids: dict) -> list:
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
+def rpc_answers(amqp_uri: str, ids: dict, token: str) -> list:
+    """What RPC answers: a person's read of the case, every service's read_all."""
+    with person_rpc(amqp_uri, token, timeout=30) as rpc:
         got = [rpc.casework.get_case(ids["case"])]
+    with service_rpc(amqp_uri, timeout=30) as rpc:
         for name in SERVICES:
             got.append(getattr(rpc, name).read_all(0, 5000))
     return got
@@ -292,7 +293,7 @@ def test_after_erasure_no_service_holds_the_residents_data_anywhere(
                what="resources erased the wish's title")
     wait_until(lambda: scrubbed(service_env), what="every store scrubbed")
 
-    after = answers(urls, who, resident, ids) + rpc_answers(amqp_uri, ids)
+    after = answers(urls, who, resident, ids) + rpc_answers(amqp_uri, ids, who["head"])
     assert found_in(json.dumps(after, ensure_ascii=False).encode(), planted) == []
     case = after[5]
     assert after[0]["title"] == ERASED
