@@ -83,6 +83,7 @@ def cmd_serve(args) -> int:
     import eventlet
     eventlet.monkey_patch()
     import signal
+    import time
 
     from nameko.runners import ServiceRunner
 
@@ -109,7 +110,8 @@ def cmd_serve(args) -> int:
         # Ctrl-C in a terminal reaches the whole process group and `station up` sends
         # SIGTERM as well: stop once, and kill whatever still runs after a grace period.
         if not stopping:
-            stopping.append(True)
+            stopping.append(time.monotonic())
+            logs.get("station").info("service.stopping", service=args.service)
             eventlet.spawn_n(runner.stop)
             eventlet.spawn_after(10, runner.kill)
 
@@ -119,6 +121,9 @@ def cmd_serve(args) -> int:
         runner.wait()
     finally:
         relay.stop()
+        if stopping:  # how long a stop takes, to see which service holds `station up` up
+            logs.get("station").info("service.stopped", service=args.service,
+                                     stop_s=round(time.monotonic() - stopping[0], 2))
     return 0
 
 
@@ -198,14 +203,19 @@ def _watch_health(ports: dict, stopping, every_s: float = 10.0) -> None:
             last = now
 
 
-def _seed_demo(port: int, logins: dict, data_dir: str) -> None:
-    """Fill the demo station through the API, then show what the events now say."""
+def _seed_demo(port: int, logins: dict, data_dir: str, stopping) -> None:
+    """Fill the demo station through the API, then show what the events now say.
+    Ctrl-C (`stopping` set) ends it at the next request: seeding and its waits for events
+    take a minute on a busy machine, and the services are stopped only after it."""
     from station import demo
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     say("seeding the demo station / 正在生成演示数据 …")
     try:
-        demo.seed(port, logins, say)
-        summary = demo.summary(port, logins)
+        demo.seed(port, logins, say, stopping=stopping)
+        summary = demo.summary(port, logins, stopping=stopping)
+    except demo.Interrupted:
+        say("  demo seeding stopped / 演示数据生成已中止")
+        return
     except Exception as exc:  # the services are up; a failed demo should say so, not stop them
         say(f"  demo seeding failed / 演示数据生成失败: {exc}")
         return
@@ -250,7 +260,7 @@ def cmd_up(args) -> int:
             print(f"services did not come up / 服务未能启动: see {log_dir}", file=sys.stderr)
             return 1
         if logins:
-            _seed_demo(args.port, logins, settings.data_dir)
+            _seed_demo(args.port, logins, settings.data_dir, stopping)
         store = ("PostgreSQL (DATABASE_URL)" if settings.database_url
                  else f"SQLite files in {os.path.abspath(settings.data_dir)}")
         print(f"station is up / 社工站系统已启动\n"

@@ -51,13 +51,22 @@ def id_number(birth: date, serial: int, male: bool) -> str:
     return body + "10X98765432"[total % 11]
 
 
-class Api:
-    """A tiny JSON client for the station's own HTTP edge."""
+class Interrupted(Exception):
+    """Ctrl-C while the demo is being seeded: `station up` stops at once, not after it."""
 
-    def __init__(self, port: int, token: str | None = None):
-        self.port, self.token = port, token
+
+class Api:
+    """A tiny JSON client for the station's own HTTP edge.
+
+    `stopping` (a threading.Event): once set, every further call raises Interrupted, so
+    seeding (and its waits for events to arrive) ends at the next request."""
+
+    def __init__(self, port: int, token: str | None = None, stopping=None):
+        self.port, self.token, self.stopping = port, token, stopping
 
     def call(self, method: str, path: str, body=None, reason: str | None = None):
+        if self.stopping is not None and self.stopping.is_set():
+            raise Interrupted()
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         headers = {"Content-Type": "application/json"}
         if self.token:
@@ -89,7 +98,7 @@ class Api:
     def as_user(self, username: str, password: str) -> "Api":
         token = self.call("POST", "/api/v1/auth/token",
                           {"username": username, "password": password})["access_token"]
-        return Api(self.port, token)
+        return Api(self.port, token, self.stopping)
 
 
 def answers_for(rubric: dict, card: str) -> dict:
@@ -137,8 +146,9 @@ def create_users(config: dict, data_dir: str) -> dict[str, str]:
     return logins
 
 
-def seed(port: int, logins: dict[str, str], say: Callable[[str], None], seed_value: int = 7) -> dict:
-    edge = Api(port)
+def seed(port: int, logins: dict[str, str], say: Callable[[str], None], seed_value: int = 7,
+         stopping=None) -> dict:
+    edge = Api(port, stopping=stopping)
     worker = edge.as_user("demo-worker", logins["demo-worker"])
     if worker.call("GET", f"/api/v1/residents?station_id={STATION}&page_size=1")["total"]:
         say("  demo station already has residents: nothing added")
@@ -179,10 +189,10 @@ def seed(port: int, logins: dict[str, str], say: Callable[[str], None], seed_val
     return {"residents": len(residents)}
 
 
-def summary(port: int, logins: dict[str, str], wait_s: float = 30.0) -> str:
+def summary(port: int, logins: dict[str, str], wait_s: float = 30.0, stopping=None) -> str:
     """What the station's events say now, as the street leader would ask for it."""
     import time
-    worker = Api(port).as_user("demo-worker", logins["demo-worker"])
+    worker = Api(port, stopping=stopping).as_user("demo-worker", logins["demo-worker"])
     cards = {card: worker.call("GET", f"/api/v1/residents?station_id={STATION}&card={card}"
                                       "&page_size=1")["total"]
              for card in ("red", "blue", "green")}
