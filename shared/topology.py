@@ -24,6 +24,8 @@ SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "residents": ("casework",),
     "casework": ("residents",),
+    # activities and resources join when their services (and events) land
+    "reporting": ("residents", "casework"),
 }
 
 

@@ -3,6 +3,7 @@ knows all five services; they never import each other."""
 from __future__ import annotations
 
 import importlib
+import re
 
 SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 
@@ -26,6 +27,18 @@ ROUTES = {
     "/api/v1/reports": "reporting",
     **{f"/api/v1/{name}": name for name in SERVICES},
 }
+
+
+# Paths under another service's prefix that a service answers, each named one by one
+# (checked before the prefixes): the audit timeline is reporting's, across services.
+PATH_ROUTES: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"^/api/v1/residents/[^/?]+/timeline(?:\?.*)?$"), "reporting"),
+)
+
+
+def route(path: str) -> str | None:
+    """The service of a path named in PATH_ROUTES, or None (then the prefixes decide)."""
+    return next((service for pattern, service in PATH_ROUTES if pattern.match(path)), None)
 
 
 def service_class(name: str):

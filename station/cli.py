@@ -247,6 +247,10 @@ def cmd_projections_rebuild(args) -> int:
     from station.audit import rebuild_projections
     result = {}
     for name, store in _stores(args).items():
+        if name == "reporting":  # its facts come from every source: station/rebuild_reporting.py
+            from station.rebuild_reporting import rebuild
+            result[name] = {"events_folded": rebuild(store, _config(args))}
+            continue
         count = rebuild_projections(name, store)
         result[name] = {"events_folded": count} if count is not None else {"projections": "none"}
         print(f"{name}: {'no projections' if count is None else f'{count} events folded'}",

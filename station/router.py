@@ -30,6 +30,8 @@ import threading
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
+from station import catalog
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "host", "content-length",
               "x-forwarded-for"}
@@ -122,7 +124,11 @@ def docs_asset(name: str) -> tuple[bytes, str] | None:
 
 
 def match(routes: dict[str, str], path: str) -> str | None:
-    """The service owning `path`: the longest prefix that matches a whole segment."""
+    """The service owning `path`: a path named in catalog.PATH_ROUTES, else the longest
+    prefix that matches a whole segment."""
+    named = catalog.route(path)
+    if named is not None:
+        return named
     best = None
     for prefix, service in routes.items():
         if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "?"):

@@ -85,6 +85,9 @@ def test_upcasters_raise_a_payload_one_version_at_a_time():
     ("/api/v1/reports/stations/x/summary", "reporting"),
     ("/api/v1/casework/ping", "casework"),
     ("/api/v1/visits", "casework"),
+    ("/api/v1/residents/abc/timeline", "reporting"),
+    ("/api/v1/residents/abc/timeline?as_of=2026-11-30", "reporting"),
+    ("/api/v1/residents/abc/timeline/x", "residents"),
 ])
 def test_the_edge_routes_each_path_to_the_service_that_owns_it(path, service):
     assert match(ROUTES, path) == service
