@@ -30,7 +30,7 @@ import threading
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
-from station import catalog
+from station import catalog, dashboard
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "host", "content-length",
@@ -257,6 +257,8 @@ class Edge:
         if request.method in ("GET", "HEAD") and (path == OPENAPI or path == DOCS
                                                   or path.startswith(DOCS + "/")):
             return await self.documentation(path)
+        if request.method in ("GET", "HEAD") and dashboard.is_dashboard(path):
+            return self.dashboard(path)
         service = match(self.routes, request.raw_path)
         if service is None:
             return reply(404, NOT_FOUND)
@@ -297,6 +299,21 @@ class Edge:
         ok = all(v == "ok" for v in status.values())
         return reply(200 if ok else 503, {"status": "ok" if ok else "degraded",
                                           "services": status})
+
+    @staticmethod
+    def dashboard(path: str) -> web.StreamResponse:
+        """The dashboard's files (station/dashboard), under its own strict CSP."""
+        if path == dashboard.PREFIX:
+            return secured(web.Response(status=302, headers={"Location": dashboard.PREFIX + "/"}),
+                           api=False)
+        asset = dashboard.asset(path)
+        if asset is None:
+            return reply(404, NOT_FOUND)
+        data, content_type = asset
+        response = web.Response(status=200, body=data)
+        response.headers["Content-Type"] = content_type
+        response.headers["Cache-Control"] = "no-cache"
+        return secured(response, api=False, extra={"Content-Security-Policy": dashboard.CSP})
 
     async def documentation(self, path: str) -> web.Response:
         if path == OPENAPI:
