@@ -5,7 +5,7 @@
 "use strict";
 (function () {
   var TOKEN = "station.token", LANG = "station.lang";
-  var state = { lang: localStorage.getItem(LANG) || "zh", charts: [] };
+  var state = { lang: localStorage.getItem(LANG) || "zh", charts: [], pending: [] };
 
   function t(key) { return (I18N[state.lang] || I18N.zh)[key] || key; }
 
@@ -114,6 +114,7 @@
   function clearCharts() {
     state.charts.forEach(function (c) { c.dispose(); });
     state.charts = [];
+    state.pending = [];
   }
 
   function route() {
@@ -130,6 +131,7 @@
     main.setAttribute("data-page", parts[0]);
     setStatus(t("loading"));
     Promise.resolve(page(main, parts[1], parts[0])).then(function () {
+      state.pending.splice(0).forEach(function (drawIt) { drawIt(); });
       setStatus(""); main.setAttribute("data-ready", "1");
     }).catch(function (e) {
       setStatus("");
@@ -176,7 +178,13 @@
   function chart(parent, categories, series, kind) {
     var box = el("div", { class: "chart" });
     parent.appendChild(box);
-    if (!window.echarts) return box;
+    state.pending.push(function () { draw(box, categories, series, kind); });
+    return box;
+  }
+
+  /* Drawn once the page is in the document (ECharts needs the box's size). */
+  function draw(box, categories, series, kind) {
+    if (!window.echarts) return;
     var c = echarts.init(box, null, { renderer: "canvas" });
     c.setOption({
       animation: false,
@@ -191,7 +199,6 @@
       })
     });
     state.charts.push(c);
-    return box;
   }
 
   function kpi(key, value, cls) {
@@ -249,25 +256,29 @@
     return api("/org").then(function (org) {
       var station = communitiesOf(org, stationId) || { id: stationId, name: stationId, communities: [] };
       main.appendChild(el("h1", { id: "page-title" }, t("station") + "：" + station.name));
+      var slot = {};   /* each panel in its place, whichever answer comes first */
+      ["summary", "followups", "cards", "months", "year", "suggestions", "roster", "exports"]
+        .forEach(function (k) { main.appendChild(slot[k] = el("div", { class: "slot" })); });
+      var residents = api("/residents?page_size=500&station_id=" + q(stationId));
       var jobs = [
-        api(base + "/summary?as_of=" + today).then(function (s) { summaryPanel(main, s); }),
+        api(base + "/summary?as_of=" + today).then(function (s) { summaryPanel(slot.summary, s); }),
         Promise.all(station.communities.map(function (c) {
           return api(base + "/figures?community_id=" + q(c.id)).then(function (f) {
             return { community: c.name, by_card: f.figures.residents.by_card };
           });
-        })).then(function (rows) { cardsPanel(main, rows); }),
-        followupsPanel(main, stationId),
+        })).then(function (rows) { cardsPanel(slot.cards, rows); }),
+        followupsPanel(slot.followups, stationId, residents),
         Promise.all(monthsBack(6).map(function (m) {
           return api(base + "/figures?period=" + m).then(function (f) {
             return { month: m, person_times: f.figures.activities.person_times,
                      visits: f.figures.visits.total };
           });
-        })).then(function (rows) { monthsPanel(main, rows); }),
-        api(base + "/figures?period=" + q(ytd)).then(function (f) { yearPanels(main, f.figures); }),
-        api(base + "/chain").then(function (c) { suggestionsPanel(main, c.suggestions || []); }),
-        rosterPanel(main, stationId),
+        })).then(function (rows) { monthsPanel(slot.months, rows); }),
+        api(base + "/figures?period=" + q(ytd)).then(function (f) { yearPanels(slot.year, f.figures); }),
+        api(base + "/chain").then(function (c) { suggestionsPanel(slot.suggestions, c.suggestions || []); }),
+        residents.then(function (page) { rosterPanel(slot.roster, page); }),
       ];
-      exportsPanel(main, stationId);
+      exportsPanel(slot.exports, stationId);
       return Promise.all(jobs);
     });
   }
@@ -280,7 +291,7 @@
     });
     ["red", "blue", "green"].forEach(function (k) { grid.appendChild(kpi(k, s.cards[k], k)); });
     box.appendChild(grid);
-    main.insertBefore(box, main.children[1] || null);
+    main.appendChild(box);
   }
 
   function cardsPanel(main, rows) {
@@ -300,12 +311,14 @@
     main.appendChild(box);
   }
 
-  function followupsPanel(main, stationId) {
+  function followupsPanel(main, stationId, residents) {
     var path = "/followups?page_size=500&station_id=" + encodeURIComponent(stationId) + "&status=";
-    return Promise.all([api(path + "overdue"), api(path + "due")]).then(function (pages) {
-      var box = panel("followups", "followups");
+    return Promise.all([api(path + "overdue"), api(path + "due"), residents]).then(function (pages) {
+      var box = panel("followups", "followups"), names = {};
+      pages[2].items.forEach(function (r) { names[r.id] = r.name; });
       var rows = pages[0].items.concat(pages[1].items).map(function (f) {
-        return { resident: f.resident_id, card: t(f.card || "none"), due_at: f.due_at,
+        return { resident: names[f.resident_id] || f.resident_id, card: t(f.card || "none"),
+                 due_at: (f.due_at || "").slice(0, 10),
                  status: el("span", { class: f.status === "overdue" ? "overdue" : "", text: t(f.status) }),
                  worker: f.worker };
       });
@@ -341,13 +354,13 @@
     orgs.appendChild(table("orgs-table", [["label", "state"], ["count", "count", 1]],
       [{ label: t("organizations"), count: o.organizations }, { label: t("members"), count: o.members },
        { label: t("party_members"), count: o.party_members }].concat(Object.keys(o.by_state).map(
-        function (k) { return { label: k, count: o.by_state[k] }; }))));
+        function (k) { return { label: t(k), count: o.by_state[k] }; }))));
     main.appendChild(orgs);
 
     var r = f.resources, res = panel("resources", "resources");
     res.appendChild(table("resources-table", [["label", "state"], ["count", "count", 1]],
       [{ label: t("donations_rmb"), count: r.donations_rmb }, { label: t("allocations_rmb"), count: r.allocations_rmb }]
-        .concat(Object.keys(r.wishes).map(function (k) { return { label: t("wishes") + " · " + k, count: r.wishes[k] }; }))));
+        .concat(Object.keys(r.wishes).map(function (k) { return { label: t("wishes") + " · " + t(k), count: r.wishes[k] }; }))));
     res.appendChild(el("p", { class: "note", text: t("partner_type_missing") }));
     main.appendChild(res);
   }
@@ -360,18 +373,18 @@
     main.appendChild(box);
   }
 
-  function rosterPanel(main, stationId) {
-    return api("/residents?page_size=500&station_id=" + encodeURIComponent(stationId)).then(function (page) {
+  function rosterPanel(main, page) {
+    {
       var box = panel("roster", "roster");
       box.appendChild(table("roster-table", [["name", "name"], ["card", "card"], ["id_number", "id_number"],
         ["phone", "phone"], ["categories", "categories"], ["link", "open_timeline"]],
         page.items.map(function (r) {
           return { name: r.name, card: t(r.card || "none"), id_number: r.id_number, phone: r.phone,
-                   categories: (r.categories || []).join("、"),
+                   categories: (r.categories || []).map(t).join("、"),
                    link: el("a", { href: "#/resident/" + encodeURIComponent(r.id), text: t("open_timeline") }) };
         })));
       main.appendChild(box);
-    });
+    }
   }
 
   function exportsPanel(main, stationId) {

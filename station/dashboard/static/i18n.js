@@ -30,7 +30,12 @@ window.I18N = {
     timeline: "居民时间线（审计）", reason: "查阅事由", load: "查询", verified: "哈希链已验证",
     not_verified: "哈希链验证失败", time: "时间", service: "服务", type: "事件",
     actor: "操作人", chain: "链", payload: "内容", open_timeline: "时间线",
-    numbers: "数据表", error: "出错了", stations: "社工站"
+    numbers: "数据表", error: "出错了", stations: "社工站",
+    living_alone: "独居", empty_nest: "空巢", advanced_age: "高龄", low_income: "低收入",
+    extreme_poverty: "特困", disabled: "残疾", child_in_difficulty: "困境儿童",
+    left_behind_child: "留守儿童", posted: "已发布", claimed: "已认领", delivered: "已送达",
+    closed: "已关闭", expired: "已过期", incubating: "培育中", filed: "已备案",
+    registered: "已登记", dormant: "休眠", proposed: "已提出", pending: "办理中"
   },
   en: {
     brand: "Station dashboard", logout: "Log out", toggle: "中文", login: "Log in",
@@ -62,6 +67,9 @@ window.I18N = {
     timeline: "Resident timeline (audit)", reason: "Reason for access", load: "Load",
     verified: "Hash chains verified", not_verified: "Hash chain check FAILED", time: "Time",
     service: "Service", type: "Event", actor: "Actor", chain: "Chain", payload: "Content",
-    open_timeline: "timeline", numbers: "Numbers", error: "Error", stations: "Stations"
+    open_timeline: "timeline", numbers: "Numbers", error: "Error", stations: "Stations",
+    living_alone: "living alone", empty_nest: "empty nest", advanced_age: "advanced age",
+    low_income: "low income", extreme_poverty: "extreme poverty", disabled: "disabled",
+    child_in_difficulty: "child in difficulty", left_behind_child: "left-behind child"
   }
 };
