@@ -36,7 +36,8 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).parents[2] / "docs" / "screenshots"))
 STATION, STREET, DISTRICT = "xihulu-station", "xihulu", "nanming"
-XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
+XSS = "<img src=x onerror=window.__pwned=1>"        # names are at most 50 characters
+SCRIPT = "<script>window.__pwned=2</script>"
 FORMULAS = ['=HYPERLINK("http://evil.example","点我")', "+86 1390", "-1+2", "@SUM(A1:A9)"]
 LOCAL = timezone(timedelta(hours=8))
 
@@ -114,15 +115,19 @@ def live(tmp_path_factory):
         logins = json.loads((data / "demo-logins.json").read_text())
         worker = Http(port, "demo-worker", logins["demo-worker"])
         named = {}
-        for name in [XSS, *FORMULAS]:
+        for name in [XSS, SCRIPT, *FORMULAS]:
             named[name] = worker.ok("POST", "/api/v1/residents", {
                 "station_id": STATION, "community_id": "nanmingtang", "name": name,
                 "gender": "female", "birth_date": "1950-05-05",
                 "id_number": _id_number(len(named)), "categories": ["living_alone"]})["id"]
         head = Http(port, "demo-head", logins["demo-head"])
+        week = datetime.now(LOCAL).date().isocalendar()
+        report = head.ok("POST", f"/api/v1/reports/stations/{STATION}/reports",
+                         {"period": f"{week[0]}-W{week[1]:02d}", "summary": "本周探访",
+                          "plan": "下周继续"})["id"]
         total = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=1")["total"]
         _wait(lambda: _registered(head) == total, "reporting folds every resident")
-        yield {"port": port, "logins": logins, "named": named, "head": head,
+        yield {"port": port, "logins": logins, "named": named, "head": head, "report": report,
                "url": f"http://127.0.0.1:{port}/dashboard/"}
     finally:
         proc.send_signal(signal.SIGINT)
@@ -240,7 +245,7 @@ def test_station_page_shows_the_apis_figures_in_chinese_then_english(browser, li
 
     # the resident named with a script and an image: shown as text, nothing ran
     names = [r["name"] for r in _table(page, "roster-table")]
-    assert XSS in names and FORMULAS[0] in names
+    assert XSS in names and SCRIPT in names and FORMULAS[0] in names
     assert page.evaluate("() => window.__pwned") is None
     assert page.locator("#roster-table img, #roster-table script").count() == 0
     assert "*" in _table(page, "roster-table")[0]["id_number"]          # masked as the API does
@@ -271,7 +276,9 @@ def test_district_and_street_pages_show_stations_side_by_side(browser, live):
     assert {c: int(row[c]) for c in ("red", "blue", "green")} == ours["cards"]
     overdue = {r["name"]: r["followups_overdue"] for r in _table(page, "overdue-table")}
     assert overdue["西湖路街道社工站"] == str(ours["followups_overdue"])
-    assert page.locator("#awaiting-table").count() == 1
+    awaiting = _table(page, "awaiting-table")
+    assert [r["id"] for r in awaiting] == [live["report"]]
+    assert awaiting[0]["submitted_by"] == "demo-head"
     _shot(page, "district.png")
     page.context.close()
 
@@ -320,7 +327,7 @@ def test_the_monthly_export_equals_the_apis_figures(live):
     assert set(exported) == set(api)
     for code, value in api.items():
         assert exported[code] == (float(value) if isinstance(value, str) else value), code
-    assert exported["residents.total"] >= 21 + len(FORMULAS) + 1
+    assert exported["residents.total"] >= 21 + len(FORMULAS) + 2
 
     visits = _xlsx(head.raw("GET", f"/api/v1/reports/stations/{STATION}/exports/visits"
                                    f"?period={month}"))[0]
@@ -340,7 +347,7 @@ def test_names_written_like_formulas_come_back_neutralised_and_exports_are_scope
     names = [r[2] for r in rows[3:]]
     for name in FORMULAS:
         assert "'" + name in names and name not in names
-    assert XSS in names
+    assert XSS in names and SCRIPT in names
     assert all(isinstance(r[2], str) and not r[2].startswith(("=", "+", "-", "@")) for r in rows[3:])
     assert all("*" in (r[5] or "*") for r in rows[3:])               # ID numbers masked
     assert [r[0] for r in rows[3:]] == sorted((r[0] for r in rows[3:]),

@@ -411,8 +411,9 @@
      station, and the reports waiting for an approver. */
   function unitPage(main, unitId, level) {
     var path = "/reports/" + level + "s/" + encodeURIComponent(unitId) + "/figures?period=" + encodeURIComponent(yearToDate());
-    return api(path).then(function (answer) {
-      main.appendChild(el("h1", { id: "page-title" }, t(level) + "：" + unitId));
+    return Promise.all([api(path), api("/org")]).then(function (both) {
+      var answer = both[0];
+      main.appendChild(el("h1", { id: "page-title" }, t(level) + "：" + unitName(both[1], level, unitId)));
       var ids = Object.keys(answer.stations || {}), rows = ids.map(function (id) {
         var s = answer.stations[id];
         return { id: id, station: el("a", { href: "#/station/" + encodeURIComponent(id), text: s.name || id }),
@@ -437,6 +438,15 @@
       main.appendChild(overdue);
       return awaitingPanel(main, ids, level === "district" ? streetsOf(answer.stations) : []);
     });
+  }
+
+  function unitName(org, level, unitId) {
+    var found = unitId;
+    (org.districts || []).forEach(function (d) {
+      if (level === "district" && d.id === unitId) found = d.name;
+      (d.streets || []).forEach(function (s) { if (level === "street" && s.id === unitId) found = s.name; });
+    });
+    return found;
   }
 
   function streetsOf(stations) {
