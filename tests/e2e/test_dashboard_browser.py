@@ -293,7 +293,8 @@ def test_an_auditor_reads_a_timeline_with_verified_chains_and_the_name_as_text(b
     page = _page(browser, live, "demo-auditor")
     resident = live["named"][XSS]
     page.evaluate("h => { location.hash = h; }", f"#/resident/{resident}")
-    page.wait_for_selector("#timeline-table, #timeline-result .error", timeout=60_000)
+    page.wait_for_selector("#reason", timeout=60_000)
+    assert page.locator("#timeline-table").count() == 0      # no read before a reason
     page.fill("#reason", "年度审计 / annual audit")
     page.click("#load-timeline")
     page.wait_for_selector("#timeline-table")

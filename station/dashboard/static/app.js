@@ -488,8 +488,7 @@
     };
     main.appendChild(el("p", { class: "actions" }, el("label", {}, t("reason") + " ", reason), " ",
                         el("button", { type: "button", id: "load-timeline", onclick: load, text: t("load") })));
-    main.appendChild(result);
-    return load();
+    main.appendChild(result);   /* nothing read (and audited) until the reason is given */
   }
 
   function timelineView(answer) {
