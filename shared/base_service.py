@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 from nameko.rpc import rpc
 
 from shared import openapi, topology
+from shared.health_api import HealthEndpoints
 from shared.providers import Correlation
 from shared.subscriber import subscribe
 from shared.web import api
@@ -54,7 +55,7 @@ def _subscription_entrypoint(source: str):
     return on_source
 
 
-class EventSourcedService:
+class EventSourcedService(HealthEndpoints):
     """Base of the five services. Subclasses set `name` and `store = StoreProvider(...)`.
 
     Each subclass that sets `name` gets, generated here rather than written again:

@@ -18,6 +18,8 @@ import re
 from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
+from shared import deployment
+
 
 class ConfigError(ValueError):
     """One or more environment variables are malformed; `problems` names each."""
@@ -82,6 +84,13 @@ def signing_keys(value: str) -> str:
     return value
 
 
+def rate(value: str) -> str:
+    count, sep, seconds = value.partition("/")
+    if not sep or int(count) < 1 or float(seconds) <= 0:
+        raise ValueError("not COUNT/SECONDS")
+    return value
+
+
 def long_secret(value: str) -> str:
     if len(value.strip()) < 32:
         raise ValueError("too short")
@@ -140,6 +149,35 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("STATION_LOOKUP_KEY", None, long_secret, "a secret of >= 32 characters",
              "key of the keyed hash of ID numbers (partner lookup). Unset: a development key "
              "in STATION_DATA_DIR", secret=True),
+    Variable("RELAY_LEASE_S", "15", number(float, 1), "seconds, a number >= 1",
+             "a relay renews its lease well within this; a dead or hung one loses it after it",
+             "relay_lease_s"),
+    Variable("STATION_DEPLOYMENT", None, text, "letters, digits, - and _ (set but empty: "
+             "no prefix)", "names this deployment's exchanges, queues and RPC on the broker. "
+             "Unset: derived from the data directory or database"),
+    Variable("STATION_SIGNING_PUBLIC_KEYS", None, text,
+             "service:kid:base64,... (`station keys new SERVICE` prints them)",
+             "every service's Ed25519 public keys, on every process (event signatures). Unset: "
+             "the development key files in STATION_DATA_DIR"),
+    *(Variable(f"STATION_SIGNING_KEY_{service.upper()}", None, text,
+               "kid:base64 (`station keys new SERVICE` prints it)",
+               f"{service}'s Ed25519 private key, on {service}'s processes only. Unset: a "
+               "development key file in STATION_DATA_DIR", secret=True)
+      for service in ("residents", "casework", "activities", "resources", "reporting")),
+    Variable("STATION_LOOKUP_RATE", "10/60", rate, "COUNT/SECONDS, e.g. 10/60",
+             "partner lookups one caller may make in that window (429 beyond)"),
+    Variable("STATION_TRUSTED_PROXIES", None, text, "IP addresses, comma-separated",
+             "proxies whose X-Forwarded-For names the client (log-in throttling by address)"),
+    Variable("STATION_LOGIN_ACCOUNT_FAILURES", "5", number(int, 1), "a whole number >= 1",
+             "failed log-ins of one account within the window that lock it"),
+    Variable("STATION_LOGIN_ADDRESS_FAILURES", "20", number(int, 1), "a whole number >= 1",
+             "failed log-ins from one address within the window that lock it"),
+    Variable("STATION_LOGIN_WINDOW_S", "900", number(float, 1), "seconds, a number >= 1",
+             "the window failed log-ins are counted in"),
+    Variable("STATION_LOGIN_LOCK_S", "60", number(float, 1), "seconds, a number >= 1",
+             "the first lock; each next one doubles"),
+    Variable("STATION_LOGIN_MAX_LOCK_S", "3600", number(float, 1), "seconds, a number >= 1",
+             "the longest lock"),
     Variable("CASEWORK_POLICY_FILE", None, existing_file, "path of a JSON file",
              "casework follow-up policy (default: the one shipped)"),
     Variable("CASEWORK_AGENCIES_FILE", None, existing_file, "path of a JSON file",
@@ -188,14 +226,25 @@ class Settings:
     retry_delay_ms: int = 1000
     queue_type: str = "classic"
     migrate_at_start: bool = True
+    # A relay renews its lease this often (well within); a dead or hung one loses it after this.
+    relay_lease_s: float = 15.0
+    # Prefixes this deployment's names on the broker (shared.deployment); None: derived.
+    deployment: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
         values = read(env)
         fields = {v.field: values[v.name] for v in VARIABLES if v.field}
         fields["log_level"] = str(fields["log_level"]).upper()
+        name = overrides.pop("deployment", None)
         fields.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**fields)
+        settings = cls(**fields)
+        # Set but empty keeps the unprefixed names of older deployments (shared.deployment).
+        name = env.get("STATION_DEPLOYMENT") if name is None else name
+        if name is None:
+            name = deployment.derive(settings.data_dir, settings.database_url)
+        return dataclasses.replace(settings, deployment=deployment.check(name))
 
     def nameko_config(self, web_address: str | None = None) -> dict:
         config = {
@@ -206,6 +255,8 @@ class Settings:
             "MAX_RETRIES": self.max_retries,
             "RETRY_DELAY_MS": self.retry_delay_ms,
             "STATION_MIGRATE_AT_START": self.migrate_at_start,
+            "STATION_DEPLOYMENT": self.deployment or "",
+            "rpc_exchange": deployment.rpc_exchange(self.deployment or ""),
             "max_workers": 10,
             "serializer": "json",
         }

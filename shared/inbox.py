@@ -16,6 +16,15 @@ applied out of order; that is the price of not blocking the stream on one bad me
 
 Handlers are `handler(conn, event)` with `event` a shared.events.Recorded; types the
 consumer has no handler for are skipped but still advance the checkpoint.
+
+Positions mean something only in one history of one source store. The inbox follows
+the store the source has (`inbox_sources`) and remembers which event id it met at each
+position (`inbox_applied`). When the source's store is replaced (a new database: another
+store id; or a restore from a backup: the same id, but other events at known positions)
+the inbox resynchronises from the source's `read_all` (shared.inbox_sync), idempotent by
+event id. If it cannot (the source does not answer), it halts: one error line, the state
+on health, messages acknowledged and ignored (the resync reads them all again), until
+the source answers or an operator runs `station inbox resync CONSUMER SOURCE`.
 """
 from __future__ import annotations
 
@@ -28,7 +37,8 @@ import sqlalchemy as sa
 from shared import logs, signing
 from shared.events import Recorded
 from shared.relay import Checkpoint
-from shared.tables import inbox_sources, quarantine
+from shared import inbox_sync
+from shared.tables import inbox_applied, inbox_sources, quarantine
 
 log = logs.get("inbox")
 
@@ -41,7 +51,9 @@ class Outcome(enum.Enum):
     CAUGHT_UP = "caught_up"  # applied after reading missing events from the source
     DUPLICATE = "duplicate"
     RETRIED = "retried"      # a quarantined event applied on retry
-    FOREIGN = "foreign"      # from another store than the one this inbox follows: dropped
+    STALE = "stale"          # of a store the source no longer has: dropped (logged once)
+    RESYNCED = "resynced"    # the source's store was replaced: resynchronised from it
+    HALTED = "halted"        # replaced, and the source could not confirm it: see module doc
 
 
 @dataclasses.dataclass
@@ -59,6 +71,11 @@ class Inbox:
     # it, the checkpoint does not move, so the genuine event at that position still
     # applies). None: unchecked (bare inboxes in tests).
     keyring: signing.Keyring | None = None
+    # Empties what this consumer built from the source, before a resync folds the
+    # source's events again (without it a resync applies only event ids it lacks).
+    on_resync: Callable[[sa.Connection], None] | None = None
+    # The store id this inbox was last seen following (a cache: shared.inbox_sync.ask_first).
+    following: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -75,12 +92,17 @@ class Inbox:
         if self.keyring is not None:
             signing.check_envelope(self.keyring, self.source, envelope)
         event = Recorded.from_dict(envelope)
+        asked = inbox_sync.ask_first(self, envelope.get("store_id"), event)
         with self.engine.begin() as conn:
             applied = self._lock(conn)
-            if not self._same_source(conn, envelope.get("store_id")):
-                log.warning("inbox.foreign_store", consumer=self.consumer, source=self.source,
-                            position=event.position)
-                return Outcome.FOREIGN
+            verdict = inbox_sync.check_source(self, conn, envelope.get("store_id"), event,
+                                              applied, asked)
+            if verdict is Outcome.RESYNCED:
+                applied = self.checkpoint.get(conn)
+                if event.position <= applied:
+                    return verdict
+            elif verdict is not None:
+                return verdict
             if event.position <= applied:
                 if self._quarantined(conn, event.position) != "retrying":
                     return Outcome.DUPLICATE
@@ -134,19 +156,6 @@ class Inbox:
             query = sa.text("SELECT position FROM checkpoints WHERE name = :n FOR UPDATE")
         return conn.execute(query, {"n": self.name}).scalar() or 0
 
-    def _same_source(self, conn, store_id: str | None) -> bool:
-        """True if the message comes from the store this inbox follows (the first store it
-        hears from). A store replaced by a fresh one (a new data directory, a restore)
-        numbers its events again from 1: its old messages still queued must not count."""
-        if store_id is None:
-            return True
-        known = conn.execute(sa.select(inbox_sources.c.store_id)
-                             .where(inbox_sources.c.name == self.name)).scalar()
-        if known is None:
-            known = self._ask_source() or store_id
-            conn.execute(inbox_sources.insert().values(name=self.name, store_id=known))
-        return known == store_id
-
     def _ask_source(self) -> str | None:
         if self.source_store_id is None:
             return None
@@ -185,9 +194,28 @@ class Inbox:
         except signing.Rejected as exc:
             raise LookupError(f"{self.source} event at position {envelope.get('position')} "
                               f"read on catch-up: {exc.reason}") from None
+    def resync(self) -> Outcome:
+        """Follow the store the source has now, reading all its events (operator command)."""
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            return inbox_sync.resync_or_halt(self, conn, "requested by an operator")
+
+    def status(self) -> dict:
+        """What health shows: the followed store, following or halted (and why)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(inbox_sources).where(
+                inbox_sources.c.name == self.name)).first()
+        if row is None:
+            return {"status": "following", "store_id": None}
+        return {"status": row.status, "store_id": row.store_id, "reason": row.reason}
 
     def _apply(self, conn, event: Recorded) -> None:
         handler = self.handlers.get(event.type)
         if handler is not None:
             handler(conn, event)
+        self._remember(conn, event)
+
+    def _remember(self, conn, event: Recorded) -> None:
+        conn.execute(inbox_applied.insert().values(name=self.name, position=event.position,
+                                                   event_id=event.event_id))
 

@@ -40,6 +40,25 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+class _ExpectedAnswers(logging.Filter):
+    """Drops nameko's 'error handling worker' traceback for an exception the API answers
+    with a 4xx (NotFound, Forbidden, …): shared.web logs it as one `http.refused` line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or "error handling worker" not in str(record.msg):
+            return True
+        from shared.errors import to_api_error
+        from shared.web import ApiHandler
+        worker = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        if not isinstance(getattr(worker, "entrypoint", None), ApiHandler):
+            return True  # RPC and subscribers: their callers get no HTTP answer
+        try:
+            return to_api_error(exc).status >= 500
+        except Exception:  # not an API answer: a real fault, keep its traceback
+            return True
+
+
 def configure(level: str = "INFO", stream=None) -> None:
     """JSON lines to stderr (or to `stream`), for structlog and the libraries' stdlib logs."""
     if stream is None and not any(isinstance(h, _StderrHandler) for h in logging.root.handlers):
@@ -49,6 +68,11 @@ def configure(level: str = "INFO", stream=None) -> None:
     logging.root.setLevel(level)
     # The web server's access lines carry query strings (?q=<a name>): never at INFO.
     logging.getLogger("nameko.web.server").setLevel(logging.WARNING)
+    # Migrations say "Context impl SQLiteImpl" and the like at every start: not news.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+    containers = logging.getLogger("nameko.containers")
+    if not any(isinstance(f, _ExpectedAnswers) for f in containers.filters):
+        containers.addFilter(_ExpectedAnswers())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

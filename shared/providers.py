@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Callable, Mapping
 
@@ -19,7 +20,7 @@ import structlog
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared import logs, signing, topology
+from shared import deployment, logs, signing, topology
 from shared.stores import open_store
 from shared.events import Registry
 from shared.eventstore import EventStore
@@ -46,7 +47,7 @@ class StoreProvider(DependencyProvider):
 def rpc_store_id(config: Mapping, source: str) -> Callable[[], str | None]:
     """Ask a source service which store it has now (a short timeout: it may be down)."""
     def ask() -> str | None:
-        with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=5) as rpc:
+        with ClusterRpcProxy(deployment.rpc_config(config), timeout=5) as rpc:
             return getattr(rpc, source).store_id()
     return ask
 
@@ -56,7 +57,7 @@ def rpc_fetch(config: Mapping) -> Callable[[str, int, int], list[dict]]:
     timeout = float(config.get("RPC_TIMEOUT", 10))
 
     def fetch(source: str, after: int, limit: int) -> list[dict]:
-        with ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=timeout) as rpc:
+        with ClusterRpcProxy(deployment.rpc_config(config), timeout=timeout) as rpc:
             return getattr(rpc, source).read_all(after, limit)
     return fetch
 
@@ -123,8 +124,10 @@ class InboxProvider(DependencyProvider):
     """
 
     def __init__(self, handlers: Callable[[EventStore], Mapping[str, Handler]],
-                 store: str = "store", sources: tuple[str, ...] | None = None):
+                 store: str = "store", sources: tuple[str, ...] | None = None,
+                 on_resync: Callable[[sa.Connection, str], None] | None = None):
         self.handlers, self.store_attr, self.sources = handlers, store, sources
+        self.on_resync = on_resync  # (conn, source): empty what was built from source
 
     deliveries: Deliveries | None = None
 
@@ -141,7 +144,8 @@ class InboxProvider(DependencyProvider):
         keyring = signing.Keyring(config)
         return Deliveries(
             {s: Inbox(store.engine, service, s, table, fetch,
-                      source_store_id=rpc_store_id(config, s), keyring=keyring)
+                      source_store_id=rpc_store_id(config, s), keyring=keyring,
+                      on_resync=self.on_resync and functools.partial(self.on_resync, source=s))
              for s in sources},
             config["AMQP_URI"], int(config.get("MAX_RETRIES", 3)),
             int(config.get("RETRY_DELAY_MS", 1000)))

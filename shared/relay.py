@@ -8,6 +8,11 @@ backoff and republishes from the checkpoint, so a message may be sent twice, nev
 lost; subscribers drop the duplicate (shared.inbox). One relay per service works at a
 time: it holds a lease in the service's own database, and a second one waits.
 
+An outage (the broker or the database unreachable) is logged once when it starts and
+once when it ends; any other exception is a bug: logged as an error with its traceback
+and counted in the store (`relay_errors`, shown on health), then retried with backoff.
+`station serve` runs the relay as a supervised child and restarts it when it dies.
+
 No nameko or eventlet here: the relay runs as a plain thread or process.
 """
 from __future__ import annotations
@@ -20,14 +25,16 @@ from datetime import timedelta
 from typing import Callable, Sequence
 
 import amqp
+import amqp.exceptions
 import kombu
+import kombu.exceptions
 import orjson
 import sqlalchemy as sa
 
 from shared import logs, topology
 from shared.events import Recorded, iso, utcnow
 from shared.eventstore import EventStore
-from shared.tables import checkpoints, leases
+from shared.tables import checkpoints, leases, store_meta
 
 log = logs.get("relay")
 
@@ -124,8 +131,8 @@ class ConfirmingPublisher:
     """Publishes batches to one exchange with pipelined publisher confirms."""
 
     def __init__(self, amqp_uri: str, source: str, subscriptions=None,
-                 confirm_timeout: float = 10.0):
-        self.amqp_uri, self.source = amqp_uri, source
+                 confirm_timeout: float = 10.0, deployment: str = ""):
+        self.amqp_uri, self.source, self.deployment = amqp_uri, source, deployment
         self.subscriptions = subscriptions
         self.confirm_timeout = confirm_timeout
         self._conn: kombu.Connection | None = None
@@ -135,7 +142,7 @@ class ConfirmingPublisher:
         conn = kombu.Connection(self.amqp_uri, connect_timeout=5)
         conn.connect()
         channel = conn.channel()
-        topology.declare_source(channel, self.source, self.subscriptions)
+        topology.declare_source(channel, self.source, self.subscriptions, self.deployment)
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
@@ -157,7 +164,7 @@ class ConfirmingPublisher:
         """Publish all, then wait until every one is confirmed; raise if any is not."""
         if self._conn is None:
             self.connect()
-        exchange = topology.events_exchange(self.source).name
+        exchange = topology.events_exchange(self.source, self.deployment).name
         for event in batch:
             body, properties, _ = message_of(event, store_id, signer)
             message = amqp.Message(body, **properties)
@@ -196,19 +203,51 @@ class ConfirmingPublisher:
             self._unconfirmed.discard(tag)
 
 
+def outage_of(exc: BaseException) -> str | None:
+    """'broker' or 'database' if `exc` means one is unreachable; None for anything else."""
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) or (
+            isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated):
+        return "database"
+    if isinstance(exc, (OSError, PublishFailed, amqp.exceptions.AMQPError,
+                        kombu.exceptions.OperationalError)):
+        return "broker"
+    return None
+
+
+def error_count(engine: sa.Engine, name: str) -> tuple[int, str | None]:
+    """How many unexpected errors the relay `name` has had, and the last one's type."""
+    keys = {f"relay:{name}:errors": "0", f"relay:{name}:last_error": None}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(store_meta).where(store_meta.c.key.in_(keys)))
+        keys.update({r.key: r.value for r in rows})
+    return int(keys[f"relay:{name}:errors"]), keys[f"relay:{name}:last_error"]
+
+
+def _count_error(engine: sa.Engine, name: str, error_type: str) -> None:
+    count, _ = error_count(engine, name)
+    with engine.begin() as conn:
+        for key, value in ((f"relay:{name}:errors", str(count + 1)),
+                           (f"relay:{name}:last_error", error_type[:200])):
+            if not conn.execute(store_meta.update().where(store_meta.c.key == key)
+                                .values(value=value)).rowcount:
+                conn.execute(store_meta.insert().values(key=key, value=value))
+
+
 class Relay:
     """Moves one service's committed events to the broker, in order, at least once."""
 
     def __init__(self, store: EventStore, publisher: ConfirmingPublisher, name: str,
                  batch_size: int = 500, idle_s: float = 0.05, max_backoff_s: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, lease_s: float = 15.0):
         self.store, self.publisher = store, publisher
         self.checkpoint = Checkpoint(store.engine, f"relay:{name}")
-        self.lease = Lease(store.engine, f"relay:{name}")
+        self.lease = Lease(store.engine, f"relay:{name}", ttl_s=lease_s)
         self.batch_size, self.idle_s, self.max_backoff_s = batch_size, idle_s, max_backoff_s
-        self.sleep = sleep
+        self.sleep, self.name = sleep, name
         self._stop = threading.Event()
         self.published = 0
+        self.errors = 0
+        self._outage: tuple[str, float, int] | None = None  # (kind, since, attempts)
 
     def run_once(self) -> int:
         """Publish the next batch; returns how many were confirmed (0 when idle)."""
@@ -224,20 +263,48 @@ class Relay:
     def run(self) -> None:
         backoff = 0.1
         while not self._stop.is_set():
-            if not self.lease.acquire():
-                self._stop.wait(self.lease.ttl.total_seconds() / 3)
-                continue
             try:
+                if not self.lease.acquire():
+                    self._stop.wait(self.lease.ttl.total_seconds() / 3)
+                    continue
                 if self.run_once() == 0:
                     self._stop.wait(self.idle_s)
+                self._recovered()
                 backoff = 0.1
-            except Exception as exc:  # broker away, connection reset, unconfirmed
-                log.warning("relay.publish_failed", error=str(exc)[:200], retry_in_s=backoff)
+            except Exception as exc:
+                self._failed(exc, backoff)
                 self.publisher.close()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
         self.publisher.close()
-        self.lease.release()
+        try:
+            self.lease.release()
+        except Exception:  # the database is away: the lease expires on its own
+            pass
+
+    def _failed(self, exc: Exception, backoff: float) -> None:
+        kind = outage_of(exc)
+        if kind is None:  # a bug, not an outage: say so loudly, count it for health
+            self.errors += 1
+            log.error("relay.failed", error_type=type(exc).__name__, retry_in_s=backoff,
+                      exc_info=exc)
+            try:
+                _count_error(self.store.engine, self.name, type(exc).__name__)
+            except Exception:  # the count is best effort; the error line is out already
+                pass
+        elif self._outage is None:
+            self._outage = (kind, time.monotonic(), 1)
+            log.warning("relay.outage_started", unreachable=kind, error=str(exc)[:200],
+                        error_type=type(exc).__name__)
+        else:
+            self._outage = (self._outage[0], self._outage[1], self._outage[2] + 1)
+
+    def _recovered(self) -> None:
+        if self._outage is not None:
+            kind, since, attempts = self._outage
+            self._outage = None
+            log.warning("relay.outage_ended", unreachable=kind, attempts=attempts,
+                        lasted_s=round(time.monotonic() - since, 1))
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="relay", daemon=True)

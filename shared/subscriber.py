@@ -33,9 +33,10 @@ class Subscriber(Consumer):
 
     def setup(self):
         consumer = self.container.service_name
-        self.queue = topology.inbox_queue(consumer, self.source)
+        deployment = self.container.config.get("STATION_DEPLOYMENT", "")
+        self.queue = topology.inbox_queue(consumer, self.source, deployment)
         with kombu.Connection(self.container.config["AMQP_URI"], connect_timeout=5) as conn:
-            topology.declare_inbox(conn.default_channel, consumer, self.source)
+            topology.declare_inbox(conn.default_channel, consumer, self.source, deployment)
         super().setup()
 
     def handle_message(self, body, message):

@@ -72,4 +72,17 @@ inbox_sources = Table(
     "inbox_sources", metadata,
     Column("name", String(200), primary_key=True),
     Column("store_id", String(200), nullable=False),
+    # following | halted (replaced store not resynchronised: see shared.inbox)
+    Column("status", String(16), nullable=False, server_default="following"),
+    Column("reason", Text, nullable=True),
+)
+
+# The event id each inbox applied (or skipped) at each position of its source: a message
+# naming another id at a known position means the source's history changed (a restore).
+inbox_applied = Table(
+    "inbox_applied", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Index("ix_inbox_applied_event", "name", "event_id"),
 )

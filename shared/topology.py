@@ -9,6 +9,9 @@
 - A failing message goes to `<queue>.retry` (where it waits out its expiration, then
   is dead-lettered back into the queue) and after its last retry to `<queue>.parked`, with its error.
 
+Every name starts with the deployment's name when it has one (shared.deployment:
+`<deployment>.residents.events`), so deployments sharing a broker never cross.
+
 SUBSCRIPTIONS is the one table of who listens to whom. The relay of a source declares
 its subscribers' queues too, so events published before a subscriber ever ran wait for it.
 """
@@ -18,14 +21,17 @@ import os
 
 from kombu import Exchange, Queue
 
+from shared.deployment import prefixed
+
 SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 
 # consumer -> the services whose events it reads
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "residents": ("casework",),
+    "residents": ("casework", "resources"),
     "casework": ("residents",),
-    # activities and resources join when their services (and events) land
-    "reporting": ("residents", "casework"),
+    "activities": ("residents",),
+    "resources": ("residents",),
+    "reporting": ("residents", "casework", "activities", "resources"),
 }
 
 
@@ -44,27 +50,29 @@ def subscribers_of(source: str, subscriptions=None) -> list[str]:
     return sorted(c for c, sources in table.items() if source in sources)
 
 
-def events_exchange(source: str) -> Exchange:
-    return Exchange(f"{source}.events", type="topic", durable=True,
-                    arguments={"alternate-exchange": f"{source}.events.unrouted"})
+def events_exchange(source: str, deployment: str = "") -> Exchange:
+    return Exchange(prefixed(deployment, f"{source}.events"), type="topic", durable=True,
+                    arguments={"alternate-exchange": prefixed(deployment, f"{source}.events.unrouted")})
 
 
-def unrouted_exchange(source: str) -> Exchange:
-    return Exchange(f"{source}.events.unrouted", type="fanout", durable=True)
+def unrouted_exchange(source: str, deployment: str = "") -> Exchange:
+    return Exchange(prefixed(deployment, f"{source}.events.unrouted"), type="fanout", durable=True)
 
 
-def unrouted_queue(source: str) -> Queue:
-    return Queue(f"{source}.events.unrouted", exchange=unrouted_exchange(source), durable=True,
+def unrouted_queue(source: str, deployment: str = "") -> Queue:
+    return Queue(prefixed(deployment, f"{source}.events.unrouted"),
+                 exchange=unrouted_exchange(source, deployment), durable=True,
                  queue_arguments=queue_arguments())
 
 
-def inbox_name(consumer: str, source: str) -> str:
-    return f"{consumer}.inbox.{source}"
+def inbox_name(consumer: str, source: str, deployment: str = "") -> str:
+    return prefixed(deployment, f"{consumer}.inbox.{source}")
 
 
-def inbox_queue(consumer: str, source: str) -> Queue:
-    return Queue(inbox_name(consumer, source), exchange=events_exchange(source),
-                 routing_key="#", durable=True, queue_arguments=queue_arguments())
+def inbox_queue(consumer: str, source: str, deployment: str = "") -> Queue:
+    return Queue(inbox_name(consumer, source, deployment),
+                 exchange=events_exchange(source, deployment), routing_key="#", durable=True,
+                 queue_arguments=queue_arguments())
 
 
 def retry_queue(queue_name: str) -> Queue:
@@ -81,19 +89,19 @@ def parked_queue(queue_name: str) -> Queue:
     return Queue(f"{queue_name}.parked", durable=True, queue_arguments=queue_arguments())
 
 
-def declare_source(channel, source: str, subscriptions=None) -> None:
+def declare_source(channel, source: str, subscriptions=None, deployment: str = "") -> None:
     """Declare a source's exchanges and every subscriber queue bound to it."""
-    unrouted_exchange(source)(channel).declare()
-    unrouted_queue(source)(channel).declare()
-    events_exchange(source)(channel).declare()
+    unrouted_exchange(source, deployment)(channel).declare()
+    unrouted_queue(source, deployment)(channel).declare()
+    events_exchange(source, deployment)(channel).declare()
     for consumer in subscribers_of(source, subscriptions):
-        declare_inbox(channel, consumer, source)
+        declare_inbox(channel, consumer, source, deployment)
 
 
-def declare_inbox(channel, consumer: str, source: str) -> None:
-    unrouted_exchange(source)(channel).declare()
-    events_exchange(source)(channel).declare()
-    queue = inbox_queue(consumer, source)
+def declare_inbox(channel, consumer: str, source: str, deployment: str = "") -> None:
+    unrouted_exchange(source, deployment)(channel).declare()
+    events_exchange(source, deployment)(channel).declare()
+    queue = inbox_queue(consumer, source, deployment)
     queue(channel).declare()
     retry_queue(queue.name)(channel).declare()
     parked_queue(queue.name)(channel).declare()

@@ -121,6 +121,8 @@ class ApiHandler(HttpRequestHandler):
         if error.code == "internal":  # not mapped: ConcurrencyError and InvalidEvent are
             log.error("http.unexpected", error_type=type(exc).__name__, path=self.url)
             return json_response(500, error.body())
+        log.info("http.refused", status=error.status, code=error.code, method=self.method,
+                 route=self.url)  # an expected answer: one line, no traceback (shared.logs)
         return json_response(error.status, error.body())
 
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
+
+# eventlet announces its deprecation on import, once in every process: noise on each screen.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 
 def _settings(args):
@@ -45,28 +49,58 @@ def check_broker(uri: str) -> None:
             f"无法连接消息代理 {masked_uri(uri)}（AMQP_URI）。Start RabbitMQ or set AMQP_URI.")
 
 
+def check_not_running(settings) -> None:
+    """Exit with a message if a live deployment of the same name consumes our queues."""
+    import kombu
+
+    from shared import topology
+    with kombu.Connection(settings.amqp_uri, connect_timeout=5) as conn:
+        for consumer, sources in topology.SUBSCRIPTIONS.items():
+            for source in sources:
+                name = topology.inbox_name(consumer, source, settings.deployment)
+                channel = conn.channel()
+                try:
+                    consumers = channel.queue_declare(name, passive=True).consumer_count
+                except Exception:  # no such queue: nobody consumes it
+                    consumers = 0
+                finally:
+                    try:
+                        channel.close()
+                    except Exception:
+                        pass
+                if consumers:
+                    raise SystemExit(
+                        f"deployment {settings.deployment or '(unnamed)'!r} is already running on "
+                        f"{masked_uri(settings.amqp_uri)}: its queue {name} has {consumers} "
+                        f"consumer(s). Stop it, or start this one with another --data-dir or "
+                        f"STATION_DEPLOYMENT=<name>.\n部署 {settings.deployment!r} 已在运行；"
+                        f"请先停止它，或用其他 --data-dir 或 STATION_DEPLOYMENT 启动。")
+
+
 # -- serve / relay / up --------------------------------------------------------------
 
 def cmd_serve(args) -> int:
     import eventlet
     eventlet.monkey_patch()
     import signal
-    import subprocess
 
     from nameko.runners import ServiceRunner
 
-    from shared import logs
+    from shared import deployment, logs
     from station import catalog
+    from station.supervise import RelaySupervisor
 
     settings = _settings(args)
     logs.configure(settings.log_level)
     check_broker(settings.amqp_uri)
     cls = catalog.service_class(args.service)
+    deployment.name_rpc_queues(settings.deployment)
     runner = ServiceRunner(settings.nameko_config(f"{settings.bind_host}:{args.port}"))
     runner.add_service(cls)
     runner.start()
-    relay = subprocess.Popen([sys.executable, "-m", "station.cli", "relay", args.service,
-                              "--data-dir", settings.data_dir])
+    relay = RelaySupervisor([sys.executable, "-m", "station.cli", "relay", args.service,
+                             "--data-dir", settings.data_dir])
+    eventlet.spawn_n(relay.run)
     logs.get("station").info("service.started", service=args.service, port=args.port)
 
     stopping = []
@@ -84,8 +118,7 @@ def cmd_serve(args) -> int:
     try:
         runner.wait()
     finally:
-        relay.terminate()
-        relay.wait(timeout=15)
+        relay.stop()
     return 0
 
 
@@ -100,8 +133,9 @@ def cmd_relay(args) -> int:
     settings = _settings(args)
     logs.configure(settings.log_level)
     store = open_store(args.service, settings.nameko_config(), catalog.registry(args.service))
-    publisher = ConfirmingPublisher(settings.amqp_uri, args.service)
-    relay = Relay(store, publisher, args.service)
+    publisher = ConfirmingPublisher(settings.amqp_uri, args.service,
+                                    deployment=settings.deployment)
+    relay = Relay(store, publisher, args.service, lease_s=settings.relay_lease_s)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())
     signal.signal(signal.SIGINT, lambda *_: relay.stop())
     _stop_with_parent(relay.stop)
@@ -129,30 +163,39 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_healthy(port: int, procs: dict, timeout: float = 90.0) -> bool:
-    import http.client
-    import json
+def _wait_healthy(ports: dict, procs: dict, timeout: float = 240.0) -> bool:
+    """Print readiness as it changes (which part of which service fails) until all are ready."""
     import time
+
+    from station import edge_health
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         dead = [name for name, p in procs.items() if p.poll() is not None]
         if dead:
             print(f"  services exited: {', '.join(dead)} / 服务已退出", file=sys.stderr)
             return False
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/health")
-            body = json.loads(conn.getresponse().read())
-            up = sorted(k for k, v in body["services"].items() if v == "ok")
-            if up != last:
-                print(f"  up: {', '.join(up) or '-'} ({len(up)}/{len(procs)})", file=sys.stderr)
-                last = up
-            if body["status"] == "ok":
-                return True
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.5)
+        status, body = edge_health.readiness(ports)
+        line = edge_health.describe(body)
+        if line != last:
+            print(f"  {line}", file=sys.stderr)
+            last = line
+        if status == 200:
+            return True
+        time.sleep(1.5)  # each look costs every service a few queries and a broker connection
     return False
+
+
+def _watch_health(ports: dict, stopping, every_s: float = 10.0) -> None:
+    """While up: one line when readiness changes (a database, broker or relay lost, or back)."""
+    from station import edge_health
+    last = "ok"
+    while not stopping.wait(every_s):
+        status, body = edge_health.readiness(ports)
+        now = "ok" if status == 200 else edge_health.describe(body)
+        if now != last:
+            print(f"health: {'all services ready / 全部就绪' if now == 'ok' else now}",
+                  file=sys.stderr, flush=True)
+            last = now
 
 
 def _seed_demo(port: int, logins: dict, data_dir: str) -> None:
@@ -179,6 +222,7 @@ def cmd_up(args) -> int:
 
     settings = _settings(args)
     check_broker(settings.amqp_uri)
+    check_not_running(settings)
     from shared.db import private_dir
     private_dir(settings.data_dir)
     logins = None
@@ -187,8 +231,14 @@ def cmd_up(args) -> int:
         logins = demo.create_users(settings.nameko_config(), settings.data_dir)
     ports = {name: _free_port() for name in catalog.SERVICES}
     print(f"starting {len(ports)} services / 正在启动服务 …", file=sys.stderr)
+    # The screen shows progress and the summary; each service's log lines (and its
+    # relay's) go to a file of its own, named in the summary.
+    log_dir = os.path.join(os.path.abspath(settings.data_dir), "logs")
+    os.makedirs(log_dir, exist_ok=True)
     procs = {name: subprocess.Popen([sys.executable, "-m", "station.cli", "serve", name,
-                                     "--port", str(p), "--data-dir", settings.data_dir])
+                                     "--port", str(p), "--data-dir", settings.data_dir],
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=open(os.path.join(log_dir, f"{name}.log"), "ab"))
              for name, p in ports.items()}
     router = Router("127.0.0.1", args.port, catalog.ROUTES, ports)
     router.start()
@@ -196,8 +246,8 @@ def cmd_up(args) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
-        if not _wait_healthy(args.port, procs):
-            print("services did not come up / 服务未能启动", file=sys.stderr)
+        if not _wait_healthy(ports, procs):
+            print(f"services did not come up / 服务未能启动: see {log_dir}", file=sys.stderr)
             return 1
         if logins:
             _seed_demo(args.port, logins, settings.data_dir)
@@ -208,14 +258,18 @@ def cmd_up(args) -> int:
               f"  docs:    http://127.0.0.1:{args.port}/api/v1/docs\n"
               f"  health:  http://127.0.0.1:{args.port}/api/v1/health\n"
               f"  stores:  {store}\n"
-              f"  broker:  {masked_uri(settings.amqp_uri)}\n"
+              f"  broker:  {masked_uri(settings.amqp_uri)} (deployment "
+              f"{settings.deployment or '-'})\n"
+              f"  logs:    {log_dir}\n"
               + (f"  demo logins (user: password): {os.path.join(os.path.abspath(settings.data_dir), 'demo-logins.json')}\n"
                  if logins else "") +
               "Ctrl-C stops it / 按 Ctrl-C 停止", flush=True)
+        threading.Thread(target=_watch_health, args=(ports, stopping), daemon=True).start()
         while not stopping.wait(0.5):
             dead = [n for n, p in procs.items() if p.poll() is not None]
             if dead:
-                print(f"service exited: {', '.join(dead)} / 服务已退出", file=sys.stderr)
+                print(f"service exited: {', '.join(dead)} / 服务已退出 (see {log_dir})",
+                      file=sys.stderr)
                 return 1
         return 0
     finally:
@@ -498,6 +552,8 @@ def parser() -> argparse.ArgumentParser:
                          onboard, parked)                          # their own modules
     for module in (deploy_files, config_cmd, db_cmd, parked, backup, onboard):
         module.register(sub, with_data_dir)
+    from station import inboxes
+    inboxes.register(sub, with_data_dir, _config)
     return top
 
 

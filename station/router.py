@@ -30,6 +30,7 @@ import threading
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
+from station import edge_health
 from station import catalog, dashboard
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
@@ -252,13 +253,13 @@ class Edge:
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         path = request.path
-        if path in ("/", "/api/v1", "/api/v1/health"):
-            return await self.health()
+        if path in ("/", "/api/v1", "/api/v1/health", "/api/v1/health/live"):
+            return await self.health(live=path.endswith("/live"))
         if request.method in ("GET", "HEAD") and (path == OPENAPI or path == DOCS
                                                   or path.startswith(DOCS + "/")):
             return await self.documentation(path)
         if request.method in ("GET", "HEAD") and dashboard.is_dashboard(path):
-            return self.dashboard(path)
+            return self.serve_dashboard(path)
         service = match(self.routes, request.raw_path)
         if service is None:
             return reply(404, NOT_FOUND)
@@ -285,23 +286,16 @@ class Edge:
                 response.headers.add(key, value)
         return secured(response, api=True)
 
-    async def health(self) -> web.Response:
-        async def ping(service: str, port: int) -> str:
-            try:
-                async with self.session.get(f"http://127.0.0.1:{port}/api/v1/{service}/ping",
-                                            timeout=ClientTimeout(total=5)) as response:
-                    return "ok" if response.status == 200 else "failing"
-            except (ClientError, asyncio.TimeoutError):
-                return "down"
-        names = list(self.ports)
-        results = await asyncio.gather(*(ping(n, self.ports[n]) for n in names))
-        status = dict(zip(names, results))
-        ok = all(v == "ok" for v in status.values())
-        return reply(200 if ok else 503, {"status": "ok" if ok else "degraded",
-                                          "services": status})
+    async def health(self, live: bool = False) -> web.Response:
+        """Liveness (the edge answers) or readiness (every service's own report,
+        station.edge_health), asked off the loop so a slow service never blocks it."""
+        if live:
+            return reply(*edge_health.liveness())
+        loop = asyncio.get_running_loop()
+        return reply(*await loop.run_in_executor(None, edge_health.readiness, self.ports))
 
     @staticmethod
-    def dashboard(path: str) -> web.StreamResponse:
+    def serve_dashboard(path: str) -> web.StreamResponse:
         """The dashboard's files (station/dashboard), under its own strict CSP."""
         if path == dashboard.PREFIX:
             return secured(web.Response(status=302, headers={"Location": dashboard.PREFIX + "/"}),
@@ -373,12 +367,17 @@ class Router:
 
     async def _close(self) -> None:
         self._listener.close()
-        await self._server.shutdown(5)
+        await self._server.shutdown(1)      # answers in flight get a second; then closed
         await self.edge.close()
 
     def stop(self) -> None:
+        """Stop listening and close every connection; never raises, never hangs long
+        (`station up` stops the services after it)."""
         if self.thread is None or not self.thread.is_alive():
             return
-        asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(timeout=15)
+        try:
+            asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(timeout=10)
+        except Exception:   # noqa: BLE001 - a stuck connection must not keep services up
+            pass
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=10)

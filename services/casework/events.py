@@ -6,12 +6,11 @@ with an offset, dates YYYY-MM-DD. Payloads carry ids, never a resident's persona
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from shared.events import Registry
+from shared.fields import Id, Moment, OneOf, Text
 
 CARDS = ("red", "blue", "green")
 METHODS = ("home", "phone", "office", "consolation")
@@ -19,32 +18,6 @@ MAJOR_CHANGES = ("hospitalised", "bereaved", "lost_income", "unsafe_housing")
 OUTCOMES = ("goals_met", "partly_met", "not_met")
 SUBJECTS = ("plan", "closure")
 FOLLOWUP_KINDS = ("first_contact", "regular")
-
-
-def _aware_iso(value: str) -> None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ma.ValidationError("Not an ISO 8601 time.") from None
-    if moment.tzinfo is None:
-        raise ma.ValidationError("Time needs an offset.")
-
-
-def Moment(**kwargs) -> fields.String:
-    """A time kept as the exact ISO text it was written with (hash chains seal the text)."""
-    return fields.String(validate=_aware_iso, **kwargs)
-
-
-def Id(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=100), **kwargs)
-
-
-def Text(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=5000), **kwargs)
-
-
-def OneOf(choices, **kwargs) -> fields.String:
-    return fields.String(validate=validate.OneOf(choices), **kwargs)
 
 
 # -- cases ----------------------------------------------------------------------------

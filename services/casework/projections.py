@@ -19,6 +19,7 @@ from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 
 from shared.events import Recorded, iso
 from shared.kit.projections import Projection
+from shared.kit.scope import OrgTree
 
 from services.casework import case as case_rules
 
@@ -324,6 +325,9 @@ def apply_resident(conn: sa.Connection, event: Recorded) -> None:
         conn.execute(known_residents.insert().values(resident_id=resident_id, **values))
 
 
+_tree = OrgTree(known_stations, known_streets)
+org_place, org_map = _tree.place, _tree.map  # a station's (street, district); all of them
+
 ORG_EVENTS = {"StationAdded": (known_stations, "station_id", "street_id"),
               "StreetAdded": (known_streets, "street_id", "district_id")}
 
@@ -338,24 +342,6 @@ def apply_org(conn: sa.Connection, event: Recorded) -> None:
                            .values({parent: p[parent]})).rowcount
     if not updated:
         conn.execute(table.insert().values({key: p[key], parent: p[parent]}))
-
-
-def org_map(conn: sa.Connection) -> dict[str, tuple[str, str]]:
-    """{station_id: (street_id, district_id)} for every station of a known street."""
-    rows = conn.execute(sa.select(known_stations.c.station_id, known_stations.c.street_id,
-                                  known_streets.c.district_id)
-                        .join(known_streets,
-                              known_streets.c.street_id == known_stations.c.street_id))
-    return {station: (street, district) for station, street, district in rows}
-
-
-def org_place(conn: sa.Connection, station_id: str) -> tuple[str, str] | None:
-    """(street_id, district_id) of one known station, or None."""
-    row = conn.execute(sa.select(known_stations.c.street_id, known_streets.c.district_id)
-                       .join(known_streets,
-                             known_streets.c.street_id == known_stations.c.street_id)
-                       .where(known_stations.c.station_id == station_id)).first()
-    return tuple(row) if row else None
 
 
 def rebuild_residents(engine: sa.Engine, envelopes: Iterable[dict]) -> None:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from shared.events import iso
 from shared.kit.paging import Page, within
 from shared.kit.paging import page_of as _page_of
-from shared.kit.scope import Things, plausible_id
+from shared.kit.scope import Things
 from shared.security import scope
 from shared.security.principal import Principal
 
@@ -62,15 +62,9 @@ THINGS = Things({
     "referral": (p.referrals, "referral_id", ReferralNotFound),
     "followup": (p.followups, "followup_id", FollowUpNotFound),
     "campaign": (p.campaigns, "campaign_id", CampaignNotFound),
-}, org=org)
-require = THINGS.require
-
-
-def require_station(conn: sa.Connection, who: Principal, station_id: str | None) -> str:
-    """The station itself, if the caller's scopes cover it; else StationNotFound."""
-    if not (plausible_id(station_id) and THINGS.can_see(conn, who, station_id)):
-        raise StationNotFound(station_id)
-    return station_id
+}, org=org, station_missing=StationNotFound, org_map=p.org_map)
+require, require_station = THINGS.require, THINGS.require_station
+stations_in_scope = THINGS.stations_in_scope
 
 
 def resident_station(conn: sa.Connection, who: Principal, resident_id: str,
@@ -82,18 +76,6 @@ def resident_station(conn: sa.Connection, who: Principal, resident_id: str,
     if claimed is not None and claimed != station:
         raise NotTheResidentsStation()
     return station
-
-
-def stations_in_scope(conn: sa.Connection, who: Principal,
-                      station_id: str | None = None) -> list[str]:
-    """The stations a list may show: the one asked for (StationNotFound if out of scope),
-    else every station the caller's scopes cover (street and district scopes through
-    the organisation tree)."""
-    if station_id is not None:
-        return [require_station(conn, who, station_id)]
-    known = p.org_map(conn)
-    covered = {s for s in known if scope.can_see_station(who, s, known.get)}
-    return sorted(who.stations | covered)
 
 
 # -- follow-ups -----------------------------------------------------------------------

@@ -11,6 +11,10 @@ from typing import Iterable
 import marshmallow as ma
 from marshmallow import EXCLUDE, fields, validate
 
+from shared.fields import Long, Optional, Page, PageQuery, Str
+from shared.fields import Maybe as _maybe
+from shared.fields import Out as _out
+from shared.fields import Strings as _strings
 from shared.web import load
 
 from services.casework.events import CARDS, MAJOR_CHANGES, METHODS, OUTCOMES
@@ -24,25 +28,6 @@ def with_choices(schema: ma.Schema, field: str, choices: Iterable[str]) -> ma.Sc
     """The schema with a configured list of values for one field (agencies, domains)."""
     schema.fields[field].validators.append(validate.OneOf(list(choices)))
     return schema
-
-
-def no_nul(value: str) -> None:
-    """PostgreSQL stores no NUL character, in text or in JSON."""
-    if "\x00" in value:
-        raise ma.ValidationError("Contains a NUL character. / 含有空字符（NUL）。")
-
-
-def Str(**kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=kwargs.pop("max", 200)), no_nul],
-                         **kwargs)
-
-
-def Long(**kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=5000), no_nul], **kwargs)
-
-
-def Optional(field_type=Long, **kwargs) -> fields.Field:
-    return field_type(allow_none=True, load_default=None, **kwargs)
 
 
 Time = fields.AwareDateTime
@@ -154,17 +139,6 @@ class CheckOverdueRequest(ma.Schema):
 
 # -- query strings --------------------------------------------------------------------
 
-MAX_PAGE = 1_000_000  # offsets stay far inside the database's integers
-
-
-class PageQuery(ma.Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-
-
 class FollowUpQuery(PageQuery):
     station_id = Str(load_default=None)
     worker = Str(load_default=None)
@@ -226,26 +200,6 @@ class CampaignWorklistQuery(PageQuery):
 
 
 # -- responses (what the OpenAPI document promises; schemathesis holds us to it) ------
-
-def _out(field_type=fields.String, **kwargs) -> fields.Field:
-    return field_type(required=True, **kwargs)
-
-
-def _maybe(field_type=fields.String, **kwargs) -> fields.Field:
-    return field_type(required=True, allow_none=True, **kwargs)
-
-
-def _strings() -> fields.List:
-    return _out(fields.List, cls_or_instance=fields.String())
-
-
-def Page(item: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """A list page {"items": [item], "total", "page", "page_size"}."""
-    return ma.Schema.from_dict({
-        "items": _out(fields.List, cls_or_instance=fields.Nested(item)),
-        "total": _out(fields.Integer), "page": _out(fields.Integer),
-        "page_size": _out(fields.Integer)}, name=name)
-
 
 class IdOut(ma.Schema):
     id = _out()

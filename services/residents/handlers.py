@@ -162,8 +162,9 @@ def _check_destination(tree: org.OrgTree, command: c.OfferTransfer) -> c.OfferTr
 _PREPARE: dict[type, Callable] = {c.MoveResident: _resolve_station,
                                   c.OfferTransfer: _check_destination}
 
-# What an erased record still takes: casework's major changes (no personal data in them).
-AFTER_ERASURE = frozenset({c.FlagMajorChange})
+# What an erased record still takes: casework's major changes and needs met by resources'
+# deliveries (no personal data in them).
+AFTER_ERASURE = frozenset({c.FlagMajorChange, c.MeetNeed})
 
 
 def erase_resident(store: EventStore, command: c.EraseResident, now: datetime,
@@ -252,10 +253,12 @@ def seed_org(store: EventStore, now: datetime, seed: dict | None = None, attempt
 # -- events from other services ----------------------------------------------------------------
 
 def inbox_handlers(store: EventStore) -> dict:
-    """The routing table of other services' events (casework's), run in the inbox's
-    transaction; the topology's subscription table names the sources."""
+    """The routing table of other services' events (casework's, resources'), run in the
+    inbox's transaction; the topology's subscription table names the sources."""
     return {"MajorChangeFlagged":
-            lambda conn, event: on_major_change_flagged(store, conn, event, utcnow())}
+            lambda conn, event: on_major_change_flagged(store, conn, event, utcnow()),
+            "WishDelivered":
+            lambda conn, event: on_wish_delivered(store, conn, event, utcnow())}
 
 
 def on_major_change_flagged(store: EventStore, conn: sa.Connection, event: Recorded,
@@ -266,6 +269,24 @@ def on_major_change_flagged(store: EventStore, conn: sa.Connection, event: Recor
         resident_id=p["resident_id"], change=p["change"], visit_id=p.get("visit_id"),
         flagged_at=_moment(p["flagged_at"]), source_event_id=event.event_id,
         actor=event.actor or "casework")
+    handle(store, command, now, correlation_id=event.correlation_id, conn=conn,
+           causation_id=event.event_id)
+
+
+def on_wish_delivered(store: EventStore, conn: sa.Connection, event: Recorded,
+                      now: datetime) -> None:
+    """Resources' WishDelivered: the need the micro-wish came from is met (in the inbox's
+    transaction). A wish without a need, or a need already closed, changes nothing."""
+    p = event.payload
+    if not p.get("need_id"):
+        return
+    need = load_resident(store, p["resident_id"], conn).needs.get(p["need_id"])
+    if need is None or need.status != "open":
+        log.info("need.not_open_on_delivery", need_id=p["need_id"], wish_id=p["wish_id"])
+        return
+    command = c.MeetNeed(resident_id=p["resident_id"], need_id=p["need_id"],
+                         note=f"micro-wish {p['wish_id']} delivered / 微心愿已送达",
+                         actor=event.actor or "resources")
     handle(store, command, now, correlation_id=event.correlation_id, conn=conn,
            causation_id=event.event_id)
 

@@ -63,13 +63,14 @@ def issue_token(username: str, password: str, config: Mapping,
     after the same work (an unknown user is checked against a dummy hash), and count
     alike towards a lock.
     """
-    now = now or utcnow()
+    clock = (lambda: now) if now is not None else utcnow
     user_store = open_users(config)
     guard = throttle.Throttle(user_store.store,
                               throttle.Policy.from_config({**os.environ, **config}))
-    guard.check(username, address, now)
+    guard.check(username, address, clock())
     user = user_store.authenticate(username, password, offload)
-    if user is None:
+    now = clock()       # after the hashing, which a busy host may make slow: a lock
+    if user is None:    # runs from when the failure is recorded, not from the request
         guard.failed(username, address, now)
         raise Unauthorized("Wrong user name or password", "用户名或密码错误",
                            code="bad_credentials")

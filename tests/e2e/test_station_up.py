@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared import deployment
 from station.catalog import SERVICES
 from tests.conftest import free_port
 from tests.support.harness import wait_until
@@ -35,16 +36,20 @@ def health(port: int):
 
 def test_station_up_serves_every_service_and_stops_on_ctrl_c(amqp_uri, tmp_path):
     port = free_port()
-    env = {**os.environ, "AMQP_URI": amqp_uri, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "AMQP_URI": amqp_uri, "LOG_LEVEL": "INFO"}  # what a newcomer has
+    env.pop("STATION_DEPLOYMENT", None)
     env.pop("DATABASE_URL", None)  # the embedded default: SQLite files
+    screen = open(tmp_path / "screen.txt", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "station.cli", "up", "--port", str(port),
                              "--data-dir", str(tmp_path / "data")], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=screen, text=True)
     try:
         status = wait_until(lambda: (h := health(port)) and h["status"] == "ok" and h,
-                            timeout=120, what="all services healthy")
+                            timeout=240, what="all services healthy")
         assert sorted(status["services"]) == sorted(SERVICES)
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+        name = deployment.derive(str(tmp_path / "data"), None)  # no STATION_DEPLOYMENT set
+        rpc_config = deployment.rpc_config({"AMQP_URI": amqp_uri, "STATION_DEPLOYMENT": name})
+        with ClusterRpcProxy(rpc_config, timeout=10) as rpc:
             for name in SERVICES:
                 assert getattr(rpc, name).ping() == {"service": name, "status": "ok"}
         for name in SERVICES:
@@ -64,6 +69,16 @@ def test_station_up_serves_every_service_and_stops_on_ctrl_c(amqp_uri, tmp_path)
         while any(_alive(p) for p in tree + grandchildren) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not [p for p in tree + grandchildren if _alive(p)]
+        # Must show (issue 10, item 6): the screen has progress and the summary only; the
+        # services' log lines are in data/logs/, without eventlet's or alembic's chatter.
+        progress = (tmp_path / "screen.txt").read_text()
+        assert "ready: activities, casework, reporting, residents, resources (5/5)" in progress
+        for noise in ("EventletDeprecationWarning", "Context impl", "Traceback", '{"'):
+            assert noise not in progress, progress[-2000:]
+        logged = "".join((tmp_path / "data" / "logs" / f"{name}.log").read_text()
+                         for name in SERVICES)
+        assert '"service.started"' in logged
+        assert "EventletDeprecationWarning" not in logged and "Context impl" not in logged
     finally:
         if proc.poll() is None:
             proc.kill()

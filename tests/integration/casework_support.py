@@ -26,7 +26,8 @@ from tests.support.harness import wait_until
 
 RESIDENT_FIELDS = ("resident_id", "station_id", "community_id", "categories", "name",
                    "gender", "birth_date", "card", "domain_cards", "reason", "from_card",
-                   "to_card", "confirmed_by", "change", "visit_id", "street_id", "district_id")
+                   "to_card", "confirmed_by", "change", "visit_id", "street_id", "district_id",
+                   "need_id", "category", "urgency", "status", "note")
 
 # The organisation the tests use: two stations of one district, one of another.
 ORG = {"st-1": ("str-1", "dst-1"), "st-2": ("str-2", "dst-1"), "st-3": ("str-3", "dst-2")}
@@ -47,7 +48,8 @@ def permissive_schema() -> ma.Schema:
 def residents_registry() -> Registry:
     registry = Registry()
     for name in ("ResidentRegistered", "CardAssigned", "CardUpgraded", "CardDowngraded",
-                 "ReassessmentDue", "StreetAdded", "StationAdded"):
+                 "ReassessmentDue", "StreetAdded", "StationAdded", "CommunityAdded",
+                 "NeedRecorded", "NeedMet", "NeedWithdrawn", "ResidentTransferred"):
         registry.register(name, permissive_schema())
     return registry
 
@@ -85,14 +87,15 @@ class ResidentsFeed:
             self._append(f"station-{station}", "StationAdded", {
                 "station_id": station, "street_id": street, "name": station}, station)
 
-    def deliver(self, env: dict, timeout: float = 60) -> None:
-        """Publish everything, then wait until the running casework has applied it all."""
+    def deliver(self, env: dict, timeout: float = 60, consumer: str = "casework") -> None:
+        """Publish everything, then wait until the running consumer (casework unless
+        named) has applied it all."""
         position = self.publish_all()
-        engine = engine_for("casework", store_config(env))
-        inbox = Checkpoint(engine, "inbox:casework:residents")
+        engine = engine_for(consumer, store_config(env))
+        inbox = Checkpoint(engine, f"inbox:{consumer}:residents")
         try:
             wait_until(lambda: inbox.get() >= position, timeout=timeout,
-                       what="casework applied the residents' events")
+                       what=f"{consumer} applied the residents' events")
         finally:
             engine.dispose()
 
@@ -206,9 +209,9 @@ def module_environment(broker_uri: str, postgres_url: str, data_dir: str) -> Ite
         admin.dispose()
 
 
-def stored_events(env: dict) -> int:
-    """How many events casework's store holds (a refused request adds none)."""
-    engine = engine_for("casework", store_config(env))
+def stored_events(env: dict, service: str = "casework") -> int:
+    """How many events the service's store holds (a refused request adds none)."""
+    engine = engine_for(service, store_config(env))
     try:
         with engine.connect() as conn:
             return conn.exec_driver_sql("SELECT count(*) FROM events").scalar()

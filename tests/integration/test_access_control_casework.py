@@ -13,23 +13,23 @@ events carry.
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import date, timedelta
 
 import pytest
 
-from shared.openapi import spec_for
 from services.casework.service import CaseworkService
 from tests.conftest import RunningServices
 from tests.integration.casework_support import (Api, ResidentsFeed, module_environment,
                                                 now_text, station_casework, stored_events,
                                                 token)
+from tests.support.cross_station import (listing, lists_only_the_callers_stations, on,
+                                         operations, public_operations,
+                                         refused_like_unknown, same_for_everyone,
+                                         unauthenticated_everywhere)
 
 pytestmark = pytest.mark.integration
 
-DOCUMENT = spec_for(CaseworkService, "casework")
-OPERATIONS = sorted((method.upper(), path) for path, item in DOCUMENT["paths"].items()
-                    for method in item)
+DOCUMENT, OPERATIONS = operations(CaseworkService, "casework")
 PUBLIC = {("GET", "/api/v1/casework/ping"), ("GET", "/api/v1/casework/openapi.json")}
 NOT_STATION_SCOPED = {("GET", "/api/v1/referrals/agencies")}  # a vocabulary, one for all
 
@@ -44,16 +44,8 @@ DUE = (date.today() + timedelta(days=7)).isoformat()
 CASE = "/cases/{case}"
 
 
-def listing(resource: str):
-    return lambda t: (f"/{resource}?station_id={t['station']}", None, "station")
-
-
 def on_case(suffix: str, body: dict):
     return lambda t: (CASE.format(**t) + suffix, body, "case")
-
-
-def on(resource: str, key: str, suffix: str = "", body: dict | None = None):
-    return lambda t: (f"/{resource}/{t[key]}{suffix}", body, key)
 
 
 # (method, path in the document) -> things -> (path, body, the thing the 404 names)
@@ -135,17 +127,8 @@ def world(broker_uri, postgres_url, tmp_path_factory):
             running.stop()
 
 
-def same_body_but_the_id(seen: dict, unknown: dict, names: dict) -> bool:
-    text = json.dumps(unknown, ensure_ascii=False)
-    for key, value in UNKNOWN.items():
-        text = text.replace(value, names[key])
-    return json.loads(text) == seen
-
-
 def test_the_document_lists_the_public_endpoints_and_every_other_one_is_covered_here():
-    public = {(m, p) for m, p in OPERATIONS
-              if not DOCUMENT["paths"][p][m.lower()]["security"]}
-    assert public == PUBLIC
+    assert public_operations(DOCUMENT) == PUBLIC
     assert set(OPERATIONS) - PUBLIC == set(ACROSS) | NOT_STATION_SCOPED
 
 
@@ -156,26 +139,10 @@ GUARDED = [op for op in OPERATIONS if op not in PUBLIC]
 def test_another_stations_things_are_404_like_unknown_ones_and_nothing_is_written(
         world, method, path):
     if (method, path) in NOT_STATION_SCOPED:
-        ours = world.api(method, path.removeprefix("/api/v1"), token=OUTSIDER)
-        assert ours[0] == 200 and ours == world.api(method, path.removeprefix("/api/v1"),
-                                                    token=OWNER)
+        same_for_everyone(world.api, method, path, OUTSIDER, OWNER)
         return
-    assert (method, path) in ACROSS, "give this endpoint a cross-station request in ACROSS"
-    target, body, named = ACROSS[(method, path)](world.theirs)
-    before = stored_events(world.env)
-
-    status, refused = world.api(method, target, body, token=OUTSIDER)
-    assert status == 404, refused
-    assert world.theirs[named] in refused["error"]["message"]
-    assert refused["error"]["message_zh"]
-    unknown_target, unknown_body, _ = ACROSS[(method, path)](UNKNOWN)
-    status, unknown = world.api(method, unknown_target, unknown_body, token=OUTSIDER)
-    assert status == 404 and same_body_but_the_id(refused, unknown, world.theirs), (
-        refused, unknown)
-    assert stored_events(world.env) == before
-    if method == "GET":  # the same request is the owner's to make
-        status, shown = world.api(method, target, token=OWNER)
-        assert status == 200, shown
+    refused_like_unknown(world.api, method, path, ACROSS, world.theirs, UNKNOWN, OUTSIDER,
+                         OWNER, lambda: stored_events(world.env))
 
 
 LISTS = ["/cases", "/cases/approvals", "/referrals", "/visits", "/followups", "/campaigns"]
@@ -183,13 +150,8 @@ LISTS = ["/cases", "/cases/approvals", "/referrals", "/visits", "/followups", "/
 
 @pytest.mark.parametrize("path", LISTS)
 def test_lists_show_only_the_callers_stations(world, path):
-    for who, station in ((OUTSIDER, "st-1"), (OWNER, "st-2")):
-        status, page = world.api("GET", path, token=who)
-        assert status == 200, page
-        assert page["items"] and {i["station_id"] for i in page["items"]} == {station}
-    both = token("admin", "district_admin", "district:dst-1")
-    _, page = world.api("GET", path, token=both)
-    assert {i["station_id"] for i in page["items"]} == {"st-1", "st-2"}
+    lists_only_the_callers_stations(world.api, path, OUTSIDER, OWNER,
+                                    token("admin", "district_admin", "district:dst-1"))
 
 
 def test_street_and_district_scopes_reach_the_stations_of_their_street_or_district(world):
@@ -267,10 +229,4 @@ def test_readers_above_the_station_and_auditors_may_read_but_not_write(world):
 
 
 def test_without_a_valid_token_every_guarded_endpoint_is_401(world):
-    valid = token("wang", "social_worker")
-    forged = valid[:-6] + ("AAAAAA" if not valid.endswith("AAAAAA") else "BBBBBB")
-    for method, path in ACROSS:
-        target, body, _ = ACROSS[(method, path)](world.ours)
-        for bad in (None, forged):
-            status, refused = world.api.as_(bad)(method, target, body)
-            assert status == 401 and refused["error"]["message_zh"], (method, path, refused)
+    unauthenticated_everywhere(world.api, ACROSS, world.ours, token("wang", "social_worker"))

@@ -29,7 +29,7 @@ def log_in(base: str, username: str, password: str) -> tuple[int, dict]:
 
 def test_wrong_passwords_lock_the_account_and_the_lock_ends_as_the_policy_says(
         services, service_env):
-    base, people = start(services, service_env, account_failures=3, lock_s=3)
+    base, people = start(services, service_env, account_failures=3, lock_s=8)
     people.add("li.na", "social_worker", STATION)
     for _ in range(3):
         assert log_in(base, "li.na", "wrong")[0] == 401
@@ -38,8 +38,8 @@ def test_wrong_passwords_lock_the_account_and_the_lock_ends_as_the_policy_says(
     error = body["error"]
     assert error["code"] == "login_locked" and error["locked"] == "account"
     assert "locked until" in error["message"] and "已锁定" in error["message_zh"]
-    assert 1 <= error["retry_after"] <= 3
-    assert wait_until(lambda: log_in(base, "li.na", PASSWORD)[0] == 200, timeout=20,
+    assert 1 <= error["retry_after"] <= 8
+    assert wait_until(lambda: log_in(base, "li.na", PASSWORD)[0] == 200, timeout=40,
                       every=0.5, what="the lock to end")
     types = [e.type for e in people.users.store.read_stream("login-li.na")]
     assert types == ["LoginFailed"] * 3 + ["AccountLocked", "LoginSucceeded"]
@@ -70,9 +70,9 @@ def test_concurrent_bad_log_ins_do_not_stall_other_requests(services, service_en
         thread.start()
     try:
         time.sleep(0.5)                                   # let the hashing get going
-        loaded = []
-        for _ in range(15):
-            loaded.append(timed_get())
+        loaded, until = [], time.monotonic() + 60
+        while (len(loaded) < 15 or answers.count(401) < 2) and time.monotonic() < until:
+            loaded.append(timed_get())                    # until passwords were really checked
             time.sleep(0.1)
     finally:
         stop.set()
@@ -83,5 +83,7 @@ def test_concurrent_bad_log_ins_do_not_stall_other_requests(services, service_en
           f"log-in answers {sorted(set(answers))} x{len(answers)}")
     assert answers.count(401) >= 2                         # passwords were really checked
     assert set(answers) <= {401, 429}                     # 429: more at once than it hashes
-    assert max(loaded) < 1.0 and statistics.median(loaded) < 0.5
+    # Generous, as the host may be busy with other work: the issue saw 7 ms -> 896 ms.
+    assert statistics.median(loaded) < max(0.5, 3 * statistics.median(quiet))
+    assert max(loaded) < 2.0
     people.close()

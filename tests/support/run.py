@@ -2,7 +2,10 @@
 services:  python -m tests.support.run MODULE:CLASS [PORT]
 (AMQP_URI and the rest from the environment; with PORT its web server listens on
 127.0.0.1:PORT; prints "ready" once started)."""
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
@@ -12,7 +15,7 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from shared import logs  # noqa: E402
+from shared import deployment, logs  # noqa: E402
 from shared.config import Settings  # noqa: E402
 
 
@@ -21,6 +24,7 @@ def main(target: str, port: int | None = None) -> None:
     cls = getattr(importlib.import_module(module), cls_name)
     settings = Settings.from_env()
     logs.configure(settings.log_level)
+    deployment.name_rpc_queues(settings.deployment)
     runner = ServiceRunner(settings.nameko_config(f"127.0.0.1:{port}" if port else None))
     runner.add_service(cls)
     runner.start()

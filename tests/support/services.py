@@ -54,10 +54,15 @@ def ledger_handlers(_store):
     return {"Counted": apply_counted}
 
 
+def ledger_reset(conn, source: str) -> None:
+    """Before a resync: the ledger is rebuilt from the source's events alone."""
+    conn.execute(applied.delete())
+
+
 class Ledger(EventSourcedService):
     name = "ledger"
     store = StoreProvider(Registry(), projections=ledger_tables)
-    inbox = InboxProvider(ledger_handlers, sources=("tsource",))
+    inbox = InboxProvider(ledger_handlers, sources=("tsource",), on_resync=ledger_reset)
 
     @subscribe("tsource")
     def on_tsource(self, envelope, headers, queue_name):

@@ -59,7 +59,7 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database():
     assert "NUL" in fields["problem"][0] and "空字符" in fields["problem"][0]
 
 
-def test_every_endpoint_but_ping_and_the_document_needs_a_token_and_says_what_it_does():
+def test_every_endpoint_but_ping_health_and_the_document_needs_a_token_and_says_what_it_does():
     document = spec_for(CaseworkService, "casework")
     public = []
     for path, item in document["paths"].items():
@@ -69,7 +69,8 @@ def test_every_endpoint_but_ping_and_the_document_needs_a_token_and_says_what_it
                 public.append(path)
             else:
                 assert {"401", "403"} <= set(op["responses"]), (method, path)
-    assert sorted(public) == ["/api/v1/casework/openapi.json", "/api/v1/casework/ping"]
+    assert sorted(public) == ["/api/v1/casework/health", "/api/v1/casework/health/live",
+                              "/api/v1/casework/openapi.json", "/api/v1/casework/ping"]
 
 
 def test_each_endpoint_documents_its_success_body():

@@ -1,6 +1,7 @@
 """Configuration: environment variables only, validated at start, one documented table."""
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import re
 import subprocess
@@ -17,7 +18,10 @@ GOOD = {"AMQP_URI": "amqp://u:p@rabbit:5672/", "DATABASE_URL": "postgresql://u:p
 
 
 def test_the_defaults_are_the_settings_defaults():
-    assert Settings.from_env({}) == Settings()
+    """All but the deployment's name, which is derived from where the data lives."""
+    settings = Settings.from_env({})
+    assert dataclasses.replace(settings, deployment=None) == Settings()
+    assert settings.deployment.startswith("station-data-")
 
 
 def test_good_values_are_parsed_into_settings():

@@ -1,0 +1,60 @@
+"""GET /api/v1/<service>/health/live and /api/v1/<service>/health on every service.
+
+Liveness: the process answers (200). Readiness: shared.health's checks; 200 when ready,
+503 naming the failing parts when not. Public (no token), as the edge's /api/v1/health.
+"""
+from __future__ import annotations
+
+from nameko.extensions import DependencyProvider
+
+from shared import health, topology
+from shared.web import api
+
+
+class HealthProvider(DependencyProvider):
+    """Gives a worker `readiness()` for the container's service, its store and inboxes."""
+
+    def get_dependency(self, worker_ctx):
+        container = self.container
+        return lambda: readiness_of(container)
+
+
+def readiness_of(container) -> dict:
+    from shared.providers import InboxProvider, StoreProvider
+    service = container.service_name
+    deps = list(container.dependencies)
+    store = next(d for d in deps if isinstance(d, StoreProvider)).store
+    inbox = next((d for d in deps if isinstance(d, InboxProvider)), None)
+    sources = (inbox.sources or topology.SUBSCRIPTIONS.get(service, ())) if inbox else ()
+    return health.readiness(service, store.engine, container.config["AMQP_URI"], sources,
+                            container.config.get("STATION_DEPLOYMENT", ""))
+
+
+NOT_READY = {"description": "Not ready: `failing` names the parts / 未就绪：failing 列出失败部分",
+             "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _endpoints(name: str):
+    @api("GET", f"/api/v1/{name}/health/live", auth=False, tags=["health"],
+         summary=f"Is the {name} process answering / {name} 服务进程是否存活")
+    def health_live(self, request):
+        return {"status": "ok", "service": name}
+
+    @api("GET", f"/api/v1/{name}/health", auth=False, responses={200: None, 503: NOT_READY},
+         tags=["health"],
+         summary=f"Is {name} ready: database, broker, relay, inboxes / {name} 服务是否就绪")
+    def health_ready(self, request):
+        report = self.health()
+        return (200 if report["status"] == "ok" else 503), {"service": name, **report}
+    return health_live, health_ready
+
+
+class HealthEndpoints:
+    """Mixed into EventSourcedService: each subclass that sets `name` gets its routes."""
+
+    health = HealthProvider()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__ and hasattr(cls, "store"):  # a service, not a sketch
+            cls.health_live, cls.health_ready = _endpoints(cls.name)

@@ -1,0 +1,205 @@
+"""When an inbox's source store is replaced: notice it, resynchronise, or halt and say so.
+
+A source's positions mean something only in one history of one store. That history
+ends when the store is replaced:
+
+- moved to a new database: the messages carry another store id;
+- restored from an older backup: the same store id, but the positions after the backup
+  are numbered again for other events, so a message at a position the inbox has passed
+  names another event id than the one the inbox met there.
+
+Either way the inbox asks the source which store it has now and reads that store's
+`read_all` from the start: every event whose id it has not applied is applied, in order
+(idempotent by event id), the position -> event id history is rewritten, and the
+checkpoint set to the source's last position. A consumer whose read model was built
+from positions (or from events the source no longer has) empties it first with its
+`on_resync` hook, and then every event is folded again: the consumer ends with exactly
+the source's events applied.
+
+If the source does not answer, nothing can be known for sure: the inbox halts (one
+error line, `halted` with the reason on health), acknowledges and ignores messages
+(the resync will read them all from the source), and tries again at each message until
+the source answers; `station inbox resync CONSUMER SOURCE` does the same on demand.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from shared import logs
+from shared.events import Recorded
+from shared.tables import inbox_applied, inbox_sources, quarantine
+
+if TYPE_CHECKING:
+    from shared.inbox import Inbox, Outcome
+
+log = logs.get("inbox")
+COMMAND = "station inbox resync {consumer} {source}"
+_stale_noted: set[tuple[str, str]] = set()
+
+
+_UNASKED = object()
+
+
+def ask_first(inbox: "Inbox", store_id: str | None, event: Recorded):
+    """The source's store id if this message will need it, asked *before* the inbox takes
+    its lock: an RPC inside the transaction would hold the store's write lock while this
+    process serves other requests (with SQLite, everything else then waits on it)."""
+    if store_id is None or store_id == inbox.following:
+        return _UNASKED  # the usual case, known without a query (a restore is asked later)
+    with inbox.engine.connect() as conn:
+        row = conn.execute(sa.select(inbox_sources).where(
+            inbox_sources.c.name == inbox.name)).first()
+    if row is not None and row.store_id == store_id and row.status == "following":
+        inbox.following = store_id
+        return _UNASKED
+    inbox.following = None
+    return inbox._ask_source()
+
+
+def check_source(inbox: "Inbox", conn, store_id: str | None, event: Recorded,
+                 applied: int, asked=_UNASKED) -> "Outcome | None":
+    """None if the message belongs to the history the inbox follows; else what was done.
+    `asked`: the source's answer from ask_first (asked again here only if it was not)."""
+    from shared.inbox import Outcome
+    followed = _followed(inbox, conn, store_id, asked)
+    changed = store_id is not None and store_id != followed.store_id
+    halted = followed.status == "halted"
+    diverged = not changed and event.position <= applied and _diverged(inbox, conn, event)
+    if not (changed or halted or diverged):
+        return None
+    current = inbox._ask_source() if asked is _UNASKED else asked
+    if changed and not halted and current == followed.store_id:
+        _note_stale(inbox, store_id)
+        return Outcome.STALE
+    reason = (f"source store replaced: {followed.store_id} -> {store_id}" if changed else
+              f"source history changed at position {event.position} (restored from a backup?)"
+              if diverged else followed.reason or "halted")
+    if current is None:
+        return halt(inbox, conn, f"{reason}; the source does not answer")
+    outcome = resync_or_halt(inbox, conn, reason, current)
+    if outcome is Outcome.HALTED:
+        return outcome
+    if store_id not in (None, current):
+        _note_stale(inbox, store_id)
+        return Outcome.STALE
+    return Outcome.RESYNCED  # the caller applies the event if the resync did not reach it
+
+
+def resync_or_halt(inbox: "Inbox", conn, reason: str, current: str | None = None) -> "Outcome":
+    from shared.inbox import Outcome
+    current = current or inbox._ask_source()
+    inbox.following = None
+    if current is None:
+        return halt(inbox, conn, f"{reason}; the source does not answer")
+    try:
+        with conn.begin_nested():
+            resync(inbox, conn, current, reason)
+    except Exception as exc:  # the source went away mid-way: nothing of it is kept
+        return halt(inbox, conn, f"{reason}; resync failed: {type(exc).__name__}: {exc}")
+    return Outcome.RESYNCED
+
+
+def halt(inbox: "Inbox", conn, reason: str) -> "Outcome":
+    """Stop applying this source's messages; say so once (and on health)."""
+    from shared.inbox import Outcome
+    inbox.following = None
+    row = conn.execute(sa.select(inbox_sources.c.status).where(
+        inbox_sources.c.name == inbox.name)).first()
+    if row is None or row.status != "halted":
+        log.error("inbox.halted", consumer=inbox.consumer, source=inbox.source, reason=reason,
+                  fix=COMMAND.format(consumer=inbox.consumer, source=inbox.source),
+                  message=f"{inbox.consumer} stopped applying {inbox.source}'s events until "
+                          f"they are resynchronised")
+    conn.execute(inbox_sources.update().where(inbox_sources.c.name == inbox.name)
+                 .values(status="halted", reason=reason[:2000]))
+    return Outcome.HALTED
+
+
+def resync(inbox: "Inbox", conn, store_id: str, reason: str) -> None:
+    """Read the source's whole history and apply what this inbox has not (see module doc)."""
+    log.warning("inbox.resync_started", consumer=inbox.consumer, source=inbox.source,
+                reason=reason, store_id=store_id)
+    if inbox.on_resync is not None:
+        inbox.on_resync(conn)
+        known: set[str] = set()
+    else:
+        known = set(conn.execute(sa.select(inbox_applied.c.event_id)
+                                 .where(inbox_applied.c.name == inbox.name)).scalars())
+    conn.execute(inbox_applied.delete().where(inbox_applied.c.name == inbox.name))
+    conn.execute(quarantine.delete().where(quarantine.c.name == inbox.name))
+    after, counts, seen = 0, {"applied": 0, "already": 0, "parked": 0}, set()
+    while page := inbox.fetch(inbox.source, after, inbox.page_size):
+        for envelope in page:
+            inbox._check_fetched(envelope)  # signed by the source, or the resync fails
+            event = Recorded.from_dict(envelope)
+            counts[_resync_one(inbox, conn, event, event.event_id in known)] += 1
+            seen.add(event.event_id)
+            after = event.position
+    inbox.checkpoint.set(after, conn)
+    conn.execute(inbox_sources.update().where(inbox_sources.c.name == inbox.name)
+                 .values(store_id=store_id, status="following", reason=None))
+    log.warning("inbox.resynced", consumer=inbox.consumer, source=inbox.source,
+                position=after, **counts, applied_before_not_in_source=len(known - seen))
+
+
+def _resync_one(inbox: "Inbox", conn, event: Recorded, known: bool) -> str:
+    if known:
+        inbox._remember(conn, event)
+        return "already"
+    try:
+        with conn.begin_nested():
+            inbox._apply(conn, event)
+        return "applied"
+    except Exception as exc:  # parked with its error, shown on health; the others go on
+        conn.execute(quarantine.insert().values(
+            name=inbox.name, position=event.position, event_id=event.event_id,
+            type=event.type, status="parked", error=f"{type(exc).__name__}: {exc}"[:2000]))
+        log.warning("inbox.parked", consumer=inbox.consumer, source=inbox.source,
+                    position=event.position, error_type=type(exc).__name__)
+        return "parked"
+
+
+def _followed(inbox: "Inbox", conn, store_id: str | None, asked=_UNASKED):
+    """The store this inbox follows; at first contact the source's (or the message's)."""
+    query = sa.select(inbox_sources).where(inbox_sources.c.name == inbox.name)
+    row = conn.execute(query).first()
+    if row is None:
+        if store_id is not None and asked is _UNASKED:
+            asked = inbox._ask_source()
+        known = (asked if store_id is not None else None) or store_id
+        if known is None:
+            return _Unpinned
+        conn.execute(inbox_sources.insert().values(name=inbox.name, store_id=known,
+                                                   status="following"))
+        row = conn.execute(query).first()
+    return row
+
+
+class _Unpinned:
+    """No store id known yet (messages without one): nothing to compare with."""
+    store_id = None
+    status = "following"
+    reason = None
+
+
+def _diverged(inbox: "Inbox", conn, event: Recorded) -> bool:
+    """True if the inbox met another event at this position of the source."""
+    seen = conn.execute(sa.select(inbox_applied.c.event_id)
+                        .where(inbox_applied.c.name == inbox.name)
+                        .where(inbox_applied.c.position == event.position)).scalar()
+    if seen is None:
+        seen = conn.execute(sa.select(quarantine.c.event_id)
+                            .where(quarantine.c.name == inbox.name)
+                            .where(quarantine.c.position == event.position)).scalar()
+    return seen is not None and seen != event.event_id
+
+
+def _note_stale(inbox: "Inbox", store_id: str) -> None:
+    key = (inbox.name, store_id)
+    if key not in _stale_noted:
+        _stale_noted.add(key)
+        log.warning("inbox.stale_store", consumer=inbox.consumer, source=inbox.source,
+                    store_id=store_id,
+                    message="messages of a store the source no longer has are dropped")
