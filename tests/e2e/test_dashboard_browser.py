@@ -40,6 +40,7 @@ XSS = "<img src=x onerror=window.__pwned=1>"        # names are at most 50 chara
 SCRIPT = "<script>window.__pwned=2</script>"
 FORMULAS = ['=HYPERLINK("http://evil.example","点我")', "+86 1390", "-1+2", "@SUM(A1:A9)"]
 LOCAL = timezone(timedelta(hours=8))
+DONATED = "1250.50"
 
 
 class Http:
@@ -121,12 +122,16 @@ def live(tmp_path_factory):
                 "gender": "female", "birth_date": "1950-05-05",
                 "id_number": _id_number(len(named)), "categories": ["living_alone"]})["id"]
         head = Http(port, "demo-head", logins["demo-head"])
+        partner = head.ok("POST", "/api/v1/partners", {"station_id": STATION,
+                                                      "name": "=1+1 爱心超市", "type": "business"})["id"]
+        head.ok("POST", "/api/v1/donations", {"station_id": STATION, "partner_id": partner,
+                                              "kind": "cash", "value": DONATED})
         week = datetime.now(LOCAL).date().isocalendar()
         report = head.ok("POST", f"/api/v1/reports/stations/{STATION}/reports",
                          {"period": f"{week[0]}-W{week[1]:02d}", "summary": "本周探访",
                           "plan": "下周继续"})["id"]
         total = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=1")["total"]
-        _wait(lambda: _registered(head) == total, "reporting folds every resident")
+        _wait(lambda: _registered(head) == (total, DONATED), "reporting folds every resident")
         yield {"port": port, "logins": logins, "named": named, "head": head, "report": report,
                "url": f"http://127.0.0.1:{port}/dashboard/"}
     finally:
@@ -139,9 +144,9 @@ def live(tmp_path_factory):
         drop()
 
 
-def _registered(head: Http) -> int:
-    return head.ok("GET", f"/api/v1/reports/stations/{STATION}/figures")["figures"][
-        "residents"]["total"]
+def _registered(head: Http) -> tuple[int, str]:
+    figures = head.ok("GET", f"/api/v1/reports/stations/{STATION}/figures")["figures"]
+    return figures["residents"]["total"], figures["resources"]["donations_rmb"]
 
 
 def _wait(check, what: str, seconds: float = 90.0):
@@ -243,6 +248,11 @@ def test_station_page_shows_the_apis_figures_in_chinese_then_english(browser, li
                           "person_times": str(figures["figures"]["activities"]["person_times"]),
                           "visits": str(figures["figures"]["visits"]["total"])}
 
+    totals = head.ok("GET", f"/api/v1/donations/totals?station_id={STATION}")
+    by_type = {r["type"]: r["value"] for r in _table(page, "partner-types-table")}
+    assert by_type == {"企业": totals["by_partner_type"]["business"], "合计": totals["total"]}
+    assert totals["total"] == DONATED
+
     # the resident named with a script and an image: shown as text, nothing ran
     names = [r["name"] for r in _table(page, "roster-table")]
     assert XSS in names and SCRIPT in names and FORMULAS[0] in names
@@ -334,6 +344,10 @@ def test_the_monthly_export_equals_the_apis_figures(live):
                                    f"?period={month}"))[0]
     assert visits[2][:3] == ["探访日期", "社区", "居民编号"]
     assert len(visits) - 3 == api["visits.total"] > 0
+    donations = _xlsx(head.raw("GET", f"/api/v1/reports/stations/{STATION}/exports/donations"
+                                      f"?period={month}"))[0]
+    assert [(r[2], r[3], r[4]) for r in donations[3:]] == [("business", "现金", float(DONATED))]
+    assert api["resources.donations_rmb"] == DONATED
     for ledger in ("activities", "donations"):
         status, data, _ = head.raw("GET", f"/api/v1/reports/stations/{STATION}/exports/"
                                           f"{ledger}?period={month}&format=csv")

@@ -257,7 +257,8 @@
       var station = communitiesOf(org, stationId) || { id: stationId, name: stationId, communities: [] };
       main.appendChild(el("h1", { id: "page-title" }, t("station") + "：" + station.name));
       var slot = {};   /* each panel in its place, whichever answer comes first */
-      ["summary", "followups", "cards", "months", "year", "suggestions", "roster", "exports"]
+      ["summary", "followups", "cards", "months", "year", "partners", "orglist", "suggestions",
+       "roster", "exports"]
         .forEach(function (k) { main.appendChild(slot[k] = el("div", { class: "slot" })); });
       var residents = api("/residents?page_size=500&station_id=" + q(stationId));
       var jobs = [
@@ -277,6 +278,10 @@
         api(base + "/figures?period=" + q(ytd)).then(function (f) { yearPanels(slot.year, f.figures); }),
         api(base + "/chain").then(function (c) { suggestionsPanel(slot.suggestions, c.suggestions || []); }),
         residents.then(function (page) { rosterPanel(slot.roster, page); }),
+        optional(api("/donations/totals?station_id=" + q(stationId)))
+          .then(function (totals) { partnersPanel(slot.partners, totals); }),
+        optional(api("/organizations?page_size=500&station_id=" + q(stationId)))
+          .then(function (page) { orgListPanel(slot.orglist, page); }),
       ];
       exportsPanel(slot.exports, stationId);
       return Promise.all(jobs);
@@ -361,8 +366,35 @@
     res.appendChild(table("resources-table", [["label", "state"], ["count", "count", 1]],
       [{ label: t("donations_rmb"), count: r.donations_rmb }, { label: t("allocations_rmb"), count: r.allocations_rmb }]
         .concat(Object.keys(r.wishes).map(function (k) { return { label: t("wishes") + " · " + t(k), count: r.wishes[k] }; }))));
-    res.appendChild(el("p", { class: "note", text: t("partner_type_missing") }));
     main.appendChild(res);
+  }
+
+  /* A figure another service answers: null (shown as not available) if it cannot. */
+  function optional(promise) { return promise.catch(function () { return null; }); }
+
+  function partnersPanel(main, totals) {
+    var box = panel("by-partner-type", "by_partner_type");
+    if (!totals) {
+      box.appendChild(el("p", { class: "note", text: t("not_available") }));
+    } else {
+      var byType = totals.by_partner_type || {}, rows = Object.keys(byType).map(function (k) {
+        return { type: t(k), value: byType[k] };
+      });
+      chart(box, rows.map(function (r) { return r.type; }),
+            [{ name: t("donations_rmb"), data: rows.map(function (r) { return Number(r.value); }) }]);
+      box.appendChild(table("partner-types-table", [["type", "partner_type"], ["value", "donations_rmb", 1]],
+                            rows.concat([{ type: t("total"), value: totals.total }])));
+    }
+    main.appendChild(box);
+  }
+
+  function orgListPanel(main, page) {
+    var box = panel("org-list", "org_list");
+    if (!page) box.appendChild(el("p", { class: "note", text: t("not_available") }));
+    else box.appendChild(table("org-list-table", [["name", "name"], ["type", "type"], ["state", "state"],
+      ["members", "members", 1], ["party_members", "party_members", 1]],
+      page.items.map(function (o) { return Object.assign({}, o, { state: t(o.state) }); })));
+    main.appendChild(box);
   }
 
   function suggestionsPanel(main, suggestions) {

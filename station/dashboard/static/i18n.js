@@ -35,7 +35,9 @@ window.I18N = {
     extreme_poverty: "特困", disabled: "残疾", child_in_difficulty: "困境儿童",
     left_behind_child: "留守儿童", posted: "已发布", claimed: "已认领", delivered: "已送达",
     closed: "已关闭", expired: "已过期", incubating: "培育中", filed: "已备案",
-    registered: "已登记", dormant: "休眠", proposed: "已提出", pending: "办理中"
+    registered: "已登记", dormant: "休眠", proposed: "已提出", pending: "办理中",
+    by_partner_type: "捐赠（按合作方类型）", partner_type: "合作方类型", org_list: "社区社会组织名录",
+    business: "企业", school: "学校", charity: "慈善组织", social_org: "社会组织", government: "政府部门"
   },
   en: {
     brand: "Station dashboard", logout: "Log out", toggle: "中文", login: "Log in",
@@ -70,6 +72,8 @@ window.I18N = {
     open_timeline: "timeline", numbers: "Numbers", error: "Error", stations: "Stations",
     living_alone: "living alone", empty_nest: "empty nest", advanced_age: "advanced age",
     low_income: "low income", extreme_poverty: "extreme poverty", disabled: "disabled",
-    child_in_difficulty: "child in difficulty", left_behind_child: "left-behind child"
+    child_in_difficulty: "child in difficulty", left_behind_child: "left-behind child",
+    by_partner_type: "Donations by partner type", partner_type: "Partner type",
+    org_list: "Community organizations", social_org: "social organization"
   }
 };
