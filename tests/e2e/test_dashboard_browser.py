@@ -307,7 +307,9 @@ def test_an_auditor_reads_a_timeline_with_verified_chains_and_the_name_as_text(b
     assert page.locator("#timeline-table").count() == 0      # no read before a reason
     page.fill("#reason", "年度审计 / annual audit")
     page.click("#load-timeline")
-    page.wait_for_selector("#timeline-table")
+    page.wait_for_selector("#timeline-table, #timeline-result .error", timeout=90_000)
+    assert page.locator("#timeline-result .error").count() == 0, \
+        page.inner_text("#timeline-result")
     assert page.inner_text("#timeline-verified").startswith("✔")
     types = [r["type"] for r in _table(page, "timeline-table")]
     assert "ResidentRegistered" in types

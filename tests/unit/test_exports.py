@@ -67,3 +67,12 @@ def test_dashboard_assets_never_leave_the_static_folder():
     for bad in ("/dashboard/../__init__.py", "/dashboard/vendor/../../__init__.py",
                 "/dashboard/%2e%2e/x", "/dashboard/nothing.js", "/dashboard//etc/passwd"):
         assert asset(bad) is None, bad
+
+
+def test_the_page_script_writes_data_as_text_only():
+    """A guard beside the browser test: no HTML sink in the dashboard's own code."""
+    from station.dashboard import STATIC
+    for name in ("app.js", "i18n.js"):
+        code = (STATIC / name).read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in code, (name, sink)
