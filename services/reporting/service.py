@@ -22,7 +22,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared import exports, signing, timeline
+from shared import deployment, exports, signing, timeline
 from shared.base_service import EventSourcedService
 from shared.errors import NotFound, ValidationFailed
 from shared.events import iso, utcnow
@@ -419,9 +419,8 @@ class ReportingService(EventSourcedService):
 
         own = access_log.stream_of(resident_id)
         found = [checked("reporting", own, [e.to_dict() for e in self.store.read_stream(own)])]
-        config = {"AMQP_URI": self.config["AMQP_URI"]}
         timeout = float(self.config.get("RPC_TIMEOUT", 10))
-        with ClusterRpcProxy(config, timeout=timeout) as rpc:
+        with ClusterRpcProxy(deployment.rpc_config(self.config), timeout=timeout) as rpc:
             for source, stream_ids in sorted(by_source.items()):
                 for stream_id in sorted(stream_ids):
                     found.append(checked(source, stream_id,

@@ -108,7 +108,7 @@ def live(tmp_path_factory):
         env.pop(key, None)
     proc = subprocess.Popen([sys.executable, "-m", "station.cli", "up", "--port", str(port),
                              "--data-dir", str(data)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+                            stderr=open(data.parent / "stderr.log", "w"), text=True)
     try:
         for line in proc.stdout:
             if line.startswith("Ctrl-C"):
@@ -142,6 +142,7 @@ def live(tmp_path_factory):
             proc.kill()
             proc.wait()
         drop()
+        shutil.copy(data.parent / "stderr.log", os.environ.get("DASHBOARD_STDERR", os.devnull))
 
 
 def _registered(head: Http) -> tuple[int, str]:
