@@ -391,7 +391,7 @@
   function orgListPanel(main, page) {
     var box = panel("org-list", "org_list");
     if (!page) box.appendChild(el("p", { class: "note", text: t("not_available") }));
-    else box.appendChild(table("org-list-table", [["name", "name"], ["type", "type"], ["state", "state"],
+    else box.appendChild(table("org-list-table", [["name", "name"], ["type", "org_type"], ["state", "state"],
       ["members", "members", 1], ["party_members", "party_members", 1]],
       page.items.map(function (o) { return Object.assign({}, o, { state: t(o.state) }); })));
     main.appendChild(box);

@@ -74,6 +74,6 @@ window.I18N = {
     low_income: "low income", extreme_poverty: "extreme poverty", disabled: "disabled",
     child_in_difficulty: "child in difficulty", left_behind_child: "left-behind child",
     by_partner_type: "Donations by partner type", partner_type: "Partner type",
-    org_list: "Community organizations", social_org: "social organization"
+    org_list: "Community organizations", org_type: "Type", social_org: "social organization"
   }
 };
