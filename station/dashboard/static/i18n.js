@@ -36,7 +36,7 @@ window.I18N = {
     left_behind_child: "留守儿童", posted: "已发布", claimed: "已认领", delivered: "已送达",
     closed: "已关闭", expired: "已过期", incubating: "培育中", filed: "已备案",
     registered: "已登记", dormant: "休眠", proposed: "已提出", pending: "办理中",
-    by_partner_type: "捐赠（按合作方类型）", partner_type: "合作方类型", org_list: "社区社会组织名录",
+    by_partner_type: "捐赠（按合作方类型）", partner_type: "合作方类型", org_list: "社区社会组织名录", org_type: "组织类型",
     business: "企业", school: "学校", charity: "慈善组织", social_org: "社会组织", government: "政府部门"
   },
   en: {
