@@ -16,3 +16,13 @@ if [ ! -f "$stamp" ]; then
     || { echo "install failed" >&2; exit 1; }
   rm -f .venv/.installed-*; touch "$stamp"
 fi
+# The dashboard's browser test drives Debian's Chromium through Playwright (which cannot
+# download its own browser here), with a CJK font so Chinese pages render in screenshots.
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null; then
+  echo "installing chromium and a CJK font for the dashboard's browser test"
+  $SUDO apt-get install -y -q chromium fonts-wqy-zenhei >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null 2>&1 \
+         && $SUDO apt-get install -y -q chromium fonts-wqy-zenhei >/dev/null; } \
+    || echo "chromium could not be installed: the dashboard's browser test will fail" >&2
+fi

@@ -31,7 +31,7 @@ import threading
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
 from station import edge_health
-from station import catalog
+from station import catalog, dashboard
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "host", "content-length",
@@ -258,6 +258,8 @@ class Edge:
         if request.method in ("GET", "HEAD") and (path == OPENAPI or path == DOCS
                                                   or path.startswith(DOCS + "/")):
             return await self.documentation(path)
+        if request.method in ("GET", "HEAD") and dashboard.is_dashboard(path):
+            return self.serve_dashboard(path)
         service = match(self.routes, request.raw_path)
         if service is None:
             return reply(404, NOT_FOUND)
@@ -291,6 +293,21 @@ class Edge:
             return reply(*edge_health.liveness())
         loop = asyncio.get_running_loop()
         return reply(*await loop.run_in_executor(None, edge_health.readiness, self.ports))
+
+    @staticmethod
+    def serve_dashboard(path: str) -> web.StreamResponse:
+        """The dashboard's files (station/dashboard), under its own strict CSP."""
+        if path == dashboard.PREFIX:
+            return secured(web.Response(status=302, headers={"Location": dashboard.PREFIX + "/"}),
+                           api=False)
+        asset = dashboard.asset(path)
+        if asset is None:
+            return reply(404, NOT_FOUND)
+        data, content_type = asset
+        response = web.Response(status=200, body=data)
+        response.headers["Content-Type"] = content_type
+        response.headers["Cache-Control"] = "no-cache"
+        return secured(response, api=False, extra={"Content-Security-Policy": dashboard.CSP})
 
     async def documentation(self, path: str) -> web.Response:
         if path == OPENAPI:

@@ -61,6 +61,11 @@ class FiguresQuery(SummaryQuery):
     community_id = Optional(Str)
 
 
+class ExportQuery(ma.Schema):
+    period = PeriodField(load_default=None)
+    format = ma.fields.Str(load_default="xlsx", validate=ma.validate.OneOf(("xlsx", "csv")))
+
+
 class SubmitRequest(ma.Schema):
     period = PeriodField(required=True)
     summary = Optional()

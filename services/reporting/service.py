@@ -20,7 +20,7 @@ from typing import Callable
 
 from nameko.dependency_providers import Config
 
-from shared import signing, timeline
+from shared import deployment, exports, signing, timeline
 from shared.base_service import EventSourcedService
 from shared.kit.rpc import rpc, rpc_client
 from shared.errors import NotFound, ValidationFailed
@@ -33,6 +33,7 @@ from shared.security.principal import Principal
 from shared.web import api, body_of, load
 
 from services.reporting import approval, chain, compose, handlers, periods, projections
+from services.reporting import ledgers as exports_of
 from services.reporting import commands as c
 from services.reporting import queries
 from services.reporting import schemas as s
@@ -58,7 +59,7 @@ class SourceInbox(InboxProvider):
 
 def _not_found(kind: str, unit_id: str) -> NotFound:
     zh = {"station": "社工站", "street": "街道", "district": "区", "report": "报表",
-          "resident": "居民", "suggestion": "建议"}[kind]
+          "resident": "居民", "suggestion": "建议", "ledger": "台账"}[kind]
     return NotFound(f"{kind.capitalize()} {unit_id} not found", f"未找到{zh} {unit_id}")
 
 
@@ -354,6 +355,26 @@ class ReportingService(EventSourcedService):
                 m["period_key"]: 1 for m in found["meetings"] if m["kind"] == "supervision"})
             return {"period": period.as_dict(), **found, "gaps": chain.gaps(held, period),
                     "figures": compose.unit_figures(conn, {station_id}, period)}
+
+    # -- exports: the ledgers a station files (shared.exports) --------------------------
+
+    @api("GET", "/api/v1/reports/stations/<string:station_id>/exports/<string:ledger>",
+         query=s.ExportQuery, responses={404: None}, tags=["exports"],
+         summary="A station's ledger as XLSX or CSV / 导出台账（XLSX 或 CSV）")
+    def http_export(self, request, station_id, ledger):
+        """ledger: monthly (月度数据) | visits (探访台账) | activities (活动台账) |
+        donations (捐赠台账); ?period= (default: this month) &format=xlsx|csv"""
+        who = self.auth.require(request, "reports.station")
+        query = load(s.ExportQuery(), request.args.to_dict())
+        if ledger not in exports_of.LEDGERS:
+            raise _not_found("ledger", ledger)
+        period = query["period"] or periods.containing("month", s.today())
+        with self.store.engine.connect() as conn:
+            tree = self._unit(conn, who, "station", station_id)
+            sheet = exports_of.sheet(ledger, queries.facts_for(conn, {station_id}), tree,
+                                     station_id, period)
+        return exports.response(sheet, query["format"],
+                                f"{station_id}-{ledger}-{period.key}")
 
     # -- the audit timeline -------------------------------------------------------------
 

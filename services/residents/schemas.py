@@ -196,6 +196,14 @@ class ResidentsQuery(PageIn):
     pending = fields.Bool()
 
 
+class RosterQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    station_id = fields.Str(required=True)
+    format = fields.Str(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
+
+
 class NeedsQuery(PageIn):
     station_id = fields.Str()
     community_id = fields.Str()
