@@ -20,7 +20,7 @@ from typing import Callable
 
 from nameko.dependency_providers import Config
 
-from shared import deployment, exports, signing, timeline
+from shared import exports, signing, timeline
 from shared.base_service import EventSourcedService
 from shared.kit.rpc import rpc, rpc_client
 from shared.errors import NotFound, ValidationFailed
