@@ -36,7 +36,6 @@ import hashlib
 import os
 import pathlib
 import threading
-import time
 from typing import Mapping, Sequence
 
 import sqlalchemy as sa
@@ -153,16 +152,17 @@ class Keyring:
     """Public keys by key id, each bound to the service it signs for.
 
     From STATION_SIGNING_PUBLIC_KEYS when set; else the dev files of the data directory,
-    read again (at most once a second) when a signature names a key not known yet, so a
-    consumer that started before its source made its key still verifies it.
+    read again when a signature names a key not known yet and the files changed since they
+    were read (a stat of each, never a timer: a source that made its key a moment after
+    this consumer started must verify at once, or its first events would be parked).
     """
 
     def __init__(self, config: Mapping | None = None):
         self.configured = setting(config, PUBLIC_KEYS)
         self.folder = data_dir(config) / KEY_DIR
         self._keys: dict[str, tuple[str, Ed25519PublicKey]] = {}
-        self._loaded_at = 0.0
         self._lock = threading.Lock()
+        self._seen = self._files()   # stat before reading: a later write is read again
         self._load()
 
     def _load(self) -> None:
@@ -178,13 +178,21 @@ class Keyring:
                     entries.append((path.stem, kid, raw))
         self._keys = {kid: (service, Ed25519PublicKey.from_public_bytes(_unb64(raw)))
                       for service, kid, raw in entries}
-        self._loaded_at = time.monotonic()
+
+    def _files(self) -> tuple:
+        """What the dev key files are now (name, size, mtime): changed means read again."""
+        if not self.folder.is_dir():
+            return ()
+        return tuple((p.name, st.st_size, st.st_mtime_ns) for p in sorted(self.folder.glob("*.pub"))
+                     for st in [p.stat()])
 
     def _key(self, kid: str) -> tuple[str, Ed25519PublicKey] | None:
         found = self._keys.get(kid)
         if found is None and not self.configured:
             with self._lock:
-                if time.monotonic() - self._loaded_at >= 1.0:
+                files = self._files()
+                if files != self._seen:
+                    self._seen = files
                     self._load()
             found = self._keys.get(kid)
         return found
