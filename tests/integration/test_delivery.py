@@ -60,6 +60,7 @@ def broker(action: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", action], check=True, capture_output=True, timeout=120)
 
 
+@pytest.mark.serial
 def test_events_appended_while_the_broker_is_down_are_all_applied_exactly_once(env, procs, relay):
     """Must show 4: stop_app while 1,000 events are appended, then start_app."""
     procs("TSource")
