@@ -26,7 +26,7 @@ class Scripted:
     def __init__(self, failures):
         self.failures, self.sent = list(failures), []
 
-    def publish(self, batch, store_id=None):
+    def publish(self, batch, store_id=None, signer=None):
         if self.failures:
             raise self.failures.pop(0)
         self.sent += [e.event_id for e in batch]

@@ -81,7 +81,10 @@ def test_a_relay_killed_while_events_are_appended_is_restarted_and_publishes_the
           f"lost {len(in_store - set(counts))}, sent twice {doubled}, "
           f"restarts {report['checks']['relay']['restarts']}")
     assert set(counts) == in_store  # every committed event published, none invented
-    assert doubled == 0  # at most a batch could be resent after a kill; none here
+    # A kill between the broker's confirm and the checkpoint write resends what that batch
+    # had confirmed (seen: 0 and 9): at-least-once at the broker, bounded by one batch;
+    # exactly once is where events are applied (the inbox drops ids it has).
+    assert doubled <= 500 and all(n <= 2 for n in counts.values())
     assert report["checks"]["relay"]["restarts"] == 1
     assert '"relay.exited"' in (tmp_path / "residents.log").read_text()
 
