@@ -43,7 +43,8 @@ def vhost_queues(amqp_uri: str) -> dict[str, str]:
 
 
 def test_two_subscriber_processes_share_the_load_exactly_once_in_stream_order(env, tmp_path):
-    config = {"DATABASE_URL": env["DATABASE_URL"]}
+    # the services' data directory: the source's relay signs with the key its consumers know
+    config = {"DATABASE_URL": env["DATABASE_URL"], "STATION_DATA_DIR": env["STATION_DATA_DIR"]}
     source = open_store("tsource", config, registry)
     scaled = open_store("scaled", config, Registry(), scaled_tables)
     answering = ServiceProcess("tests.support.services:TSource", env,  # read_all on a gap
