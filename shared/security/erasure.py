@@ -39,6 +39,8 @@ from typing import Any, Iterable, Mapping
 import marshmallow
 import orjson
 import sqlalchemy as sa
+
+from shared import db
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from marshmallow import fields as f
@@ -157,7 +159,9 @@ class KeyVault:
     def __init__(self, store: EventStore):
         self.store = store
         if store.engine not in _ready:
-            keys_metadata.create_all(store.engine)
+            with store.engine.begin() as conn:   # replicas starting together
+                db.ddl_lock(conn, "erasure-keys")
+                keys_metadata.create_all(conn)
             scrub.install(store.engine)
             _ready.add(store.engine)
 

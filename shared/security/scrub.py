@@ -38,6 +38,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from shared import db
+
 from shared import logs
 from shared.events import iso, utcnow
 
@@ -76,7 +78,9 @@ def install(engine: sa.Engine) -> None:
     """The requests table, and the pool hook that compacts after a requesting transaction."""
     if engine in _installed:
         return
-    scrub_metadata.create_all(engine)
+    with engine.begin() as conn:   # replicas starting together
+        db.ddl_lock(conn, "scrub-requests")
+        scrub_metadata.create_all(conn)
     state = _State(engine.dialect.name)
     _installed[engine] = state
     sa.event.listen(engine, "checkin", functools.partial(_on_checkin, state))
