@@ -100,7 +100,7 @@ def cmd_serve(args) -> int:
     runner.add_service(cls)
     runner.start()
     relay = RelaySupervisor([sys.executable, "-m", "station.cli", "relay", args.service,
-                             "--data-dir", settings.data_dir])
+                             "--data-dir", settings.data_dir, "--supervised"])
     eventlet.spawn_n(relay.run)
     logs.get("station").info("service.started", service=args.service, port=args.port)
 
@@ -142,7 +142,10 @@ def cmd_relay(args) -> int:
                                     deployment=settings.deployment)
     relay = Relay(store, publisher, args.service, lease_s=settings.relay_lease_s)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())
-    signal.signal(signal.SIGINT, lambda *_: relay.stop())
+    # Ctrl-C reaches the whole process group at once. Supervised, the relay waits for its
+    # service to finish the requests in flight and send SIGTERM, then drains the outbox
+    # (Relay.drain): what those last requests committed is published before it exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN if args.supervised else lambda *_: relay.stop())
     _stop_with_parent(relay.stop)
     relay.run()
     return 0
@@ -203,23 +206,37 @@ def _watch_health(ports: dict, stopping, every_s: float = 10.0) -> None:
             last = now
 
 
-def _seed_demo(port: int, logins: dict, data_dir: str, stopping) -> None:
-    """Fill the demo station through the API, then show what the events now say.
-    Ctrl-C (`stopping` set) ends it at the next request: seeding and its waits for events
-    take a minute on a busy machine, and the services are stopped only after it."""
+def _load_demo(args, port: int, logins: dict, data_dir: str, stopping) -> None:
+    """Load the demo district through the API (or resume it, or find it there), then show
+    its end screen. Ctrl-C (`stopping` set) ends it after the request in flight: the
+    services are stopped only after it, so what was sent is written down and published."""
     from station import demo
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    say("seeding the demo station / 正在生成演示数据 …")
+    say(f"loading the demo district (seed {args.random_seed}, scale {args.demo_scale}) "
+        f"/ 正在生成演示数据 …")
     try:
-        demo.seed(port, logins, say, stopping=stopping)
-        summary = demo.summary(port, logins, stopping=stopping)
+        screen = demo.load(port, logins, data_dir, args.random_seed, args.demo_scale,
+                           stopping, say)
     except demo.Interrupted:
-        say("  demo seeding stopped / 演示数据生成已中止")
+        say("\n  demo loading stopped; run again to resume / 演示数据生成已中止，再次运行将继续")
         return
-    except Exception as exc:  # the services are up; a failed demo should say so, not stop them
-        say(f"  demo seeding failed / 演示数据生成失败: {exc}")
+    except Exception as exc:  # the services are up: say what failed, keep them up
+        say(f"  demo loading failed / 演示数据生成失败: {type(exc).__name__}: {exc}")
         return
-    print(summary, flush=True)
+    if screen:
+        print(screen, flush=True)
+
+
+def _scale(text: str) -> float:
+    import argparse
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value <= 2.0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a number above 0 and at most 2 / 应为大于 0、不超过 2 的数")
+    return value
 
 
 def cmd_up(args) -> int:
@@ -260,7 +277,7 @@ def cmd_up(args) -> int:
             print(f"services did not come up / 服务未能启动: see {log_dir}", file=sys.stderr)
             return 1
         if logins:
-            _seed_demo(args.port, logins, settings.data_dir, stopping)
+            _load_demo(args, args.port, logins, settings.data_dir, stopping)
         store = ("PostgreSQL (DATABASE_URL)" if settings.database_url
                  else f"SQLite files in {os.path.abspath(settings.data_dir)}")
         print(f"station is up / 社工站系统已启动\n"
@@ -475,7 +492,12 @@ def parser() -> argparse.ArgumentParser:
     up = with_data_dir(sub.add_parser("up", help="all services and the HTTP edge"))
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--no-demo", dest="demo", action="store_false",
-                    help="start without the demo station's users and caseload")
+                    help="start without the demo district's users and history")
+    up.add_argument("--random-seed", type=int, default=7,
+                    help="the demo's seed: the same seed gives the same district (default 7)")
+    up.add_argument("--demo-scale", type=_scale, default=1.0,
+                    help="the demo's size beside the source report's (default 1.0; tests "
+                         "use 0.05)")
     up.set_defaults(func=cmd_up)
 
     serve = with_data_dir(sub.add_parser("serve", help="one service alone"))
@@ -485,6 +507,9 @@ def parser() -> argparse.ArgumentParser:
 
     relay = with_data_dir(sub.add_parser("relay", help="one service's outbox relay"))
     relay.add_argument("service")
+    relay.add_argument("--supervised", action="store_true",
+                       help="started by `station serve`: stop when it says (SIGTERM), after "
+                            "its last requests, not at a Ctrl-C of the whole terminal")
     relay.set_defaults(func=cmd_relay)
 
     events = sub.add_parser("events", help="the event stores").add_subparsers(dest="action",

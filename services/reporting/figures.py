@@ -42,8 +42,13 @@ class _Book:
     """The facts up to `as_of`, indexed by kind and subject, in the order they happened."""
 
     def __init__(self, facts: Iterable[Fact], as_of: str):
+        facts = list(facts)
         known = sorted((f for f in facts if f.on <= as_of),
                        key=lambda f: (f.on, f.recorded_at, f.fact_id))
+        # What an activity is about (its area) whenever its record was made: a group
+        # created today may hold sessions held, and reported, weeks ago.
+        self.plans = {f.subject: f for f in sorted(facts, key=lambda f: (f.on, f.recorded_at))
+                      if f.kind == "activity_plan"}
         self.by_kind: dict[str, list[Fact]] = defaultdict(list)
         self.by_subject: dict[tuple[str, str], list[Fact]] = defaultdict(list)
         for fact in known:
@@ -177,12 +182,14 @@ def activities_section(book: _Book, scope: Scope, period: Period) -> dict:
             if book.first("activity_cancelled", f.data.get("activity_id", "")) is None]
     areas = Counter(_area(book, f.data.get("activity_id", "")) for f in held)
     return {"held": len(held), "person_times": sum(_person_times(book, f.subject) for f in held),
-            "by_area": dict(sorted(areas.items(), key=lambda kv: str(kv[0])))}
+            "by_area": dict(sorted(areas.items()))}
 
 
-def _area(book: _Book, activity_id: str) -> str | None:
-    plan = book.first("activity_plan", activity_id)
-    return plan.data.get("area") if plan else None
+def _area(book: _Book, activity_id: str) -> str:
+    """The activity's service area ("unknown" for a session whose activity reporting has
+    not heard of: a key of the figures, which are JSON and hash-chained)."""
+    plan = book.plans.get(activity_id)
+    return (plan.data.get("area") if plan else None) or "unknown"
 
 
 def _person_times(book: _Book, session_id: str) -> int:

@@ -52,7 +52,7 @@ def test_station_up_serves_the_merged_document_and_the_rendered_docs(amqp_uri, t
     env = {**os.environ, "AMQP_URI": amqp_uri, "LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "station.cli", "up", "--port", str(port),
-                             "--data-dir", str(tmp_path / "data")], env=env,
+                             "--data-dir", str(tmp_path / "data"), "--no-demo"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -114,3 +114,20 @@ def test_a_redelivered_event_adds_its_facts_once():
     index = facts.fold(log.by_source)
     again = log.by_source["casework"][1]
     assert index.add("casework", again) == []
+
+
+def test_a_group_recorded_after_its_past_sessions_counts_them_under_its_area():
+    """Found by the demo (issue 15): a group created today whose sessions were held in
+    August; August's report read the group's area as of August (none yet) and its
+    `by_area` got a None key, which the hash chain cannot write (500 on submit)."""
+    log, X = Log(), "activities"
+    at = "2026-08-12T09:00:00+08:00"
+    log.add(X, "GroupCreated", "2026-11-30", activity_id="g1", station_id="A",
+            community_id="A1", area="children", title="乐童公社", planned_by="w")
+    log.add(X, "ActivityHeld", "2026-08-12", activity_id="g1", session_id="s1",
+            station_id="A", session_at=at)
+    log.add(X, "AttendanceRecorded", "2026-08-12", activity_id="g1", session_id="s1",
+            station_id="A", community_id="A1", area="children", session_at=at,
+            resident_ids=[], headcount=9, recorded_by="w")
+    got = figures(_facts(log), A, periods.parse("2026-08"))
+    assert got["activities"] == {"held": 1, "person_times": 9, "by_area": {"children": 1}}
