@@ -247,7 +247,9 @@ def cmd_up(args) -> int:
     from station import catalog
     from station.router import Router
 
-    settings = _settings(args)
+    from shared import logs
+    logs.configure("WARNING")   # this process's own lines (a dev key made) on stderr, not
+    settings = _settings(args)  # among the end screen on stdout; the services log to files
     check_broker(settings.amqp_uri)
     check_not_running(settings)
     from shared.db import private_dir

@@ -93,6 +93,7 @@ REPORT = (
     ("party_members", "其中党员 party members", "77"),
     ("resources_rmb", "链接资源 resources (RMB)", "约 155,000"),
     ("weekly_meetings", "周例会 weekly meetings", "16"),
+    ("supervisions", "团队督导 supervisions", "每月≥1"),
 )
 
 # The seed's projects (五社联动) and the area each belongs to (4+N).
