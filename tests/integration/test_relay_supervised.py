@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from urllib.parse import unquote, urlsplit
 
+import amqp
 import kombu
 import pytest
 
@@ -37,9 +38,18 @@ def published(amqp_uri: str) -> Counter:
     counts: Counter = Counter()
     with kombu.Connection(amqp_uri) as conn:
         channel = conn.channel()
-        while (message := channel.basic_get(queue=QUEUE, no_ack=True)) is not None:
-            counts[message.properties["message_id"]] += 1
+        try:
+            while (message := channel.basic_get(queue=QUEUE, no_ack=True)) is not None:
+                counts[message.properties["message_id"]] += 1
+        except amqp.exceptions.NotFound:   # no relay ever published: nothing declared it
+            return counts
     return counts
+
+
+def unpublished(store) -> int:
+    """Events committed that the relay has not published (numbered or not yet)."""
+    from shared import health
+    return health.relay(store.engine, "residents")["lag"]
 
 
 def append(store, first: int, count: int) -> list[str]:
@@ -114,3 +124,50 @@ def test_a_broker_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
     assert text.count('"relay.outage_started"') == 1 and text.count('"relay.outage_ended"') == 1
     assert '"relay.failed"' not in text  # an outage is not counted as a bug
     assert readiness(url)["checks"]["relay"]["errors"] == 0
+
+
+def _store(env: dict):
+    return open_store("residents", {"DATABASE_URL": env.get("DATABASE_URL"),
+                                    "STATION_DATA_DIR": env["STATION_DATA_DIR"]},
+                      catalog.registry("residents"))
+
+
+def test_a_stopped_relay_publishes_what_was_committed_before_it_exits(service_env, amqp_uri):
+    """Issue 15 (Ctrl-C with the outbox flushed): Relay.drain on the way out."""
+    from shared.relay import ConfirmingPublisher, Relay
+    store = _store(service_env)
+    ids = append(store, 0, 120)
+    relay = Relay(store, ConfirmingPublisher(amqp_uri, "residents"), "residents")
+    relay.stop()                 # asked to stop before it published anything
+    relay.run()                  # the loop is over at once; the drain is not
+    assert unpublished(store) == 0
+    assert set(published(amqp_uri)) == set(ids)
+
+
+def test_a_supervised_relay_ignores_ctrl_c_and_drains_when_its_service_stops_it(
+        service_env, amqp_uri):
+    """Ctrl-C reaches the whole process group: the supervised relay waits for its service
+    (which finishes its requests first) to send SIGTERM, then drains and exits."""
+    import subprocess
+    import sys
+    import time
+    from shared.relay import Checkpoint
+    store = _store(service_env)
+    relay = subprocess.Popen([sys.executable, "-m", "station.cli", "relay", "residents",
+                              "--supervised"], env=service_env)
+    try:
+        first = append(store, 0, 10)
+        wait_until(lambda: Checkpoint(store.engine, "relay:residents").get() >= len(first),
+                   timeout=60, what="the relay publishes")
+        relay.send_signal(signal.SIGINT)
+        time.sleep(1.5)
+        assert relay.poll() is None, "a supervised relay stopped at Ctrl-C"
+        # the service's last requests commit after the Ctrl-C; then it stops the relay
+        last = append(store, 10, 200)
+        relay.send_signal(signal.SIGTERM)
+        assert relay.wait(timeout=30) == 0
+    finally:
+        if relay.poll() is None:
+            relay.kill()
+    assert unpublished(store) == 0
+    assert set(published(amqp_uri)) == set(first + last)
