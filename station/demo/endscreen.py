@@ -39,9 +39,9 @@ def computed(head: Api, district: Api, today: date) -> dict:
             "supervisions": sum(1 for m in chain["meetings"] if m["kind"] == "supervision"),
             "cards": fig["residents"]["by_card"],
         },
-        "stations": {s: {k: v[k] for k in ("name", "visits", "activities", "person_times",
-                                            "organizations", "members", "resources_rmb")}
-                     for s, v in side.items()},
+        "stations": {s.id: {k: side[s.id][k] for k in (
+            "name", "visits", "activities", "person_times", "organizations", "members",
+            "resources_rmb")} for s in d.STATIONS if s.id in side},
     }
 
 

@@ -459,8 +459,9 @@ class _Station:
                 item, unit = self.rnd.choice(d.IN_KIND)
                 body.update(kind="in_kind", item=item, unit=unit,
                             quantity=self.rnd.randint(5, 50))
-            self.add(f"donation:{k}", "resources 资源", "worker", "POST", "/api/v1/donations",
-                     body)
+            donation = self.add(f"donation:{k}", "resources 资源", "worker", "POST",
+                                "/api/v1/donations", body)
+            self.allocate(k, donation, body, value)
         for w in range(self.n("wishes")):
             key, community, _, _ = self.rnd.choice(self.residents)
             need = next((n for n, r in self.need_keys if r == key), None)
@@ -477,6 +478,21 @@ class _Station:
                 if w % 5 != 3:
                     self.add(f"wish:{w}:deliver", "resources 资源", "worker", "POST",
                              "/api/v1/wishes/{}/deliver", {"note": "上门送达"}, Ref(wish))
+
+    def allocate(self, k: int, donation: str, body: dict, value: Decimal) -> None:
+        """The head hands out part of a donation: goods to a Red or Blue card's
+        household, cash to one of the station's projects."""
+        if body["kind"] == "in_kind":
+            key = self.rnd.choice(self.of_card("red", "blue"))[0]
+            share = {"target_type": "resident", "target_id": Ref(key),
+                     "quantity": min(2, body["quantity"])}
+        else:
+            project = self.project_keys[self.rnd.choice(tuple(self.project_keys))]
+            share = {"target_type": "project", "target_id": Ref(project),
+                     "amount": f"{(value / 5).quantize(Decimal('0.01'))}"}
+        self.add(f"donation:{k}:allocation", "resources 资源", "head", "POST",
+                 "/api/v1/allocations", {"stock_id": Ref(donation, "stock_id"), **share,
+                                         "note": "分配至困难家庭与项目 / handed out"})
 
     # -- the chain and 1+1+1 ----------------------------------------------------------------
 
