@@ -301,7 +301,8 @@ class Relay:
             log.warning("relay.drain_incomplete", error_type=type(exc).__name__,
                         published=published)
             return published
-        log.info("relay.drained", published=published)
+        if published:
+            log.info("relay.drained", published=published)
         return published
 
     def _failed(self, exc: Exception, backoff: float) -> None:

@@ -217,10 +217,10 @@ def _load_demo(args, port: int, logins: dict, data_dir: str, stopping) -> None:
     try:
         screen = demo.load(port, logins, data_dir, args.random_seed, args.demo_scale,
                            stopping, say)
-    except demo.Interrupted:
-        say("\n  demo loading stopped; run again to resume / 演示数据生成已中止，再次运行将继续")
-        return
     except Exception as exc:  # the services are up: say what failed, keep them up
+        if isinstance(exc, demo.Interrupted) or stopping.is_set():  # Ctrl-C, maybe mid-request
+            say("\n  demo loading stopped; run again to resume / 演示数据生成已中止，再次运行将继续")
+            return
         say(f"  demo loading failed / 演示数据生成失败: {type(exc).__name__}: {exc}")
         return
     if screen:
@@ -248,22 +248,23 @@ def cmd_up(args) -> int:
     from station.router import Router
 
     from shared import logs
-    logs.configure("WARNING")   # this process's own lines (a dev key made) on stderr, not
-    settings = _settings(args)  # among the end screen on stdout; the services log to files
+    settings = _settings(args)
     check_broker(settings.amqp_uri)
     check_not_running(settings)
     from shared.db import private_dir
     private_dir(settings.data_dir)
+    # The screen shows progress, the end screen and the summary; each service's log
+    # lines (and its relay's) go to a file of its own, and this process's own (a dev key
+    # made for the demo's accounts) to station.log, all named in the summary.
+    log_dir = os.path.join(os.path.abspath(settings.data_dir), "logs")
+    os.makedirs(log_dir, exist_ok=True)
+    logs.configure("WARNING", stream=open(os.path.join(log_dir, "station.log"), "a"))
     logins = None
     if args.demo:
         from station import demo
         logins = demo.create_users(settings.nameko_config(), settings.data_dir)
     ports = {name: _free_port() for name in catalog.SERVICES}
     print(f"starting {len(ports)} services / 正在启动服务 …", file=sys.stderr)
-    # The screen shows progress and the summary; each service's log lines (and its
-    # relay's) go to a file of its own, named in the summary.
-    log_dir = os.path.join(os.path.abspath(settings.data_dir), "logs")
-    os.makedirs(log_dir, exist_ok=True)
     procs = {name: subprocess.Popen([sys.executable, "-m", "station.cli", "serve", name,
                                      "--port", str(p), "--data-dir", settings.data_dir],
                                     stdout=subprocess.DEVNULL,

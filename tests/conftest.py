@@ -70,9 +70,8 @@ def rabbitmqctl(*args: str, attempts: int = 4) -> None:
     raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout, done.stderr)
 
 
-@pytest.fixture
-def amqp_uri(broker_uri):
-    """A fresh virtual host on the real broker, deleted afterwards."""
+def _scratch_vhost(broker_uri: str):
+    """A fresh virtual host on the real broker (the URI to it), deleted afterwards."""
     if not shutil.which("rabbitmqctl"):
         yield broker_uri
         return
@@ -83,6 +82,18 @@ def amqp_uri(broker_uri):
     parts = urlsplit(broker_uri)
     yield urlunsplit(parts._replace(path="/" + quote(vhost, safe="")))
     rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture
+def amqp_uri(broker_uri):
+    """A fresh virtual host on the real broker, deleted afterwards."""
+    yield from _scratch_vhost(broker_uri)
+
+
+@pytest.fixture(scope="module")
+def module_amqp_uri(broker_uri):
+    """One virtual host for a module's tests that share services, deleted afterwards."""
+    yield from _scratch_vhost(broker_uri)
 
 
 @pytest.fixture

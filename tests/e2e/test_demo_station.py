@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
@@ -29,7 +26,7 @@ from station.audit import table_snapshot
 from station.demo import district, endscreen
 from station.demo.client import Api
 from station.demo.plan import plan
-from tests.conftest import free_port, rabbitmqctl
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -88,21 +85,6 @@ def _accounts(port: int, data: Path) -> tuple[Api, Api, dict]:
 
 def _day(data: Path) -> date:
     return date.fromisoformat(json.loads((data / "demo" / "plan.json").read_text())["today"])
-
-
-@pytest.fixture(scope="module")
-def module_amqp_uri(broker_uri):
-    """A virtual host of this module's own on the real broker (the module's two runs
-    share it), deleted afterwards."""
-    if not shutil.which("rabbitmqctl"):
-        yield broker_uri
-        return
-    vhost = f"test-demo-{uuid.uuid4().hex[:8]}"
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, urlsplit(broker_uri).username or "guest",
-                ".*", ".*", ".*")
-    yield urlunsplit(urlsplit(broker_uri)._replace(path="/" + quote(vhost, safe="")))
-    rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ import dataclasses
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -40,7 +39,7 @@ from shared.stores import engine_for
 from services.residents.cards import local_date
 from services.residents.service import ResidentsService
 
-from tests.conftest import RunningServices, rabbitmqctl
+from tests.conftest import RunningServices
 from tests.integration.test_residents_http import answers, valid_id
 from tests.support.auth import (PASSWORD, TEST_JWT_KEYS, TEST_LOOKUP_KEY, TEST_SERVICE_KEY,
                                 People, call, person_rpc, service_rpc, signed_token)
@@ -69,17 +68,8 @@ PERSON = {"community_id": "nanmingtang", "name": "王秀英", "gender": "female"
 # -- one service for the module ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def module_vhost(broker_uri):
-    if not shutil.which("rabbitmqctl"):
-        yield broker_uri
-        return
-    vhost = f"test-{uuid.uuid4().hex[:10]}"
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, urlsplit(broker_uri).username or "guest",
-                ".*", ".*", ".*")
-    parts = urlsplit(broker_uri)
-    yield urlunsplit(parts._replace(path="/" + quote(vhost, safe="")))
-    rabbitmqctl("delete_vhost", vhost)
+def module_vhost(module_amqp_uri):
+    return module_amqp_uri
 
 
 @pytest.fixture(scope="module")
