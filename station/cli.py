@@ -318,8 +318,12 @@ def cmd_up(args) -> int:
 # -- events ---------------------------------------------------------------------------
 
 def _stores(args):
+    """Every store (or `--service`'s). Their commands print a report on stdout: log
+    lines (a dev key made, say) go to stderr as JSON, never into the report."""
+    from shared import logs
     from shared.stores import open_store
     from station import catalog
+    logs.configure("WARNING")
     names = [args.service] if getattr(args, "service", None) else list(catalog.SERVICES)
     config = _config(args)
     return {name: open_store(name, config, catalog.registry(name), catalog.projections(name))
