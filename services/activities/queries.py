@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 from shared.kit.errors import Invalid, Missing
 from shared.kit.paging import Page, page_of, within
-from shared.kit.scope import Things, plausible_id
-from shared.security import scope
+from shared.kit.scope import Things, org_of, plausible_id
 from shared.security.principal import Principal
 
 from services.activities import counts as K
@@ -291,10 +290,7 @@ class OfAnotherStation(Invalid):
                          {field: ["Of another station / 属于其他社工站"]})
 
 
-def org(conn: sa.Connection) -> scope.OrgLookup:
-    """station -> (street, district), asked of the organisation tree only when a street
-    or district scope needs it."""
-    return lambda station_id: p.org_place(conn, station_id)
+org = org_of(p.org_place)   # station -> (street, district), when a scope needs it
 
 
 THINGS = Things({

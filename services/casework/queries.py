@@ -18,8 +18,7 @@ import sqlalchemy as sa
 from shared.events import iso
 from shared.kit.paging import Page, within
 from shared.kit.paging import page_of as _page_of
-from shared.kit.scope import Things
-from shared.security import scope
+from shared.kit.scope import Things, org_of
 from shared.security.principal import Principal
 
 from services.casework import campaign as campaign_rules
@@ -51,10 +50,7 @@ _within = within
 
 # -- who sees what ------------------------------------------------------------------
 
-def org(conn: sa.Connection) -> scope.OrgLookup:
-    """station -> (street, district), asked of the organisation tree only when a street
-    or district scope needs it."""
-    return lambda station_id: p.org_place(conn, station_id)
+org = org_of(p.org_place)   # station -> (street, district), when a scope needs it
 
 
 THINGS = Things({

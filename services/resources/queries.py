@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from shared.kit import paging
 from shared.kit.errors import Invalid, Missing
-from shared.kit.scope import Things, plausible_id
+from shared.kit.scope import Things, org_of, plausible_id
 from shared.security import scope
 from shared.security.principal import Principal
 
@@ -55,8 +55,7 @@ class NotTheResidentsStation(Invalid):
                          {field: ["Not the resident's station / 不是该居民所属的社工站"]})
 
 
-def org(conn: sa.Connection) -> scope.OrgLookup:
-    return lambda station_id: p.org_place(conn, station_id)
+org = org_of(p.org_place)   # station -> (street, district), when a scope needs it
 
 
 THINGS = Things({

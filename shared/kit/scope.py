@@ -52,6 +52,12 @@ class OrgTree:
         return {station: (street, district) for station, street, district in rows}
 
 
+def org_of(place: Callable[[sa.Connection, str], object]) -> Callable[[sa.Connection], scope.OrgLookup]:
+    """The organisation lookup of a service's read model: `place(conn, station)` (its
+    street and district), asked only when a street or district scope needs it."""
+    return lambda conn: (lambda station_id: place(conn, station_id))
+
+
 class Things:
     """The station of each kind of thing, from its read-model row, and its 404."""
 
