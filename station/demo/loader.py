@@ -120,7 +120,7 @@ class Progress:
         if self._tty:
             self.out.write("\r" + line.ljust(110)[:110] + ("\n" if final else ""))
             self.out.flush()
-        elif int(share * 10) != self._last_tenth or final:
+        elif int(share * 10) != self._last_tenth or (final and self._last_tenth != 10):
             self._last_tenth = int(share * 10)
             print(line, file=self.out, flush=True)
 
