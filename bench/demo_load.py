@@ -15,33 +15,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import uuid
 from pathlib import Path
 
+from scratch import free_port, vhost_uri  # bench/scratch.py
 from station.demo import endscreen
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def vhost_uri(base: str) -> tuple[str, str | None]:
-    if not shutil.which("rabbitmqctl"):
-        return base, None
-    vhost = f"bench-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*",
-                    ".*"], check=True)
-    parts = urllib.parse.urlsplit(base)
-    return urllib.parse.urlunsplit(parts._replace(path="/" + vhost)), vhost
 
 
 def main() -> None:
