@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -34,6 +35,14 @@ def edge():
                 seen.append((self.path, body))
             data = json.dumps(answer).encode()
             self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):          # a data directory with residents of its own
+            data = json.dumps({"items": [], "total": 1}).encode()
+            self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -111,3 +120,12 @@ def test_a_refused_step_stops_the_lane_and_names_the_step(edge, tmp_path):
     with pytest.raises(DemoStepFailed, match="a:visit:0"):
         _run(_loader(port, tmp_path), _steps())
     assert [p for p, _ in seen] == ["/api/v1/residents", "/api/v1/visits"]
+
+
+def test_a_data_directory_with_other_residents_is_left_alone(edge, tmp_path):
+    port, seen, _ = edge
+    said = []
+    loader = Loader(port, {"demo-district": "pw"}, str(tmp_path), say=said.append)
+    assert loader.run(7, 0.05, date(2026, 11, 30)) is None
+    assert seen == [] and not (tmp_path / "demo" / "plan.json").exists()
+    assert "nothing loaded" in said[-1] and "未加载" in said[-1]
