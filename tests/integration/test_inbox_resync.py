@@ -59,8 +59,10 @@ def test_source_restored_from_an_older_backup_then_appended_to(env, tmp_path):
         restore(env["DATABASE_URL"])
         relay = RelayThread(env).start()  # the source's process after the restore
         after = append(relay.store, "c", 15, start=200)
-        source = [e.event_id for e in relay.store.read_all(0, 1000)]
-        assert source == before + after
+        # The relay's own read may hold the sequencer's lock (PostgreSQL): this read then
+        # numbers nothing and sees the new events a moment later, not at once.
+        source = wait_until(lambda: (ids := [e.event_id for e in relay.store.read_all(0, 1000)])
+                            == before + after and ids, timeout=30, what="the source numbered")
 
         def settled():
             counts = Counter(r["event_id"] for r in ledger_applied(env["AMQP_URI"]))
