@@ -47,8 +47,12 @@ class _Book:
                        key=lambda f: (f.on, f.recorded_at, f.fact_id))
         # What an activity is about (its area) whenever its record was made: a group
         # created today may hold sessions held, and reported, weeks ago.
-        self.plans = {f.subject: f for f in sorted(facts, key=lambda f: (f.on, f.recorded_at))
-                      if f.kind == "activity_plan"}
+        self.plans: dict[str, Fact] = {}
+        for fact in facts:
+            kept = self.plans.get(fact.subject)
+            if fact.kind == "activity_plan" and (
+                    kept is None or (fact.on, fact.recorded_at) < (kept.on, kept.recorded_at)):
+                self.plans[fact.subject] = fact
         self.by_kind: dict[str, list[Fact]] = defaultdict(list)
         self.by_subject: dict[tuple[str, str], list[Fact]] = defaultdict(list)
         for fact in known:

@@ -6,15 +6,16 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
+from services.reporting.periods import Period
 from station.demo import district as d
-from station.demo.client import Api
+from station.demo.client import Api, Interrupted
 from station.demo.plan import YEAR_DAYS, accounts
 
 SERVICES = ("residents", "casework", "activities", "resources", "reporting")
 
 
 def period(today: date) -> str:
-    return f"{(today - timedelta(days=YEAR_DAYS)).isoformat()}..{today.isoformat()}"
+    return Period(today - timedelta(days=YEAR_DAYS), today).key
 
 
 def computed(head: Api, district: Api, today: date) -> dict:
@@ -52,7 +53,6 @@ def settle(port: int, head: Api, district: Api, today: date, stopping=None,
     deadline, last = time.monotonic() + timeout_s, None
     while True:
         if stopping is not None and stopping.is_set():
-            from station.demo.client import Interrupted
             raise Interrupted()
         now = computed(head, district, today) if _idle(port) else None
         if now is not None and now == last:

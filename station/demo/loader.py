@@ -243,5 +243,6 @@ class DemoStepFailed(RuntimeError):
 
 
 def local_today() -> date:
-    from datetime import timedelta, timezone
-    return datetime.now(timezone(timedelta(hours=8))).date()
+    """Today at the stations (China Standard Time), the demo's last day."""
+    from services.reporting.periods import LOCAL
+    return datetime.now(LOCAL).date()

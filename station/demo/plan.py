@@ -50,35 +50,24 @@ class Step:
 
     def resolved(self, answers: dict[str, dict]) -> tuple[str, Any]:
         """The path and body with every Ref replaced by the answer it names."""
-        path = self.path.format(*(_value(r, answers) for r in self.path_refs))
-        return path, _resolve(self.body, answers)
+        value = lambda ref: answers[ref.key][ref.field]  # noqa: E731
+        return self.path.format(*map(value, self.path_refs)), _walk(self.body, value)
 
     def refs(self) -> list[Ref]:
         """Every earlier answer this step needs."""
-        return [*self.path_refs, *_refs(self.body)]
+        found = list(self.path_refs)
+        _walk(self.body, found.append)
+        return found
 
 
-def _value(ref: Ref, answers: dict[str, dict]):
-    return answers[ref.key][ref.field]
-
-
-def _refs(value) -> list[Ref]:
+def _walk(value, on_ref):
+    """`value` with each Ref inside it replaced by `on_ref(ref)`."""
     if isinstance(value, Ref):
-        return [value]
+        return on_ref(value)
     if isinstance(value, dict):
-        return [r for v in value.values() for r in _refs(v)]
+        return {k: _walk(v, on_ref) for k, v in value.items()}
     if isinstance(value, list):
-        return [r for v in value for r in _refs(v)]
-    return []
-
-
-def _resolve(value, answers):
-    if isinstance(value, Ref):
-        return _value(value, answers)
-    if isinstance(value, dict):
-        return {k: _resolve(v, answers) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, answers) for v in value]
+        return [_walk(v, on_ref) for v in value]
     return value
 
 
@@ -139,10 +128,10 @@ class _Station:
         return count(name, self.s, self.scale)
 
     def add(self, key: str, phase: str, role: str, method: str, path: str, body=None,
-            *path_refs: Ref) -> str:
+            *path_refs: Ref, tolerate: tuple[str, ...] = ()) -> str:
         key = f"{self.s.id}:{key}"
         self.out.append(Step(key, self.s.id, phase, self.users.get(role, role), method, path,
-                             body, path_refs))
+                             body, path_refs, tolerate))
         return key
 
     def day(self, first: int = YEAR_DAYS, last: int = 1) -> date:
@@ -219,9 +208,8 @@ class _Station:
             if to == better:
                 self.add(f"downgrade:{i}", "card changes 卡色调整", "supervisor", "POST",
                          "/api/v1/residents/{}/card-downgrade/confirm",
-                         {"note": "复评后情况好转 / better at reassessment"}, Ref(key))
-                self.out[-1] = dataclasses.replace(self.out[-1],
-                                                   tolerate=("no_downgrade_pending",))
+                         {"note": "复评后情况好转 / better at reassessment"}, Ref(key),
+                         tolerate=("no_downgrade_pending",))
             index = self.residents.index((key, _, domain, card))
             self.residents[index] = (key, _, domain, to)
 
