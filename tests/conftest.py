@@ -163,7 +163,41 @@ class RunningServices:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"{name} did not answer ping")
                     time.sleep(0.2)
+        for name in names:
+            self.wait_consuming(name, deadline)
         return self
+
+    def wait_consuming(self, name: str, deadline: float) -> None:
+        """Wait until `name` consumes each of its inbox queues. Its HTTP answers before its
+        event consumers attach; a test that reads the broker (who consumes what?) or
+        publishes straight away must not race that."""
+        import time
+
+        import kombu
+
+        from shared import deployment, topology
+        prefix = self.env.get("STATION_DEPLOYMENT")
+        if prefix is None:
+            prefix = deployment.derive(self.data_dir, self.env.get("DATABASE_URL"))
+        queues = [topology.inbox_name(name, source, prefix)
+                  for source in topology.SUBSCRIPTIONS.get(name, ())]
+        with kombu.Connection(self.env["AMQP_URI"], connect_timeout=5) as conn:
+            for queue in queues:
+                while True:
+                    channel = conn.channel()
+                    try:
+                        if channel.queue_declare(queue, passive=True).consumer_count:
+                            break
+                    except Exception:  # not declared yet
+                        pass
+                    finally:
+                        try:
+                            channel.close()
+                        except Exception:
+                            pass
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{name} did not consume {queue}")
+                    time.sleep(0.2)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
