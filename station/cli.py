@@ -49,12 +49,55 @@ def check_broker(uri: str) -> None:
             f"无法连接消息代理 {masked_uri(uri)}（AMQP_URI）。Start RabbitMQ or set AMQP_URI.")
 
 
+def _already_running(settings, why: str) -> SystemExit:
+    return SystemExit(
+        f"deployment {settings.deployment or '(unnamed)'!r} is already running on "
+        f"{masked_uri(settings.amqp_uri)}: {why}. Stop it, or start this one with another "
+        f"--data-dir or STATION_DEPLOYMENT=<name>.\n部署 {settings.deployment!r} 已在运行；"
+        f"请先停止它，或用其他 --data-dir 或 STATION_DEPLOYMENT 启动。")
+
+
+def _lock_name(settings) -> str:
+    from shared import deployment
+    return deployment.prefixed(settings.deployment or "", "station-up.lock")
+
+
+def hold_deployment_lock(settings):
+    """Hold an exclusive queue for as long as this `station up` runs (the connection is
+    returned; closing it, or the process dying, frees the name). A second `station up` of
+    the same deployment is refused even while the first is still starting, before its
+    services consume their inboxes."""
+    import amqp.exceptions
+    import kombu
+    conn = kombu.Connection(settings.amqp_uri, connect_timeout=5, heartbeat=0)
+    try:
+        conn.channel().queue_declare(_lock_name(settings), exclusive=True, auto_delete=True)
+    except amqp.exceptions.ResourceLocked:
+        conn.release()
+        raise _already_running(settings, "another `station up` holds its lock") from None
+    return conn
+
+
 def check_not_running(settings) -> None:
-    """Exit with a message if a live deployment of the same name consumes our queues."""
+    """Exit with a message if a live deployment of the same name runs: a `station up`
+    holds its lock (starting or running), or something consumes its inbox queues."""
+    import amqp.exceptions
     import kombu
 
     from shared import topology
     with kombu.Connection(settings.amqp_uri, connect_timeout=5) as conn:
+        channel = conn.channel()
+        try:
+            channel.queue_declare(_lock_name(settings), passive=True)
+        except amqp.exceptions.ResourceLocked:   # exclusive to another live connection
+            raise _already_running(settings, "another `station up` holds its lock") from None
+        except Exception:  # no such queue: no `station up` of this deployment
+            pass
+        finally:
+            try:
+                channel.close()
+            except Exception:
+                pass
         for consumer, sources in topology.SUBSCRIPTIONS.items():
             for source in sources:
                 name = topology.inbox_name(consumer, source, settings.deployment)
@@ -69,12 +112,8 @@ def check_not_running(settings) -> None:
                     except Exception:
                         pass
                 if consumers:
-                    raise SystemExit(
-                        f"deployment {settings.deployment or '(unnamed)'!r} is already running on "
-                        f"{masked_uri(settings.amqp_uri)}: its queue {name} has {consumers} "
-                        f"consumer(s). Stop it, or start this one with another --data-dir or "
-                        f"STATION_DEPLOYMENT=<name>.\n部署 {settings.deployment!r} 已在运行；"
-                        f"请先停止它，或用其他 --data-dir 或 STATION_DEPLOYMENT 启动。")
+                    raise _already_running(settings, f"its queue {name} has {consumers} "
+                                                     f"consumer(s)")
 
 
 # -- serve / relay / up --------------------------------------------------------------
@@ -251,6 +290,7 @@ def cmd_up(args) -> int:
     settings = _settings(args)
     check_broker(settings.amqp_uri)
     check_not_running(settings)
+    lock = hold_deployment_lock(settings)
     from shared.db import private_dir
     private_dir(settings.data_dir)
     # The screen shows progress, the end screen and the summary; each service's log
@@ -313,6 +353,7 @@ def cmd_up(args) -> int:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        lock.release()
 
 
 # -- events ---------------------------------------------------------------------------

@@ -123,10 +123,13 @@ def live(tmp_path_factory):
                 "station_id": STATION, "community_id": "nanmingtang", "name": name,
                 "gender": "female", "birth_date": "1950-05-05",
                 "id_number": _id_number(len(named)), "categories": ["living_alone"]})["id"]
-        # this month's own visits, so the month the exports ask for is never empty (the
-        # demo's visits fall on earlier days: on the 1st or 3rd of a month it has none yet)
+        # this month's own visits (to the demo's residents, long known to casework), so the
+        # month the exports ask for is never empty: the demo's visits fall on earlier days,
+        # and on the 1st or 3rd of a month it may have none yet
         moment = datetime.now(LOCAL).replace(microsecond=0) - timedelta(seconds=5)
-        for resident in list(named.values())[:2]:
+        listed = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=20")
+        known = [r["id"] for r in listed["items"] if r["id"] not in named.values()]  # the demo's
+        for resident in known[:2]:
             worker.ok("POST", "/api/v1/visits", {"resident_id": resident, "method": "home",
                                                  "visited_at": moment.isoformat()})
         head = Http(port, "demo-head", logins["demo-head"])

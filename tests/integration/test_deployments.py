@@ -98,3 +98,22 @@ def test_station_up_refuses_to_start_a_deployment_that_is_already_running(servic
     message = str(refused.value)
     assert "'twin' is already running" in message and "STATION_DEPLOYMENT" in message
     check_not_running(Settings(amqp_uri=service_env["AMQP_URI"], deployment="another"))
+
+
+def test_a_starting_station_up_is_found_before_its_services_consume(service_env):
+    """`station up` holds its deployment's lock from before its services start: a second
+    one is refused while the first is still starting (no inbox consumed yet)."""
+    from station.cli import hold_deployment_lock
+    settings = Settings(amqp_uri=service_env["AMQP_URI"], deployment="starting")
+    lock = hold_deployment_lock(settings)
+    try:
+        with pytest.raises(SystemExit) as refused:
+            check_not_running(settings)
+        assert "'starting' is already running" in str(refused.value)
+        with pytest.raises(SystemExit):
+            hold_deployment_lock(settings)
+        check_not_running(Settings(amqp_uri=service_env["AMQP_URI"], deployment="another"))
+    finally:
+        lock.release()
+    check_not_running(settings)             # released: the name is free again
+    hold_deployment_lock(settings).release()
