@@ -20,7 +20,7 @@ from services.residents.imports import COLUMNS
 
 HEADERS = [zh for zh, _ in COLUMNS.values()]
 LAST_ROW = 5001
-SAMPLE = {"姓名": "王秀英", "身份证号": "520102193805021220", "性别": "女",
+SAMPLE = {"姓名": "王秀英", "身份证号": "520102193805021225", "性别": "女",
           "出生日期": "1938-05-02", "社区": "南明堂社区", "类别": "独居、低保",
           "电话": "13985000000", "住址": "南明堂社区 3 栋 2 单元", "卡色": "蓝",
           "备注": "示例行，导入前请删除 / sample row: delete it before importing"}
