@@ -63,7 +63,7 @@ def cmd_import_residents(args) -> int:
     from shared.kit.errors import DomainError
     from shared.security import keys
     from shared.stores import open_store
-    from services.residents import handlers, import_run, import_sheet, imports
+    from services.residents import handlers, import_run, import_sheet, imports, projections
     from station import catalog
     from station.cli import _config
 
@@ -81,7 +81,7 @@ def cmd_import_residents(args) -> int:
         return 2
     config = _config(args)
     store = open_store("residents", config, catalog.registry("residents"),
-                       catalog.projections("residents"))
+                       projections.projection)   # as the service opens it (no nameko here)
     try:
         now = datetime.now(timezone.utc)
         handlers.seed_org(store, now)

@@ -109,17 +109,19 @@ def _xlsx_rows(data: bytes) -> Iterable[Sequence]:
         if unpacked > MAX_UNPACKED:
             raise TooLarge(f"The workbook unpacks to more than {MAX_UNPACKED:,} bytes",
                            f"工作簿解压后超过 {MAX_UNPACKED:,} 字节")
-        # Not read-only: that mode trusts the file's own <dimension> and may read nothing.
         # data_only=False: a formula cell gives its formula's text, never a cached value.
-        book = load_workbook(io.BytesIO(data), data_only=False)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # read every row there is, whatever <dimension> claims
+        rows = list(sheet.iter_rows(values_only=True))
+        book.close()
+        return rows
     except TooLarge:
         raise
     except Exception:  # not a zip, not a workbook: the user's file, not our fault
         raise Invalid("Not a readable XLSX workbook", "无法读取该 XLSX 工作簿",
                       fields={"file": ["Save it again as .xlsx or .csv / 请另存为 .xlsx 或 .csv"]}
                       ) from None
-    sheet = book.worksheets[0]
-    return list(sheet.iter_rows(values_only=True))
 
 
 def _csv_rows(data: bytes) -> Iterable[Sequence]:
