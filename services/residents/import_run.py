@@ -198,6 +198,10 @@ def register_new(store: EventStore, conn: sa.Connection, commands: Sequence, now
     events = resident.decide(Resident(), register, now, context.policy)
     for command in card:
         events += resident.decide(resident.fold(events), command, now, context.policy)
-    handlers._claim_id_number(store, conn, register, now, correlation_id)
+    claim = runner.stamp([resident.id_number_claim(register)], correlation_id)
+    try:  # unclaimed when the rows were judged: claim it without reading it again
+        store.append(resident.id_number_stream(register.id_digest), 0, claim, conn=conn, now=now)
+    except ConcurrencyError:  # claimed since: the handler's own answer (409, the holder)
+        handlers._claim_id_number(store, conn, register, now, correlation_id)
     handlers._append(store, conn, resident.stream_of(register.resident_id), 0,
                      runner.stamp(events, correlation_id), now)

@@ -24,6 +24,7 @@ place in the record's fields, and would travel unsealed in a card's reason).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from datetime import date, datetime
 from typing import Iterable, Mapping, Sequence
@@ -283,13 +284,17 @@ def parse_categories(text: str) -> tuple[tuple[str, ...], list[str]]:
     return tuple(codes), unknown
 
 
+@functools.cache
+def _register_schema():
+    from services.residents.schemas import RegisterIn
+    return RegisterIn()   # made once: a marshmallow schema costs more to build than to use
+
+
 def schema_problems(data: dict) -> dict[str, list[str]]:
     """What POST /residents's schema and the rules of every request say of the row."""
     from marshmallow import ValidationError
-
-    from services.residents.schemas import RegisterIn
     try:
-        loaded = RegisterIn().load(data)
+        loaded = _register_schema().load(data)
     except ValidationError as err:
         return bilingual(err.messages if isinstance(err.messages, dict) else {"_schema": err.messages})
     return inputs.problems(loaded)
