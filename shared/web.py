@@ -32,6 +32,9 @@ from shared.messages import bilingual
 from shared.errors import TooLarge, ValidationFailed, to_api_error
 
 MAX_BODY = 1_000_000
+# A roster file uploaded to /api/v1/imports/… (the edge allows it under IMPORT_PREFIX)
+IMPORT_MAX_BODY = MAX_BODY   # as the edge and the ingress allow (1m)
+IMPORT_PREFIX = "/api/v1/imports/"
 log = logs.get("web")
 
 

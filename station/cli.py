@@ -632,8 +632,8 @@ def parser() -> argparse.ArgumentParser:
     audit_resident.set_defaults(func=cmd_audit_resident)
 
     from station import (backup, config_cmd, db_cmd, deploy_files,  # ops commands:
-                         onboard, parked)                          # their own modules
-    for module in (deploy_files, config_cmd, db_cmd, parked, backup, onboard):
+                         import_cmd, onboard, parked)              # their own modules
+    for module in (deploy_files, config_cmd, db_cmd, parked, backup, onboard, import_cmd):
         module.register(sub, with_data_dir)
     from station import inboxes
     inboxes.register(sub, with_data_dir, _config)

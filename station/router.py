@@ -42,6 +42,8 @@ HEADER_TIMEOUT = 10.0      # seconds for a request's headers (and for an idle ke
 BODY_TIMEOUT = 15.0        # seconds for the whole body
 UPSTREAM_TIMEOUT = 60.0    # seconds for a service to answer
 MAX_BODY = 1_000_000       # bytes; the same limit as shared.web.MAX_BODY (a test holds them equal)
+IMPORT_MAX_BODY = MAX_BODY   # a roster file under IMPORT_PREFIX: its own message (shared.web)
+IMPORT_PREFIX = "/api/v1/imports/"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
                     "Content-Security-Policy": "frame-ancestors 'none'",
                     "Referrer-Policy": "no-referrer"}
@@ -100,6 +102,10 @@ def unavailable(service: str) -> dict:
 NOT_FOUND = error("not_found", "No such path", "路径不存在")
 TOO_LARGE = error("too_large", f"Request body too large (at most {MAX_BODY} bytes)",
                   f"请求内容过大（不超过 {MAX_BODY} 字节）")
+IMPORT_TOO_LARGE = error(
+    "too_large", f"The file is larger than {IMPORT_MAX_BODY:,} bytes: split it into several "
+    f"files and import each (or use `station import residents`)",
+    f"文件超过 {IMPORT_MAX_BODY:,} 字节：请拆分为多个文件分别导入（或使用命令行 station import residents）")
 # What the edge answers when a request cannot even be parsed, by status.
 MALFORMED = {
     400: error("bad_request", "Malformed request (check the request line, the headers and "
@@ -212,16 +218,19 @@ def too_slow(seconds: float) -> dict:
 async def read_body(request: web.BaseRequest, timeout: float = BODY_TIMEOUT
                     ) -> bytes | web.Response:
     """The whole body, or the answer refusing it: 413 from Content-Length before reading
-    (or as soon as a chunked body passes the limit), 408 if it does not arrive in time."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return closing(reply(413, TOO_LARGE))
+    (or as soon as a chunked body passes the limit), 408 if it does not arrive in time.
+    A roster file (IMPORT_PREFIX) is refused with a message of its own."""
+    limit, refusal = ((IMPORT_MAX_BODY, IMPORT_TOO_LARGE) if request.path.startswith(IMPORT_PREFIX)
+                      else (MAX_BODY, TOO_LARGE))
+    if request.content_length is not None and request.content_length > limit:
+        return closing(reply(413, refusal))
     chunks, size = [], 0
     try:
         async with asyncio.timeout(timeout):
             while chunk := await request.content.read(65536):
                 size += len(chunk)
-                if size > MAX_BODY:
-                    return closing(reply(413, TOO_LARGE))
+                if size > limit:
+                    return closing(reply(413, refusal))
                 chunks.append(chunk)
     except TimeoutError:
         return closing(reply(408, too_slow(timeout)))

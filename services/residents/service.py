@@ -24,7 +24,7 @@ from nameko.extensions import DependencyProvider
 from shared import exports
 from shared.base_service import EventSourcedService
 from shared.kit.rpc import rpc
-from shared.errors import Forbidden, NotFound, ValidationFailed
+from shared.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from shared.events import utcnow
 from shared.kit.errors import Conflicting
 from shared.kit.ids import new_id as _new_id
@@ -34,10 +34,12 @@ from shared.security.erasure import KeyVault
 from shared.security.login import TokenRequestSchema, TokenResponseSchema
 from shared.security.nameko import Auth
 from shared.security.principal import Principal
-from shared.web import api, body_of, load
+from shared.web import IMPORT_MAX_BODY, api, body_of, load
 
-from services.residents import (access, configuration, handlers, idnumber, privacy,
+from services.residents import (access, configuration, handlers, idnumber, import_refused,
+                                import_run, import_sheet, import_template, imports, privacy,
                                 projections, queries, roster)
+from services.residents.import_schemas import ImportQuery, ImportReportOut, TemplateQuery
 from services.residents import commands as c
 from services.residents.cards import local_date
 from services.residents.events import registry
@@ -53,6 +55,7 @@ from services.residents.schemas import (
     TransferOfferedOut, TransferPage, TransfersQuery, UpdateIn)
 
 ORG, RESIDENTS, NEEDS, AUDIT, AUTH = ("organisation", "residents", "needs", "audit", "auth")
+IMPORTS = "imports"
 TRANSFERS, REPORTS = "transfers", "reports"
 READ_REASON = ("Send `X-Access-Reason: <why>` (UTF-8 or percent-encoded): it is recorded "
                "in the access trail, and a Red-card or child's record is 403 without it. / "
@@ -95,6 +98,35 @@ SERVICE_READER = Principal("service", "service")
 
 
 ROSTER_MAX = 100_000   # a station's whole roster in one file
+IMPORT_MAX_BYTES = IMPORT_MAX_BODY   # the edge refuses larger bodies first (station.router)
+IMPORT_MAX_ROWS = 5_000              # rows of one upload: well inside the edge's 60 s
+
+
+def _file_body(request) -> bytes:
+    """The uploaded file's bytes, or 413 past IMPORT_MAX_BYTES, 400 when there are none."""
+    too_large = TooLarge(
+        f"The file is larger than {IMPORT_MAX_BYTES:,} bytes: split it into several files "
+        f"and import each (or use `station import residents`)",
+        f"文件超过 {IMPORT_MAX_BYTES:,} 字节：请拆分为多个文件分别导入（或使用命令行 station import residents）")
+    if request.content_length and request.content_length > IMPORT_MAX_BYTES:
+        raise too_large
+    data = request.get_data(cache=False)
+    if len(data) > IMPORT_MAX_BYTES:
+        raise too_large
+    if not data:
+        raise ValidationFailed("Send the roster as the body: an XLSX or CSV file",
+                               "请求体应为花名册文件（XLSX 或 CSV）",
+                               fields={"file": ["Empty body / 请求体为空"]})
+    return data
+
+
+def _xlsx(data: bytes, filename: str):
+    from urllib.parse import quote
+
+    from werkzeug.wrappers import Response
+    return Response(data, status=200, content_type=exports.XLSX_TYPE, headers={
+        "Content-Disposition": f"attachment; filename=\"import.xlsx\"; "
+                               f"filename*=UTF-8''{quote(filename)}"})
 
 
 class ResidentsService(EventSourcedService):
@@ -446,6 +478,54 @@ class ResidentsService(EventSourcedService):
         self._run(c.EraseResident(resident_id=resident_id, reason=data["reason"],
                                   actor=who.username))
         return {"id": resident_id, "erased": True}
+
+    # -- roster import (花名册导入) ----------------------------------------------------------------
+
+    @api("GET", "/api/v1/imports/residents/template.xlsx", query=TemplateQuery,
+         responses={200: {"content": {exports.XLSX_TYPE: {"schema": {
+             "type": "string", "format": "binary"}}}}, 404: None},
+         tags=[IMPORTS], summary="The roster import template / 花名册导入模板")
+    def import_template(self, request):
+        """?station_id= (optional): XLSX with the import's Chinese headers, a sample row,
+        drop-down lists for 性别, 卡色 and (with a station) 社区, the 类别 names as a prompt."""
+        who = self.auth.require(request, "residents.import")
+        station_id = self._query(request, TemplateQuery())["station_id"]
+        names = []
+        if station_id:
+            tree = self._tree()
+            self._station_in_scope(who, station_id, tree)
+            names = [n.name for n in tree.children("community", station_id)]
+        return _xlsx(import_template.workbook(names), "花名册导入模板.xlsx")
+
+    @api("POST", "/api/v1/imports/residents", query=ImportQuery,
+         responses={200: ImportReportOut, 404: None, 413: None}, tags=[IMPORTS],
+         summary="Import residents from an XLSX or CSV roster / 花名册导入居民")
+    def import_residents(self, request):
+        """?station_id=&dry_run=true|false, the file as the body (Content-Type
+        application/vnd.openxmlformats-officedocument.spreadsheetml.sheet or text/csv) ->
+        {"rows", "new", "unchanged", "updated", "refused", "dry_run", "errors": [{"row",
+        "column", "message", "message_zh"}]}; `row` is the sheet's row (the header is row 1).
+        Each row is all or nothing; a dry run writes nothing. `format=xlsx` answers with
+        the refused rows as a workbook, a 问题 column added, to fix and upload again. A
+        station outside the caller's scope is 404; a file over IMPORT_MAX_BYTES or
+        IMPORT_MAX_ROWS rows 413 (larger rosters: `station import residents`)."""
+        who = self.auth.require(request, "residents.import")
+        query = self._query(request, ImportQuery())
+        tree = self._tree()
+        self._station_in_scope(who, query["station_id"], tree)
+        data = _file_body(request)
+        try:
+            table = import_sheet.read(data, request.content_type, imports.known_header,
+                                      IMPORT_MAX_ROWS)
+        except import_sheet.TooLarge as err:
+            raise TooLarge(err.message + " (or use `station import residents`)",
+                           err.message_zh + "（或使用命令行 station import residents）") from None
+        report = import_run.run(self.store, table, query["station_id"],
+                                import_run.Importer(who.username, who.role, self.lookup_key),
+                                dry_run=query["dry_run"], now=self.clock())
+        if query["format"] == "xlsx":
+            return _xlsx(import_refused.workbook(report), "花名册导入问题.xlsx")
+        return report.as_dict()
 
     # -- residents: reads -----------------------------------------------------------------------
 

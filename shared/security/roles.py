@@ -54,6 +54,9 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str, str]] = {
                         "Erase a resident's personal data (right to erasure)",
                         "删除居民个人信息（删除权）"),
     "residents.assess": (_roles(_STATION), "Assess and grade residents", "评估分级"),
+    "residents.import": (_roles(_LEADS),
+                         "Import residents from a roster file (XLSX or CSV), their first "
+                         "cards included", "从花名册文件（XLSX 或 CSV）导入居民，含首次卡色"),
     "needs.write": (_roles(_STATION), "Record, meet and withdraw residents' needs",
                     "登记、满足、撤回居民需求"),
     "card.override": (_roles(_LEADS), "Override a resident's card", "调整居民卡色"),

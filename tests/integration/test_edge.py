@@ -120,3 +120,15 @@ def test_a_chunked_body_past_the_limit_is_refused_as_it_passes_it(bare_edge):
 
 def test_the_edge_and_the_services_share_one_body_limit():
     assert router.MAX_BODY == web.MAX_BODY
+
+
+def test_a_roster_file_too_large_is_refused_with_what_to_do_about_it(bare_edge):
+    """Issue 22: the import's 413 says to split the file (or use the command line)."""
+    sock = bare_edge.connect(b"POST /api/v1/imports/residents?station_id=x HTTP/1.1\r\n"
+                             b"Host: edge\r\nContent-Type: text/csv\r\n"
+                             b"Content-Length: 5000000\r\n\r\n")
+    sock.settimeout(10)
+    status, _, error = error_of(read_all(sock))
+    assert status == 413 and error["code"] == "too_large"
+    assert "split" in error["message"] and "拆分" in error["message_zh"]
+    assert router.IMPORT_MAX_BODY == web.IMPORT_MAX_BODY
