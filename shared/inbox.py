@@ -147,6 +147,12 @@ class Inbox:
                                 .order_by(quarantine.c.position))
             return [dict(r._mapping) for r in rows]
 
+    def parked_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(quarantine)
+                                .where(quarantine.c.name == self.name)
+                                .where(quarantine.c.status == "parked")).scalar()
+
     def _lock(self, conn: sa.Connection) -> int:
         """The checkpoint, locked until commit (SQLite: the write lock BEGIN IMMEDIATE took)."""
         query = sa.text("SELECT position FROM checkpoints WHERE name = :n")
