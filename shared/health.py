@@ -87,7 +87,8 @@ def inboxes(engine: sa.Engine, consumer: str, sources: Iterable[str],
                 queue = topology.inbox_name(consumer, source, deployment)
                 row = conn.execute(sa.select(inbox_sources).where(inbox_sources.c.name == name)).first()
                 parked = conn.execute(sa.select(sa.func.count()).select_from(quarantine).where(
-                    quarantine.c.name == name).where(quarantine.c.status == "parked")).scalar()
+                    quarantine.c.name == name).where(
+                    quarantine.c.status.in_(("parked", "held")))).scalar()
                 status = row.status if row is not None else "following"
                 result[source] = {
                     "ok": status != "halted", "status": status,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from shared import logs
+from shared import inbox_order, logs
 from shared.events import Recorded
 from shared.tables import inbox_applied, inbox_sources, quarantine
 
@@ -129,12 +129,12 @@ def resync(inbox: "Inbox", conn, store_id: str, reason: str) -> None:
                                  .where(inbox_applied.c.name == inbox.name)).scalars())
     conn.execute(inbox_applied.delete().where(inbox_applied.c.name == inbox.name))
     conn.execute(quarantine.delete().where(quarantine.c.name == inbox.name))
-    after, counts, seen = 0, {"applied": 0, "already": 0, "parked": 0}, set()
+    after, counts, seen = 0, {"applied": 0, "already": 0, "parked": 0, "held": 0}, set()
     while page := inbox.fetch(inbox.source, after, inbox.page_size):
         for envelope in page:
             inbox._check_fetched(envelope)  # signed by the source, or the resync fails
             event = Recorded.from_dict(envelope)
-            counts[_resync_one(inbox, conn, event, event.event_id in known)] += 1
+            counts[_resync_one(inbox, conn, event, envelope, event.event_id in known)] += 1
             seen.add(event.event_id)
             after = event.position
     inbox.checkpoint.set(after, conn)
@@ -144,10 +144,12 @@ def resync(inbox: "Inbox", conn, store_id: str, reason: str) -> None:
                 position=after, **counts, applied_before_not_in_source=len(known - seen))
 
 
-def _resync_one(inbox: "Inbox", conn, event: Recorded, known: bool) -> str:
+def _resync_one(inbox: "Inbox", conn, event: Recorded, envelope, known: bool) -> str:
     if known:
         inbox._remember(conn, event)
         return "already"
+    if inbox_order.hold_if_behind(inbox, conn, event, envelope):  # behind a parked one
+        return "held"
     try:
         with conn.begin_nested():
             inbox._apply(conn, event)
@@ -155,7 +157,8 @@ def _resync_one(inbox: "Inbox", conn, event: Recorded, known: bool) -> str:
     except Exception as exc:  # parked with its error, shown on health; the others go on
         conn.execute(quarantine.insert().values(
             name=inbox.name, position=event.position, event_id=event.event_id,
-            type=event.type, status="parked", error=f"{type(exc).__name__}: {exc}"[:2000]))
+            type=event.type, stream_id=event.stream_id, status="parked",
+            error=f"{type(exc).__name__}: {exc}"[:2000]))
         log.warning("inbox.parked", consumer=inbox.consumer, source=inbox.source,
                     position=event.position, error_type=type(exc).__name__)
         return "parked"
