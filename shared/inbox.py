@@ -76,6 +76,9 @@ class Inbox:
     # Empties what this consumer built from the source, before a resync folds the
     # source's events again (without it a resync applies only event ids it lacks).
     on_resync: Callable[[sa.Connection], None] | None = None
+    # The read-model part of `handlers` (no reactions): what a resync after on_resync
+    # folds an event with that this inbox had applied before. None: `handlers`.
+    refold: Mapping[str, Handler] | None = None
     # The store id this inbox was last seen following (a cache: shared.inbox_sync.ask_first).
     following: str | None = dataclasses.field(default=None, repr=False)
 
@@ -225,8 +228,9 @@ class Inbox:
             return {"status": "following", "store_id": None}
         return {"status": row.status, "store_id": row.store_id, "reason": row.reason}
 
-    def _apply(self, conn, event: Recorded) -> None:
-        handler = self.handlers.get(event.type)
+    def _apply(self, conn, event: Recorded, refold: bool = False) -> None:
+        table = self.refold if refold and self.refold is not None else self.handlers
+        handler = table.get(event.type)
         if handler is not None:
             handler(conn, event)
         self._remember(conn, event)

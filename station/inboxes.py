@@ -32,7 +32,8 @@ def inboxes(consumer: str, config: dict):
     return {s: Inbox(store.engine, consumer, s, table, rpc_fetch(config, consumer),
                      source_store_id=rpc_store_id(config, s, consumer),
                      on_resync=provider.on_resync and (
-                         lambda conn, s=s: provider.on_resync(conn, source=s)))
+                         lambda conn, s=s: provider.on_resync(conn, source=s)),
+                     refold=provider.refold and provider.refold(store))
             for s in sources}
 
 
