@@ -9,7 +9,9 @@ Readiness fails (503 at the HTTP edge) when any of these does:
 - inboxes:  no inbox halted (a replaced source store not resynchronised, shared.inbox_sync).
 Reported without failing readiness (they say how far behind, not whether it works):
 relay lag (events committed but not yet published), relay errors and restarts, each
-inbox's lag (messages waiting in its queue) and parked messages.
+inbox's lag (messages waiting in its queue) and parked messages. A service with parked
+messages is `degraded` (still ready, 200) and names those inboxes in `degraded`: a
+parked message is something it did not apply, and an operator must look at it.
 """
 from __future__ import annotations
 
@@ -85,7 +87,8 @@ def inboxes(engine: sa.Engine, consumer: str, sources: Iterable[str],
                 queue = topology.inbox_name(consumer, source, deployment)
                 row = conn.execute(sa.select(inbox_sources).where(inbox_sources.c.name == name)).first()
                 parked = conn.execute(sa.select(sa.func.count()).select_from(quarantine).where(
-                    quarantine.c.name == name).where(quarantine.c.status == "parked")).scalar()
+                    quarantine.c.name == name).where(
+                    quarantine.c.status.in_(("parked", "held")))).scalar()
                 status = row.status if row is not None else "following"
                 result[source] = {
                     "ok": status != "halted", "status": status,
@@ -98,7 +101,8 @@ def inboxes(engine: sa.Engine, consumer: str, sources: Iterable[str],
 
 def readiness(service: str, engine: sa.Engine, amqp_uri: str, sources: Iterable[str],
               deployment: str = "") -> dict:
-    """{"status": "ok"|"failing", "failing": [parts], "checks": {...}}"""
+    """{"status": "ok"|"degraded"|"failing", "failing": [parts], "degraded": [parts],
+    "checks": {...}}"""
     from shared import topology
     sources = tuple(sources)
     queues = [q for s in sources for q in (topology.inbox_name(service, s, deployment),
@@ -108,8 +112,10 @@ def readiness(service: str, engine: sa.Engine, amqp_uri: str, sources: Iterable[
     inbox = inboxes(engine, service, sources, checks["broker"].pop("queues"), deployment)
     failing = [part for part, check in checks.items() if not check["ok"]]
     failing += [f"inbox:{source}" for source, check in inbox.items() if not check["ok"]]
+    degraded = [f"inbox:{source}" for source, check in inbox.items() if check.get("parked")]
     checks["inboxes"] = inbox
-    return {"status": "failing" if failing else "ok", "failing": failing, "checks": checks}
+    status = "failing" if failing else "degraded" if degraded else "ok"
+    return {"status": status, "failing": failing, "degraded": degraded, "checks": checks}
 
 
 def _close(channel) -> None:

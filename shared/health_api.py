@@ -1,7 +1,8 @@
 """GET /api/v1/<service>/health/live and /api/v1/<service>/health on every service.
 
-Liveness: the process answers (200). Readiness: shared.health's checks; 200 when ready,
-503 naming the failing parts when not. Public (no token), as the edge's /api/v1/health.
+Liveness: the process answers (200). Readiness: shared.health's checks; 200 when ready
+(`ok`, or `degraded` naming inboxes with parked messages), 503 naming the failing parts
+when not. Public (no token), as the edge's /api/v1/health.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def _endpoints(name: str):
          summary=f"Is {name} ready: database, broker, relay, inboxes / {name} 服务是否就绪")
     def health_ready(self, request):
         report = self.health()
-        return (200 if report["status"] == "ok" else 503), {"service": name, **report}
+        return (503 if report["status"] == "failing" else 200), {"service": name, **report}
     return health_live, health_ready
 
 

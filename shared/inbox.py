@@ -11,8 +11,9 @@ between the two is impossible. Then, for a message at position p with checkpoint
 
 A message whose handler fails is *quarantined* if it is next in line: the checkpoint
 moves past it so the messages behind it are not held up, and its retries (and the final
-parking, with the error) are tracked here. A quarantined event applied on retry is
-applied out of order; that is the price of not blocking the stream on one bad message.
+parking, with the error) are tracked here. Per stream the order holds: a later event of
+the same stream is held behind the quarantined one and applied right after it
+(shared.inbox_order); other streams go on.
 
 Handlers are `handler(conn, event)` with `event` a shared.events.Recorded; types the
 consumer has no handler for are skipped but still advance the checkpoint.
@@ -37,7 +38,7 @@ import sqlalchemy as sa
 from shared import logs, signing
 from shared.events import Recorded
 from shared.relay import Checkpoint
-from shared import inbox_sync
+from shared import inbox_order, inbox_sync
 from shared.tables import inbox_applied, inbox_sources, quarantine
 
 log = logs.get("inbox")
@@ -54,6 +55,7 @@ class Outcome(enum.Enum):
     STALE = "stale"          # of a store the source no longer has: dropped (logged once)
     RESYNCED = "resynced"    # the source's store was replaced: resynchronised from it
     HALTED = "halted"        # replaced, and the source could not confirm it: see module doc
+    HELD = "held"            # behind an earlier quarantined event of its stream (inbox_order)
 
 
 @dataclasses.dataclass
@@ -74,6 +76,9 @@ class Inbox:
     # Empties what this consumer built from the source, before a resync folds the
     # source's events again (without it a resync applies only event ids it lacks).
     on_resync: Callable[[sa.Connection], None] | None = None
+    # The read-model part of `handlers` (no reactions): what a resync after on_resync
+    # folds an event with that this inbox had applied before. None: `handlers`.
+    refold: Mapping[str, Handler] | None = None
     # The store id this inbox was last seen following (a cache: shared.inbox_sync.ask_first).
     following: str | None = dataclasses.field(default=None, repr=False)
 
@@ -106,15 +111,21 @@ class Inbox:
             if event.position <= applied:
                 if self._quarantined(conn, event.position) != "retrying":
                     return Outcome.DUPLICATE
+                if inbox_order.hold_if_behind(self, conn, event, envelope):
+                    return Outcome.HELD
                 self._apply(conn, event)
                 conn.execute(quarantine.delete().where(quarantine.c.name == self.name)
                              .where(quarantine.c.position == event.position))
+                inbox_order.release(self, conn, event.stream_id)
                 return Outcome.RETRIED
             outcome = Outcome.APPLIED
             if event.position > applied + 1:
                 self._catch_up(conn, applied, event.position - 1)
                 outcome = Outcome.CAUGHT_UP
-            self._apply(conn, event)
+            if inbox_order.hold_if_behind(self, conn, event, envelope):
+                outcome = Outcome.HELD
+            else:
+                self._apply(conn, event)
             self.checkpoint.set(event.position, conn)
             return outcome
 
@@ -137,7 +148,8 @@ class Inbox:
                 return False
             conn.execute(quarantine.insert().values(
                 name=self.name, position=position, event_id=envelope["event_id"],
-                type=envelope["type"], status=status, error=error[:2000]))
+                type=envelope["type"], stream_id=envelope.get("stream_id"), status=status,
+                error=error[:2000]))
             self.checkpoint.set(position, conn)
             return True
 
@@ -146,6 +158,12 @@ class Inbox:
             rows = conn.execute(sa.select(quarantine).where(quarantine.c.name == self.name)
                                 .order_by(quarantine.c.position))
             return [dict(r._mapping) for r in rows]
+
+    def parked_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(quarantine)
+                                .where(quarantine.c.name == self.name)
+                                .where(quarantine.c.status.in_(("parked", "held")))).scalar()
 
     def _lock(self, conn: sa.Connection) -> int:
         """The checkpoint, locked until commit (SQLite: the write lock BEGIN IMMEDIATE took)."""
@@ -181,7 +199,8 @@ class Inbox:
                 event = Recorded.from_dict(envelope)
                 if event.position > up_to:
                     return
-                self._apply(conn, event)
+                if not inbox_order.hold_if_behind(self, conn, event, envelope):
+                    self._apply(conn, event)
                 after = event.position
 
     def _check_fetched(self, envelope: Mapping) -> None:
@@ -209,8 +228,9 @@ class Inbox:
             return {"status": "following", "store_id": None}
         return {"status": row.status, "store_id": row.store_id, "reason": row.reason}
 
-    def _apply(self, conn, event: Recorded) -> None:
-        handler = self.handlers.get(event.type)
+    def _apply(self, conn, event: Recorded, refold: bool = False) -> None:
+        table = self.refold if refold and self.refold is not None else self.handlers
+        handler = table.get(event.type)
         if handler is not None:
             handler(conn, event)
         self._remember(conn, event)

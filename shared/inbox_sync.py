@@ -14,7 +14,9 @@ Either way the inbox asks the source which store it has now and reads that store
 checkpoint set to the source's last position. A consumer whose read model was built
 from positions (or from events the source no longer has) empties it first with its
 `on_resync` hook, and then every event is folded again: the consumer ends with exactly
-the source's events applied.
+the source's events applied. An event it had applied before is folded with its `refold`
+handlers when it has them (the read-model part only: a reaction it already made, such as
+a follow-up scheduled, is not made twice); an event it never met runs its handlers.
 
 If the source does not answer, nothing can be known for sure: the inbox halts (one
 error line, `halted` with the reason on health), acknowledges and ignores messages
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from shared import logs
+from shared import inbox_order, logs
 from shared.events import Recorded
 from shared.tables import inbox_applied, inbox_sources, quarantine
 
@@ -121,20 +123,18 @@ def resync(inbox: "Inbox", conn, store_id: str, reason: str) -> None:
     """Read the source's whole history and apply what this inbox has not (see module doc)."""
     log.warning("inbox.resync_started", consumer=inbox.consumer, source=inbox.source,
                 reason=reason, store_id=store_id)
+    known = set(conn.execute(sa.select(inbox_applied.c.event_id)
+                             .where(inbox_applied.c.name == inbox.name)).scalars())
     if inbox.on_resync is not None:
         inbox.on_resync(conn)
-        known: set[str] = set()
-    else:
-        known = set(conn.execute(sa.select(inbox_applied.c.event_id)
-                                 .where(inbox_applied.c.name == inbox.name)).scalars())
     conn.execute(inbox_applied.delete().where(inbox_applied.c.name == inbox.name))
     conn.execute(quarantine.delete().where(quarantine.c.name == inbox.name))
-    after, counts, seen = 0, {"applied": 0, "already": 0, "parked": 0}, set()
+    after, counts, seen = 0, {"applied": 0, "already": 0, "parked": 0, "held": 0}, set()
     while page := inbox.fetch(inbox.source, after, inbox.page_size):
         for envelope in page:
             inbox._check_fetched(envelope)  # signed by the source, or the resync fails
             event = Recorded.from_dict(envelope)
-            counts[_resync_one(inbox, conn, event, event.event_id in known)] += 1
+            counts[_resync_one(inbox, conn, event, envelope, event.event_id in known)] += 1
             seen.add(event.event_id)
             after = event.position
     inbox.checkpoint.set(after, conn)
@@ -144,21 +144,34 @@ def resync(inbox: "Inbox", conn, store_id: str, reason: str) -> None:
                 position=after, **counts, applied_before_not_in_source=len(known - seen))
 
 
-def _resync_one(inbox: "Inbox", conn, event: Recorded, known: bool) -> str:
-    if known:
+def _resync_one(inbox: "Inbox", conn, event: Recorded, envelope, known: bool) -> str:
+    if known and inbox.on_resync is None:
         inbox._remember(conn, event)
         return "already"
+    if inbox_order.hold_if_behind(inbox, conn, event, envelope):  # behind a parked one
+        return "held"
     try:
         with conn.begin_nested():
-            inbox._apply(conn, event)
-        return "applied"
+            inbox._apply(conn, event, refold=known)
+        return "already" if known else "applied"
     except Exception as exc:  # parked with its error, shown on health; the others go on
         conn.execute(quarantine.insert().values(
             name=inbox.name, position=event.position, event_id=event.event_id,
-            type=event.type, status="parked", error=f"{type(exc).__name__}: {exc}"[:2000]))
+            type=event.type, stream_id=event.stream_id, status="parked",
+            error=f"{type(exc).__name__}: {exc}"[:2000]))
         log.warning("inbox.parked", consumer=inbox.consumer, source=inbox.source,
                     position=event.position, error_type=type(exc).__name__)
         return "parked"
+
+
+def emptying(*tables: sa.Table):
+    """An `on_resync` hook emptying the read-model tables a consumer folds from its source
+    (a consumer of one source: casework, activities, resources), before the resync folds
+    the source's events into them again."""
+    def on_resync(conn, source: str | None = None) -> None:
+        for table in tables:
+            conn.execute(table.delete())
+    return on_resync
 
 
 def _followed(inbox: "Inbox", conn, store_id: str | None, asked=_UNASKED):

@@ -125,9 +125,11 @@ class InboxProvider(DependencyProvider):
 
     def __init__(self, handlers: Callable[[EventStore], Mapping[str, Handler]],
                  store: str = "store", sources: tuple[str, ...] | None = None,
-                 on_resync: Callable[[sa.Connection, str], None] | None = None):
+                 on_resync: Callable[[sa.Connection, str], None] | None = None,
+                 refold: Callable[[EventStore], Mapping[str, Handler]] | None = None):
         self.handlers, self.store_attr, self.sources = handlers, store, sources
         self.on_resync = on_resync  # (conn, source): empty what was built from source
+        self.refold = refold        # store -> the read-model part of handlers (inbox_sync)
 
     deliveries: Deliveries | None = None
 
@@ -145,7 +147,8 @@ class InboxProvider(DependencyProvider):
         return Deliveries(
             {s: Inbox(store.engine, service, s, table, fetch,
                       source_store_id=rpc_store_id(config, s, service), keyring=keyring,
-                      on_resync=self.on_resync and functools.partial(self.on_resync, source=s))
+                      on_resync=self.on_resync and functools.partial(self.on_resync, source=s),
+                      refold=self.refold and self.refold(store))
              for s in sources},
             config["AMQP_URI"], int(config.get("MAX_RETRIES", 3)),
             int(config.get("RETRY_DELAY_MS", 1000)))

@@ -13,6 +13,11 @@ its retry and parking queues. Unlike nameko's event_handler, a failing handler n
 loses the message (requeue_on_error=False acks it) nor loops hot (True requeues at
 once): `deliver` schedules a delayed retry and finally parks it. Only if even that
 fails is the message put back, after a pause.
+
+A message that is not an event envelope at all (not JSON, a content type other than
+JSON, a list, missing fields, fields of the wrong type: shared.envelope) is parked at
+once, as it came, with the reason in `x-error` and `x-undecodable`, and one warning
+line: retrying it could never help, and it would hold every event behind it.
 """
 from __future__ import annotations
 
@@ -21,12 +26,34 @@ from functools import partial
 import eventlet
 import kombu
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
 
-from shared import topology
+from shared import envelope, logs, topology
+
+log = logs.get("subscriber")
+
+
+class SubscriberQueues(QueueConsumer):
+    """nameko's queue consumer, with a decoding error handed to the subscriber: kombu
+    raises it in the consuming thread, which would stop every entrypoint of the service
+    and leave the message at the head of the queue for the next start."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = partial(self.undecodable, provider)
+        return consumers
+
+    def undecodable(self, provider, message, exc):
+        reason = (f"not decodable as {message.content_type or 'no content type'}: "
+                  f"{type(exc).__name__}: {str(exc)[:200]}")
+        self.container.spawn_managed_thread(partial(provider.park, message, reason),
+                                            identifier="Subscriber.park")
 
 
 class Subscriber(Consumer):
+    queue_consumer = SubscriberQueues()
+
     def __init__(self, source: str, **kwargs):
         self.source = source
         super().__init__(queue=None, requeue_on_error=True, **kwargs)
@@ -40,6 +67,10 @@ class Subscriber(Consumer):
         super().setup()
 
     def handle_message(self, body, message):
+        problem = envelope.problem(body)
+        if problem is not None:
+            self.park(message, problem)
+            return
         headers = dict(message.headers or {})
         args = (body, headers, self.queue.name)
         context_data = self.unpack_message_headers(message)
@@ -54,6 +85,29 @@ class Subscriber(Consumer):
         if exc_info is not None:
             eventlet.sleep(1.0)  # the retry path itself failed (broker or database away)
         super().handle_message_processed(message, result, exc_info)
+
+
+    def park(self, message, reason: str) -> None:
+        """Move a message that is no envelope to the parking queue as it came, with why."""
+        try:
+            with kombu.Connection(self.container.config["AMQP_URI"], connect_timeout=5) as conn:
+                target = topology.parked_queue(self.queue.name)
+                conn.Producer().publish(
+                    message.body, exchange="", routing_key=target.name, declare=[target],
+                    headers={**(message.headers or {}), "x-error": f"undecodable: {reason}",
+                             "x-undecodable": reason},
+                    content_type=message.content_type or "application/octet-stream",
+                    content_encoding=message.content_encoding or "binary",
+                    delivery_mode=2, retry=True, retry_policy={"max_retries": 5})
+        except Exception as exc:  # broker away: put it back, after a pause
+            log.warning("inbox.park_failed", queue=self.queue.name, error_type=type(exc).__name__)
+            eventlet.sleep(1.0)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+        log.warning("inbox.undecodable", queue=self.queue.name, reason=reason,
+                    routing_key=message.delivery_info.get("routing_key"),
+                    parked=target.name, message="a message that is no event was parked")
 
 
 subscribe = Subscriber.decorator

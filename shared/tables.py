@@ -55,8 +55,11 @@ quarantine = Table(
     Column("position", BigInteger, primary_key=True),
     Column("event_id", String(36), nullable=False),
     Column("type", String(100), nullable=False),
-    Column("status", String(16), nullable=False),  # retrying | parked
+    Column("status", String(16), nullable=False),  # retrying | parked | held (inbox_order)
     Column("error", Text, nullable=False),
+    Column("stream_id", String(200), nullable=True),
+    # JSON envelope of a held event (applied once the earlier event of its stream is)
+    Column("envelope", Text, nullable=True),
 )
 
 # The store's identity (a random id made when it was created): messages carry it, so a

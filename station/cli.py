@@ -238,7 +238,7 @@ def _watch_health(ports: dict, stopping, every_s: float = 10.0) -> None:
     last = "ok"
     while not stopping.wait(every_s):
         status, body = edge_health.readiness(ports)
-        now = "ok" if status == 200 else edge_health.describe(body)
+        now = "ok" if body["status"] == "ok" else edge_health.describe(body)
         if now != last:
             print(f"health: {'all services ready / 全部就绪' if now == 'ok' else now}",
                   file=sys.stderr, flush=True)

@@ -2,6 +2,8 @@
 service ready), as the router and `station up` report them.
 
     200 {"status": "ok", "services": {"residents": "ok", ...}}
+    200 {"status": "degraded", "services": {"casework": "degraded", ...},
+         "degraded": {"casework": ["inbox:residents"]}}     (ready, with parked messages)
     503 {"status": "failing", "services": {"casework": "failing", "reporting": "down", ...},
          "failing": {"casework": ["database"], "reporting": ["process"]}, "checks": {...}}
 """
@@ -35,8 +37,13 @@ def readiness(ports: dict[str, int]) -> tuple[int, dict]:
     services = {name: r["status"] for name, r in reports.items()}
     if all(v == "ok" for v in services.values()):
         return 200, {"status": "ok", "services": services}
+    if all(v in ("ok", "degraded") for v in services.values()):
+        return 200, {"status": "degraded", "services": services,
+                     "degraded": {n: r.get("degraded", []) for n, r in reports.items()
+                                  if r["status"] == "degraded"}}
     return 503, {"status": "failing", "services": services,
-                 "failing": {n: r.get("failing", []) for n, r in reports.items() if r["status"] != "ok"},
+                 "failing": {n: r.get("failing", []) for n, r in reports.items()
+                             if r["status"] not in ("ok", "degraded")},
                  "checks": {n: r.get("checks") for n, r in reports.items() if r.get("checks")}}
 
 
@@ -46,10 +53,13 @@ def liveness() -> tuple[int, dict]:
 
 def describe(body: dict) -> str:
     """One line for `station up`: which services are ready, which part of which fails."""
-    ready = sorted(n for n, v in body["services"].items() if v == "ok")
+    ready = sorted(n for n, v in body["services"].items() if v in ("ok", "degraded"))
     failing = body.get("failing", {})
     line = f"ready: {', '.join(ready) or '-'} ({len(ready)}/{len(body['services'])})"
     if failing:
         line += "; not ready: " + ", ".join(
             f"{n} ({', '.join(parts) or body['services'][n]})" for n, parts in sorted(failing.items()))
+    degraded = {n: r for n, r in body["services"].items() if r == "degraded"}
+    if degraded:
+        line += "; parked messages: " + ", ".join(sorted(degraded))
     return line

@@ -1,5 +1,8 @@
 """`station inbox status|resync`: an operator's view of each subscriber's sources.
 
+`status` shows, per inbox, the store it follows (following or halted, and why), its
+position and how many messages are parked (in the store's quarantine and on the broker).
+
 An inbox halts when its source's store was replaced (a restore, a new database) and it
 could not resynchronise on its own, typically because the source was not answering
 (shared.inbox_sync). `resync` does it now: the source must be running (its events are
@@ -29,17 +32,32 @@ def inboxes(consumer: str, config: dict):
     return {s: Inbox(store.engine, consumer, s, table, rpc_fetch(config, consumer),
                      source_store_id=rpc_store_id(config, s, consumer),
                      on_resync=provider.on_resync and (
-                         lambda conn, s=s: provider.on_resync(conn, source=s)))
+                         lambda conn, s=s: provider.on_resync(conn, source=s)),
+                     refold=provider.refold and provider.refold(store))
             for s in sources}
 
 
+def parked_on_broker(config: dict, queues: list[str]) -> dict[str, int]:
+    """Messages in each parking queue (those parked as no event are only there)."""
+    from shared import health
+    if not config.get("AMQP_URI"):
+        return {}
+    return health.broker(config["AMQP_URI"], queues).get("queues", {})
+
+
 def cmd_status(args, config: dict) -> int:
+    from shared import topology
     from station import catalog
+    deployment = config.get("STATION_DEPLOYMENT", "")
+    found = {(consumer, source): inbox for consumer in catalog.SERVICES
+             for source, inbox in inboxes(consumer, config).items()}
+    queue = {key: topology.inbox_name(*key, deployment) + ".parked" for key in found}
+    depths = parked_on_broker(config, list(queue.values()))
     report = {}
-    for consumer in catalog.SERVICES:
-        for source, inbox in inboxes(consumer, config).items():
-            report[f"{consumer}<-{source}"] = {**inbox.status(),
-                                               "position": inbox.checkpoint.get()}
+    for (consumer, source), inbox in found.items():
+        parked = inbox.parked_count() + depths.get(queue[consumer, source], 0)
+        report[f"{consumer}<-{source}"] = {**inbox.status(), "parked": parked,
+                                           "position": inbox.checkpoint.get()}
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 1 if any(v["status"] == "halted" for v in report.values()) else 0
 

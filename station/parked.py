@@ -5,7 +5,8 @@ error in the `x-error` header (shared.providers), and the consumer's inbox keeps
 event in its quarantine as `parked`. After the cause is fixed (a bug deployed, a missing
 record added), `replay` marks the event `retrying` in the consumer's store and puts the
 message back on the consumer's queue with a fresh retry count; the inbox then applies
-it once (it is past the checkpoint, so nothing else would). `inspect` shows envelopes
+it once (it is past the checkpoint, so nothing else would); a message parked because it
+is no event at all stays (replayed, it would be parked again). `inspect` shows envelopes
 with payload keys only: parked events may be about residents.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import kombu
 import sqlalchemy as sa
 from amqp.exceptions import NotFound
 
-from shared import topology
+from shared import envelope, topology
 from shared.events import Registry
 from shared.inbox import Inbox
 from shared.stores import open_store
@@ -51,12 +52,24 @@ def counts(amqp_uri: str, subscriptions=None) -> list[dict]:
 
 def summary(message) -> dict:
     """What an operator may see of a parked message: no payload values."""
-    body = json.loads(message.body) if isinstance(message.body, (bytes, str)) else message.body
     headers = message.headers or {}
+    body = _envelope(message)
+    if body is None:  # parked because it is no event (shared.envelope): no fields to show
+        return {"undecodable": headers.get("x-undecodable") or headers.get("x-error"),
+                "content_type": message.content_type, "bytes": len(message.body or b"")}
     return {"position": body.get("position"), "event_id": body.get("event_id"),
             "type": body.get("type"), "stream_id": body.get("stream_id"),
             "retries": headers.get("x-retries"), "error": headers.get("x-error"),
             "payload_keys": sorted(body.get("payload") or {})}
+
+
+def _envelope(message) -> dict | None:
+    """The parked message's envelope, or None if it is none (an undecodable message)."""
+    try:
+        body = json.loads(message.body) if isinstance(message.body, (bytes, str)) else message.body
+    except ValueError:
+        return None
+    return body if envelope.problem(body) is None else None
 
 
 def peek(amqp_uri: str, consumer: str, source: str, limit: int = 100) -> list[dict]:
@@ -85,8 +98,8 @@ def replay(amqp_uri: str, config: dict, consumer: str, source: str,
             channel = conn.channel()
             producer = kombu.Producer(channel)
             while (message := channel.basic_get(parked_name(consumer, source))) is not None:
-                body = json.loads(message.body)
-                if position is not None and body.get("position") != position:
+                body = _envelope(message)
+                if body is None or (position is not None and body.get("position") != position):
                     keep.append(message)
                     continue
                 with store.engine.begin() as db:

@@ -406,6 +406,10 @@ def apply_org(conn: sa.Connection, event: Recorded) -> None:
         _upsert(conn, table, key, {key: p[key], parent: p[parent]})
 
 
+# What activities folds from the residents' events: emptied and folded again on a resync
+# (shared.inbox_sync), with RESIDENT_APPLIERS (a resident's erasure is not made twice).
+FROM_RESIDENTS = (known_residents, known_stations, known_streets, known_communities)
+
 RESIDENT_APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
     **{name: apply_org for name in ORG_EVENTS},
     **{name: apply_resident for name in ("ResidentRegistered", "ResidentMoved",

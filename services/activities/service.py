@@ -26,6 +26,7 @@ from shared.kit.rpc import rpc
 from shared.errors import translated
 from shared.events import utcnow
 from shared.kit.ids import new_id
+from shared.inbox_sync import emptying
 from shared.providers import InboxProvider, StoreProvider
 from shared.security import masking
 from shared.security.nameko import Auth
@@ -56,7 +57,9 @@ class ActivitiesService(EventSourcedService):
 
     name, name_zh = "activities", "社区活动"
     store = StoreProvider(registry, projections=projections.projection)
-    inbox = InboxProvider(handlers.inbox_handlers)
+    inbox = InboxProvider(handlers.inbox_handlers,
+                          on_resync=emptying(*projections.FROM_RESIDENTS),
+                          refold=lambda _store: projections.RESIDENT_APPLIERS)
     auth = Auth()
 
     # -- plumbing ---------------------------------------------------------------------

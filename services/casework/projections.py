@@ -361,6 +361,16 @@ def apply_org(conn: sa.Connection, event: Recorded) -> None:
         conn.execute(table.insert().values({key: p[key], parent: p[parent]}))
 
 
+# What casework folds from the residents' events (a resync empties and folds them again,
+# shared.inbox_sync), and the read-model part of its residents' handlers: the follow-ups
+# those handlers scheduled are casework's own events, never made twice.
+FROM_RESIDENTS = (known_residents, known_stations, known_streets)
+RESIDENTS_REFOLD = {**{name: apply_org for name in ORG_EVENTS},
+                    **{name: apply_resident for name in (
+                        "ResidentRegistered", "ResidentMoved", "ResidentTransferred",
+                        "ResidentStatusChanged", *CARD_EVENTS)}}
+
+
 def rebuild_residents(engine: sa.Engine, envelopes: Iterable[dict]) -> None:
     """Rebuild `known_residents` and the organisation tree from the residents' events
     (read over RPC by the caller)."""

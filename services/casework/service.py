@@ -29,6 +29,7 @@ from shared.base_service import EventSourcedService
 from shared.kit.rpc import rpc
 from shared.errors import NotFound, translated
 from shared.events import utcnow
+from shared.inbox_sync import emptying
 from shared.providers import InboxProvider, StoreProvider
 from shared.security import staff
 from shared.security.nameko import Auth
@@ -57,7 +58,9 @@ class CaseworkService(EventSourcedService):
 
     name, name_zh = "casework", "个案"
     store = StoreProvider(registry, projections=projections.projection)
-    inbox = InboxProvider(lambda store: handlers.residents_handlers(store, policy.load()))
+    inbox = InboxProvider(lambda store: handlers.residents_handlers(store, policy.load()),
+                          on_resync=emptying(*projections.FROM_RESIDENTS),
+                          refold=lambda _store: projections.RESIDENTS_REFOLD)
     auth = Auth()
 
     # -- plumbing ---------------------------------------------------------------------

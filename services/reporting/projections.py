@@ -171,6 +171,14 @@ def apply_source(conn: sa.Connection, source: str, event: Recorded) -> None:
     _index_streams(conn, source, event)
 
 
+def forget_source(conn: sa.Connection, source: str) -> None:
+    """Empty what reporting folded from one source (its facts, the resident streams it
+    named), before a resync folds that source's events again (shared.inbox_sync): the
+    facts then equal a rebuild's, without those of events the source no longer has."""
+    conn.execute(facts.delete().where(facts.c.source == source))
+    conn.execute(resident_streams.delete().where(resident_streams.c.source == source))
+
+
 SOURCE_OF = {t: source for source, types in SOURCES.items() for t in types}
 
 

@@ -73,7 +73,8 @@ class ReportingService(EventSourcedService):
 
     name, name_zh = "reporting", "报表"
     store = StoreProvider(registry, projections=projections.projection)
-    inbox = SourceInbox(projections.inbox_handlers)
+    inbox = SourceInbox(projections.inbox_handlers,
+                        on_resync=lambda conn, source: projections.forget_source(conn, source))
     auth = Auth()
     config = Config()
 

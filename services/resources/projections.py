@@ -277,6 +277,8 @@ known_streets = Table(
 
 RESIDENT_EVENTS = ("ResidentRegistered", "ResidentMoved", "ResidentTransferred",
                    "ResidentStatusChanged")
+# What resources folds from the residents' events: emptied and folded again on a resync.
+FROM_RESIDENTS = (known_needs, known_residents, known_stations, known_streets)
 ORG_EVENTS = {"StationAdded": (known_stations, "station_id", "street_id"),
               "StreetAdded": (known_streets, "street_id", "district_id")}
 
@@ -285,6 +287,13 @@ def _upsert(conn, table: Table, key: str, key_value: str, values: dict) -> None:
     if not conn.execute(table.update().where(table.c[key] == key_value)
                         .values(**values)).rowcount:
         conn.execute(table.insert().values({key: key_value, **values}))
+
+
+def residents_refold() -> dict:
+    """The read-model part of resources' residents' handlers (a resident's erasure is
+    not made twice when a resync folds the residents' events again)."""
+    return {**{name: apply_resident for name in RESIDENT_EVENTS},
+            **{name: apply_org for name in ORG_EVENTS}, **NEED_APPLIERS}
 
 
 def apply_resident(conn: sa.Connection, event: Recorded) -> None:

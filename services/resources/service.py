@@ -26,6 +26,7 @@ from shared.kit.rpc import rpc
 from shared.errors import translated
 from shared.events import utcnow
 from shared.kit.ids import new_id
+from shared.inbox_sync import emptying
 from shared.providers import InboxProvider, StoreProvider
 from shared.security.nameko import Auth
 from shared.security.principal import Principal
@@ -51,7 +52,9 @@ class ResourcesService(EventSourcedService):
 
     name, name_zh = "resources", "资源"
     store = StoreProvider(registry, projections=projections.projection)
-    inbox = InboxProvider(handlers.residents_handlers)
+    inbox = InboxProvider(handlers.residents_handlers,
+                          on_resync=emptying(*projections.FROM_RESIDENTS),
+                          refold=lambda _store: projections.residents_refold())
     auth = Auth()
 
     # -- plumbing ---------------------------------------------------------------------
