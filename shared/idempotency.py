@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import re
 import uuid
 import weakref
@@ -43,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.errors import ApiError, Conflict, ValidationFailed
 from shared.events import iso
 from shared.fencing import Fence
-from shared.security.keys import setting
+from shared.security.keys import service_key, setting
 from shared.tables import idempotency_keys as K
 
 HEADER = "Idempotency-Key"
@@ -97,10 +98,12 @@ def check_key(raw: str) -> str:
     return raw
 
 
-def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+def fingerprint(method: str, path: str, query: bytes, body: bytes, secret: bytes = b"") -> str:
     """What "the same request" means: the same method, path, query string and body bytes
-    (a device's outbox sends again exactly the bytes it stored)."""
-    digest = hashlib.sha256()
+    (a device's outbox sends again exactly the bytes it stored). Keyed with a secret kept
+    outside the store (the deployment's service key): a body holding an ID number must
+    not be found again from its hash by trying the few numbers a birth date leaves."""
+    digest = hmac.new(hashlib.sha256(b"idempotency:" + secret).digest(), digestmod="sha256")
     for part in (method.encode(), path.encode(), query, body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
@@ -137,6 +140,7 @@ class Keys:
     def __init__(self, engine: sa.Engine, keep: timedelta | None = None):
         self.engine, self.keep = engine, keep or retention()
         self.purged_at: datetime | None = None
+        self.secret: bytes | None = None   # the fingerprints' key, read on first use
 
     def claim(self, scope: str, key: str, print_: str, now: datetime) -> Fence | Answer:
         """This attempt's fence, or the answer a repeat gets (raises 422 / 409)."""
@@ -216,9 +220,12 @@ class Keys:
 _KEYS: "weakref.WeakKeyDictionary[sa.Engine, Keys]" = weakref.WeakKeyDictionary()
 
 
-def keys_of(engine: sa.Engine) -> Keys:
-    """The (one per process) Keys of a store's engine."""
+def keys_of(engine: sa.Engine, config=None) -> Keys:
+    """The (one per process) Keys of a store's engine, its fingerprints keyed with the
+    service key of `config` (shared.security.keys)."""
     found = _KEYS.get(engine)
     if found is None:
         found = _KEYS[engine] = Keys(engine)
+    if found.secret is None:
+        found.secret = service_key(config).encode()
     return found

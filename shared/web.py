@@ -164,9 +164,10 @@ def idempotent(fn):
             return fn(service, request, *args, **kwargs)
         key = idempotency.check_key(raw)
         who = gate.principal(request)                        # 401 before anything is kept
-        keys = idempotency.keys_of(store.engine)
+        keys = idempotency.keys_of(store.engine, getattr(gate, "config", None))
         claimed = keys.claim(who.username, key, idempotency.fingerprint(
-            request.method, request.path, request.query_string, raw_body(request)), utcnow())
+            request.method, request.path, request.query_string, raw_body(request),
+            keys.secret), utcnow())
         if isinstance(claimed, idempotency.Answer):
             return replayed(claimed)
         with fencing.holding(claimed):

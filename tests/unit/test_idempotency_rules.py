@@ -41,6 +41,14 @@ def test_the_same_request_is_the_same_method_path_query_and_body_bytes():
     assert fingerprint("POST", "/a", b"b", b"") != fingerprint("POST", "/ab", b"", b"")
 
 
+def test_the_fingerprint_is_keyed_with_a_secret_outside_the_store():
+    body = b'{"id_number": "52010219400315102X"}'
+    assert fingerprint("POST", "/r", b"", body, b"one") != fingerprint("POST", "/r", b"", body,
+                                                                        b"two")
+    assert fingerprint("POST", "/r", b"", body, b"one") == fingerprint("POST", "/r", b"", body,
+                                                                        b"one")
+
+
 @pytest.mark.parametrize("found, verdict", [
     (row(print_="other", status=201), REUSED),
     (row(status=201), REPLAY),
