@@ -181,6 +181,8 @@ VARIABLES: tuple[Variable, ...] = (
              "the first lock; each next one doubles"),
     Variable("STATION_LOGIN_MAX_LOCK_S", "3600", number(float, 1), "seconds, a number >= 1",
              "the longest lock"),
+    Variable("STATION_IDEMPOTENCY_DAYS", "14", number(float, 14), "days, a number >= 14",
+             "how long a POST's Idempotency-Key and its answer are kept (API.md: at least 14)"),
     Variable("CASEWORK_POLICY_FILE", None, existing_file, "path of a JSON file",
              "casework follow-up policy (default: the one shipped)"),
     Variable("CASEWORK_AGENCIES_FILE", None, existing_file, "path of a JSON file",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 
 from shared.eventstore import ConcurrencyError
+from shared.fencing import FenceLost
 from shared.events import InvalidEvent
 from shared.kit.errors import DomainError, status_of
 
@@ -92,6 +93,9 @@ def to_api_error(exc: Exception) -> ApiError:
         return Conflict(f"Version conflict: expected {exc.expected}, found {exc.actual}",
                         f"版本冲突：期望版本 {exc.expected}，实际版本 {exc.actual}",
                         code="version_conflict", current_version=exc.actual)
+    if isinstance(exc, FenceLost):
+        return Conflict("Another attempt took this Idempotency-Key over: nothing was written",
+                        "另一请求已接管该幂等键：本次未写入", code="idempotency_in_progress")
     if isinstance(exc, InvalidEvent):
         return ValidationFailed(fields={k: v if isinstance(v, list) else [str(v)]
                                         for k, v in exc.errors.items()})

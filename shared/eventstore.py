@@ -36,7 +36,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from shared import hashchain
+from shared import fencing, hashchain
 from shared.events import NewEvent, Recorded, Registry, iso, utcnow
 from shared.tables import events as T
 
@@ -129,19 +129,26 @@ class EventStore:
         that returns the stored events, so a writer may retry safely after a timeout.
         Invalid payloads raise before any I/O. Pass `conn` to append inside the
         caller's transaction (a subscriber writing its checkpoint in the same commit).
+        While a request's idempotency key is held (shared.fencing), the append marks it
+        in the same transaction, so it takes the transactional path on PostgreSQL too.
         """
         if not new_events:
             return []
         recorded_at = iso(now or utcnow())
         drafts = [self._draft(stream_id, e, recorded_at) for e in new_events]
+        fence = fencing.current(self.engine)  # an Idempotency-Key, marked in the write
         if conn is not None:
+            if fence is not None:
+                fence.mark(conn)
             return self._append_within(conn, stream_id, expected_version, drafts)
-        if self._postgres:
+        if self._postgres and fence is None:
             stored = self._append_postgres(stream_id, expected_version, drafts)
             if stored is not None:
                 return stored
         try:
             with self.engine.begin() as own:
+                if fence is not None:
+                    fence.mark(own)
                 stored = self._insert(own, stream_id, expected_version, drafts)
         except IntegrityError:
             with self.engine.begin() as own:

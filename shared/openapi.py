@@ -45,6 +45,19 @@ DESCRIPTIONS = {
     404: "Unknown, or outside the caller's scope / 未找到或不在权限范围内",
     409: "Conflict: duplicate, version or stock / 冲突（重复、版本或库存）",
     413: "Request body too large / 请求内容过大",
+    422: "Idempotency-Key already used for another request / 幂等键已用于另一个请求",
+}
+# Every POST a caller makes with a token honours it (shared.idempotency).
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200,
+               "pattern": r"^[!-~]([ -~]*[!-~])?$"},
+    "description": "Opaque, at most 200 visible ASCII characters, made by the client once per "
+                   "request. A repeat with the same key and the same request gets the first "
+                   "answer and writes nothing; the same key with another request is a 422; "
+                   "while the first is in progress, 409. Kept at least 14 days, per user. / "
+                   "客户端为每个请求生成一次的幂等键：同键同请求重发得到首次的应答且不重复写入；"
+                   "同键不同请求返回 422；首次请求处理中返回 409。至少保留 14 天，按用户区分。",
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 WITH_BODY = {"POST", "PUT", "PATCH"}
@@ -133,6 +146,11 @@ def is_public(path: str, method: str) -> bool:
     return path in PUBLIC_PATHS or (method == "GET" and path.endswith(PUBLIC_SUFFIXES))
 
 
+def idempotent(method: str, auth: bool) -> bool:
+    """A POST with a caller honours Idempotency-Key (shared.web.api); the log-in does not."""
+    return method == "POST" and auth
+
+
 def operation(service: str, fn, handler, method: str, path_params: list[dict]) -> dict:
     doc = handler.doc
     docstring = inspect.getdoc(fn) or ""
@@ -145,12 +163,14 @@ def operation(service: str, fn, handler, method: str, path_params: list[dict]) -
     params = [dict(p) for p in path_params]
     if doc.query is not None:
         params.append({"in": "query", "schema": doc.query})
+    auth = doc.auth if doc.auth is not None else not is_public(handler.url, method)
+    if idempotent(method, auth):
+        params.append(dict(IDEMPOTENCY_KEY))
     if params:
         op["parameters"] = params
     if doc.body is not None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": doc.body}}}
-    auth = doc.auth if doc.auth is not None else not is_public(handler.url, method)
     op["security"] = [{BEARER: []}] if auth else []
     op["responses"] = responses(doc, method, bool(path_params), auth)
     return op
@@ -171,6 +191,8 @@ def responses(doc, method: str, has_path_params: bool, auth: bool) -> dict:
         errors.append(409)
     if doc.body is not None or method in WITH_BODY:
         errors.append(413)
+    if idempotent(method, auth):
+        errors.append(422)
     for status in errors:
         out.setdefault(str(status), response(status, None))
     return dict(sorted(out.items()))

@@ -1,7 +1,7 @@
 """The tables every service's store has. Alembic migrations (shared/migrations) create them;
 this module is the one description the code and the migrations share."""
-from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (BigInteger, Column, Index, Integer, LargeBinary, MetaData, String,
+                        Table, Text, UniqueConstraint, text)
 
 metadata = MetaData()
 
@@ -88,4 +88,22 @@ inbox_applied = Table(
     Column("position", BigInteger, primary_key=True),
     Column("event_id", String(36), nullable=False),
     Index("ix_inbox_applied_event", "name", "event_id"),
+)
+
+# POSTs answered under an Idempotency-Key (shared.idempotency), per caller: the request's
+# fingerprint, the attempt holding the key (`owner`), whether that attempt wrote (set in
+# the write's own transaction, shared.fencing) and, once answered, the answer itself.
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("scope", String(200), primary_key=True),      # the caller's user name
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),   # sha256 of method, path, query, body
+    Column("owner", String(36), nullable=False),
+    Column("applied", Integer, nullable=False, server_default="0"),
+    Column("status", Integer, nullable=True),            # NULL until answered
+    Column("content_type", String(100), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_idempotency_keys_created", "created_at"),
 )

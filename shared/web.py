@@ -20,6 +20,7 @@ and change nothing at run time:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Mapping
 
 import marshmallow
@@ -27,7 +28,8 @@ import orjson
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
-from shared import inputs, logs
+from shared import fencing, idempotency, inputs, logs
+from shared.events import utcnow
 from shared.messages import bilingual
 from shared.errors import TooLarge, ValidationFailed, to_api_error
 
@@ -49,13 +51,19 @@ def json_response(status: int, body) -> Response:
                     mimetype="application/json", headers=SECURITY_HEADERS)
 
 
-def body_of(request) -> dict:
-    """The request's JSON object, or a 400/413 in both languages."""
+def raw_body(request) -> bytes:
+    """The request's body bytes (read once, cached), or a 413 in both languages."""
     if request.content_length and request.content_length > MAX_BODY:
         raise TooLarge()
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY:
         raise TooLarge()
+    return raw
+
+
+def body_of(request) -> dict:
+    """The request's JSON object, or a 400/413 in both languages."""
+    raw = raw_body(request)
     try:
         data = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:
@@ -111,22 +119,78 @@ class ApiHandler(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def response_from_result(self, result):
-        if isinstance(result, Response):
-            return result
-        if isinstance(result, tuple):
-            status, body = result
-        else:
-            status, body = 200, result
-        return json_response(status, body)
+        return as_response(result)
 
     def response_from_exception(self, exc):
         error = to_api_error(exc)
         if error.code == "internal":  # not mapped: ConcurrencyError and InvalidEvent are
             log.error("http.unexpected", error_type=type(exc).__name__, path=self.url)
-            return json_response(500, error.body())
-        log.info("http.refused", status=error.status, code=error.code, method=self.method,
-                 route=self.url)  # an expected answer: one line, no traceback (shared.logs)
-        return json_response(error.status, error.body())
+        else:
+            log.info("http.refused", status=error.status, code=error.code, method=self.method,
+                     route=self.url)  # an expected answer: one line, no traceback (shared.logs)
+        return error_response(exc)
 
 
-api = ApiHandler.decorator
+def error_response(exc: Exception) -> Response:
+    """The API's answer to an exception (an unexpected one is a 500 with no detail)."""
+    error = to_api_error(exc)
+    return json_response(500 if error.code == "internal" else error.status, error.body())
+
+
+def as_response(result) -> Response:
+    """A handler's result (a body, (status, body) or a Response) as the Response sent."""
+    if isinstance(result, Response):
+        return result
+    status, body = result if isinstance(result, tuple) else (200, result)
+    return json_response(status, body)
+
+
+def api(method: str, url: str, **kwargs):
+    """Register an HTTP entrypoint (ApiHandler); a POST also honours Idempotency-Key
+    (shared.idempotency), except a public one (the log-in: no caller to scope a key by)."""
+    from shared.openapi import idempotent as documented, is_public
+    register = ApiHandler.decorator(method, url, **kwargs)
+    auth = kwargs.get("auth")
+    if not documented(method.upper(), auth if auth is not None else not is_public(url, method)):
+        return register
+    return lambda fn: register(idempotent(fn))
+
+
+def idempotent(fn):
+    """The handler, answering a repeat of a POST sent with an Idempotency-Key from the
+    first answer (shared.idempotency); without the header, the handler alone."""
+    @functools.wraps(fn)
+    def answering(service, request, *args, **kwargs):
+        raw = request.headers.get(idempotency.HEADER)
+        store, gate = getattr(service, "store", None), getattr(service, "auth", None)
+        if raw is None or not hasattr(store, "engine") or not hasattr(gate, "principal"):
+            return fn(service, request, *args, **kwargs)
+        key = idempotency.check_key(raw)
+        who = gate.principal(request)                        # 401 before anything is kept
+        keys = idempotency.keys_of(store.engine, getattr(gate, "config", None))
+        claimed = keys.claim(who.username, key, idempotency.fingerprint(
+            request.method, request.path, request.query_string, raw_body(request),
+            keys.secret), utcnow())
+        if isinstance(claimed, idempotency.Answer):
+            return replayed(claimed)
+        with fencing.holding(claimed):
+            try:
+                response = as_response(fn(service, request, *args, **kwargs))
+            except Exception as exc:
+                keys.refused(claimed, answer_of(error_response(exc)), utcnow())
+                raise
+        keep = keys.answer if response.status_code < 400 else keys.refused
+        keep(claimed, answer_of(response), utcnow())
+        return response
+    return answering
+
+
+def answer_of(response: Response) -> idempotency.Answer:
+    return idempotency.Answer(response.status_code, response.content_type or "",
+                              response.get_data())
+
+
+def replayed(answer: idempotency.Answer) -> Response:
+    """The first answer again, byte for byte, marked as a replay."""
+    return Response(answer.body, status=answer.status, content_type=answer.content_type,
+                    headers={**SECURITY_HEADERS, "Idempotent-Replayed": "true"})

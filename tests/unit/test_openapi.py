@@ -122,10 +122,10 @@ def test_query_parameters_come_one_per_field_of_the_query_schema(spec):
 
 def test_declared_responses_come_first_then_the_errors_this_kind_of_endpoint_gives(spec):
     post = spec["paths"]["/api/v1/things"]["post"]["responses"]
-    assert set(post) == {"201", "400", "401", "403", "409", "413"}
+    assert set(post) == {"201", "400", "401", "403", "409", "413", "422"}
     assert post["201"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/IdOut"}
-    for status in ("400", "401", "403", "409", "413"):
+    for status in ("400", "401", "403", "409", "413", "422"):
         assert post[status]["content"]["application/json"]["schema"] == ERROR_REF
 
     get_one = spec["paths"]["/api/v1/things/{thing_id}"]["get"]["responses"]
@@ -237,3 +237,18 @@ def test_the_same_document_twice_merges_into_itself(spec):
     merged = merge([spec, spec])
     assert merged["paths"] == spec["paths"]
     assert merged["components"] == spec["components"]
+
+
+def test_a_post_with_a_caller_lists_the_idempotency_key_header_and_its_422(spec):
+    post = spec["paths"]["/api/v1/things"]["post"]
+    header = [p for p in post["parameters"] if p["in"] == "header"]
+    assert [(p["name"], p["required"], p["schema"]["maxLength"]) for p in header] == [
+        ("Idempotency-Key", False, 200)]
+    assert "422" in post["responses"]
+    get = spec["paths"]["/api/v1/things"]["get"]
+    assert all(p["in"] != "header" for p in get["parameters"]) and "422" not in get["responses"]
+
+
+def test_the_log_in_takes_no_idempotency_key(spec):
+    token = spec["paths"]["/api/v1/auth/token"]["post"]
+    assert all(p["in"] != "header" for p in token.get("parameters", []))
