@@ -10,6 +10,10 @@ Readiness fails (503 at the HTTP edge) when any of these does:
 Reported without failing readiness (they say how far behind, not whether it works):
 relay lag (events committed but not yet published), relay errors and restarts, each
 inbox's lag (messages waiting in its queue) and parked messages.
+
+The public answer (`public`) keeps each check's status and progress (ok, lag, parked);
+process ids, restart counts, error types and texts are details, for an ops-scoped caller
+(`health.details`) and for the log (shared.health_api).
 """
 from __future__ import annotations
 
@@ -110,6 +114,26 @@ def readiness(service: str, engine: sa.Engine, amqp_uri: str, sources: Iterable[
     failing += [f"inbox:{source}" for source, check in inbox.items() if not check["ok"]]
     checks["inboxes"] = inbox
     return {"status": "failing" if failing else "ok", "failing": failing, "checks": checks}
+
+
+# What anyone may see of a check: whether it works and how far behind it is.
+PUBLIC_FIELDS = frozenset({"ok", "alive", "status", "lag", "parked"})
+
+
+def public(report: dict) -> dict:
+    """The report without details: each check's (and each inbox's) public fields only."""
+    checks = report.get("checks")
+    if not isinstance(checks, dict):
+        return report
+    shown = {part: _public_check(check) for part, check in checks.items() if part != "inboxes"}
+    if "inboxes" in checks:
+        shown["inboxes"] = {source: _public_check(check)
+                            for source, check in checks["inboxes"].items()}
+    return {**report, "checks": shown}
+
+
+def _public_check(check: dict) -> dict:
+    return {key: value for key, value in check.items() if key in PUBLIC_FIELDS}
 
 
 def _close(channel) -> None:
