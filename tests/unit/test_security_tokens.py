@@ -35,7 +35,7 @@ def test_the_claims_are_sub_role_scopes_iat_and_exp():
 
 def test_a_token_from_the_same_second_but_before_a_password_change_is_refused():
     """The floor (shared.security.users.Standing) and iat are both to the microsecond."""
-    changed = datetime(2026, 12, 3, 8, 0, 0, 500_000, tzinfo=timezone.utc)
+    changed = datetime.now(timezone.utc).replace(microsecond=500_000)  # mid-second
     floor = Standing(False, changed.timestamp())
     keys = SigningKeys.parse(K1)
     before = verify(issue(LI_NA, keys, now=changed - timedelta(milliseconds=300)), keys)
