@@ -9,6 +9,8 @@ export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
 bash scripts/ensure-services.sh
 echo "== import contracts"
 .venv/bin/lint-imports
+echo "== the package without extras, as the production image installs it"
+bash scripts/check-install.sh
 echo "== tests that stop the shared broker, alone"
 status=0
 .venv/bin/python -m pytest -m serial "$@" || status=$?

@@ -65,6 +65,12 @@ class TooLarge(ApiError):
     message, message_zh = "Request body too large", "请求内容过大"
 
 
+class NotJson(ApiError):
+    status, code = 415, "unsupported_media_type"
+    message = "Send the body as JSON with Content-Type: application/json"
+    message_zh = "请求体须为 JSON，并带 Content-Type: application/json"
+
+
 # the HTTP status of shared.kit.errors.HTTP_STATUS -> the API error that answers with it
 API_ERRORS: dict[int, type[ApiError]] = {400: ValidationFailed, 403: Forbidden, 404: NotFound,
                                          409: Conflict}

@@ -12,6 +12,10 @@ relay lag (events committed but not yet published), relay errors and restarts, e
 inbox's lag (messages waiting in its queue) and parked messages. A service with parked
 messages is `degraded` (still ready, 200) and names those inboxes in `degraded`: a
 parked message is something it did not apply, and an operator must look at it.
+
+The public answer (`public`) keeps each check's status and progress (ok, lag, parked);
+process ids, restart counts, error types and texts are details, for an ops-scoped caller
+(`health.details`) and for the log (shared.health_api).
 """
 from __future__ import annotations
 
@@ -116,6 +120,26 @@ def readiness(service: str, engine: sa.Engine, amqp_uri: str, sources: Iterable[
     checks["inboxes"] = inbox
     status = "failing" if failing else "degraded" if degraded else "ok"
     return {"status": status, "failing": failing, "degraded": degraded, "checks": checks}
+
+
+# What anyone may see of a check: whether it works and how far behind it is.
+PUBLIC_FIELDS = frozenset({"ok", "alive", "status", "lag", "parked"})
+
+
+def public(report: dict) -> dict:
+    """The report without details: each check's (and each inbox's) public fields only."""
+    checks = report.get("checks")
+    if not isinstance(checks, dict):
+        return report
+    shown = {part: _public_check(check) for part, check in checks.items() if part != "inboxes"}
+    if "inboxes" in checks:
+        shown["inboxes"] = {source: _public_check(check)
+                            for source, check in checks["inboxes"].items()}
+    return {**report, "checks": shown}
+
+
+def _public_check(check: dict) -> dict:
+    return {key: value for key, value in check.items() if key in PUBLIC_FIELDS}
 
 
 def _close(channel) -> None:

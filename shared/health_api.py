@@ -2,14 +2,20 @@
 
 Liveness: the process answers (200). Readiness: shared.health's checks; 200 when ready
 (`ok`, or `degraded` naming inboxes with parked messages), 503 naming the failing parts
-when not. Public (no token), as the edge's /api/v1/health.
+when not. Public (no token), as the edge's /api/v1/health: the public answer is each
+check's status (shared.health.public); a caller whose token allows `health.details`
+(district_admin) gets the details too, and a failing report's details go to the log,
+once each time the failing parts change.
 """
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider
 
-from shared import health, topology
+from shared import health, logs, topology
+from shared.errors import ApiError
 from shared.web import api
+
+log = logs.get("health")
 
 
 class HealthProvider(DependencyProvider):
@@ -46,8 +52,41 @@ def _endpoints(name: str):
          summary=f"Is {name} ready: database, broker, relay, inboxes / {name} 服务是否就绪")
     def health_ready(self, request):
         report = self.health()
-        return (503 if report["status"] == "failing" else 200), {"service": name, **report}
+        _log_change(name, report)
+        body = {"service": name, **report}
+        if not _ops_caller(self, request):
+            body = health.public(body)
+        return (503 if report["status"] == "failing" else 200), body
     return health_live, health_ready
+
+
+def _ops_caller(service, request) -> bool:
+    """Does the request carry a token allowing `health.details`? No token, a bad one or
+    another role: the public answer (readiness never asks for a token)."""
+    auth = getattr(service, "auth", None)
+    if auth is None or not request.headers.get("Authorization"):
+        return False
+    try:
+        auth.require(request, "health.details")
+    except ApiError:
+        return False
+    return True
+
+
+_last_failing: dict[str, tuple] = {}
+
+
+def _log_change(name: str, report: dict) -> None:
+    """The details, in the log, when the set of failing parts changes (not on every poll)."""
+    failing = tuple(report["failing"])
+    if _last_failing.get(name, ()) == failing:
+        return
+    _last_failing[name] = failing
+    if failing:
+        log.warning("health.failing", service=name, failing=list(failing),
+                    checks=report["checks"])
+    else:
+        log.info("health.ready", service=name)
 
 
 class HealthEndpoints:

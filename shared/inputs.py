@@ -8,6 +8,14 @@ shared.web.load checks each loaded request against these rules after its schema:
 - times and dates within years 1900-2999: a time at the edge of what Python can hold
   (`9999-12-31T23:59:59-23:59`) overflows once converted to UTC or moved by a day.
 
+And before its schema, on the values as sent (`sent_problems`), by the field's type, what
+marshmallow would quietly take:
+
+- a whole number (Integer) given as `1.5` (marshmallow keeps 1) or as text with other
+  digits than 0-9 (`"１０"`, `"٣"`: Python reads them as 10 and 3);
+- a number (Decimal, Float) given as text with other digits than 0-9;
+- required text (or text that must not be empty) given as spaces only.
+
     problems({"name": "a\\x00b", "as_of": datetime(9999, ...)})
       -> {"name": ["Contains a control character ... / 含有控制字符 ..."],
           "as_of": ["Out of range ... / 超出范围 ..."]}
@@ -17,6 +25,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
 
 EARLIEST, LATEST = 1900, 2999
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -54,3 +65,58 @@ def problems(data: Any, path: str = "") -> dict[str, list[str]]:
     elif isinstance(data, date) and not in_range(data):
         found[path or "_schema"] = [RANGE_MESSAGE]
     return found
+
+
+WHOLE_MESSAGE = "Not a whole number / 不是整数"
+DIGITS_MESSAGE = "Use the digits 0-9 / 请使用半角数字 0-9"
+BLANK_MESSAGE = "Must not be blank / 不能为空白"
+ASCII_NUMBER = re.compile(r"[+-]?[0-9]*\.?[0-9]*([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def sent_problems(schema: ma.Schema, data: Any, path: str = "") -> dict[str, list[str]]:
+    """{field path: [message]} for each value sent that the schema's field would take
+    other than as written (see the module's docstring); {} if none."""
+    found: dict[str, list[str]] = {}
+    if not isinstance(data, dict):
+        return found
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if field.dump_only or key not in data:
+            continue
+        found.update(_field_problems(field, data[key], f"{path}.{key}" if path else key))
+    return found
+
+
+def _field_problems(field: fields.Field, value: Any, path: str) -> dict[str, list[str]]:
+    if isinstance(field, fields.Nested) and isinstance(field.schema, ma.Schema):
+        items = value if field.many and isinstance(value, list) else [value]
+        found: dict[str, list[str]] = {}
+        for i, item in enumerate(items):
+            found.update(sent_problems(field.schema, item, f"{path}.{i}" if field.many else path))
+        return found
+    if isinstance(field, fields.List) and isinstance(value, list):
+        found = {}
+        for i, item in enumerate(value):
+            found.update(_field_problems(field.inner, item, f"{path}.{i}"))
+        return found
+    problem = _value_problem(field, value)
+    return {path: [problem]} if problem else {}
+
+
+def _value_problem(field: fields.Field, value: Any) -> str | None:
+    if isinstance(field, fields.Integer) and isinstance(value, float) and not value.is_integer():
+        return WHOLE_MESSAGE
+    if isinstance(field, fields.Number) and isinstance(value, str) \
+            and not ASCII_NUMBER.fullmatch(value.strip()):
+        return DIGITS_MESSAGE
+    if isinstance(field, fields.String) and isinstance(value, str) and value \
+            and not value.strip() and _must_have_text(field):
+        return BLANK_MESSAGE
+    return None
+
+
+def _must_have_text(field: fields.String) -> bool:
+    """Required, or a length of at least one: an answer of spaces is no answer."""
+    validators = field.validators or []
+    return field.required or any(isinstance(v, validate.Length) and (v.min or 0) >= 1
+                                 for v in validators)

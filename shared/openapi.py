@@ -45,6 +45,7 @@ DESCRIPTIONS = {
     404: "Unknown, or outside the caller's scope / 未找到或不在权限范围内",
     409: "Conflict: duplicate, version or stock / 冲突（重复、版本或库存）",
     413: "Request body too large / 请求内容过大",
+    415: "The body is not sent as application/json / 请求体须以 application/json 发送",
     422: "Idempotency-Key already used for another request / 幂等键已用于另一个请求",
 }
 # Every POST a caller makes with a token honours it (shared.idempotency).
@@ -190,7 +191,7 @@ def responses(doc, method: str, has_path_params: bool, auth: bool) -> dict:
     if method in WRITES:
         errors.append(409)
     if doc.body is not None or method in WITH_BODY:
-        errors.append(413)
+        errors += [413, 415]
     if idempotent(method, auth):
         errors.append(422)
     for status in errors:

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 from shared import fencing, idempotency, inputs, logs
 from shared.events import utcnow
 from shared.messages import bilingual
-from shared.errors import TooLarge, ValidationFailed, to_api_error
+from shared.errors import NotJson, TooLarge, ValidationFailed, to_api_error
 
 MAX_BODY = 1_000_000
 # A roster file uploaded to /api/v1/imports/… (the edge allows it under IMPORT_PREFIX)
@@ -51,6 +51,11 @@ def json_response(status: int, body) -> Response:
                     mimetype="application/json", headers=SECURITY_HEADERS)
 
 
+def is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (mimetype.startswith("application/")
+                                              and mimetype.endswith("+json"))
+
+
 def raw_body(request) -> bytes:
     """The request's body bytes (read once, cached), or a 413 in both languages."""
     if request.content_length and request.content_length > MAX_BODY:
@@ -62,8 +67,12 @@ def raw_body(request) -> bytes:
 
 
 def body_of(request) -> dict:
-    """The request's JSON object, or a 400/413 in both languages."""
+    """The request's JSON object, or a 400/413/415 in both languages: a body sent as
+    another type (text/plain, a form) is not read as JSON because it happens to parse."""
     raw = raw_body(request)
+    if raw and not is_json(request.mimetype or ""):
+        raise NotJson(fields={"Content-Type": [f"{request.mimetype or 'none'}: send "
+                                               "application/json / 须为 application/json"]})
     try:
         data = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:
@@ -75,13 +84,17 @@ def body_of(request) -> dict:
 
 def load(schema: marshmallow.Schema, data: dict):
     """Validate at the edge: a 400 naming each bad field in English and Chinese; the
-    rules every request obeys (shared.inputs: no control characters, times within
-    range) are checked on what the schema loaded."""
+    rules every request obeys (shared.inputs: no 1.5 for a whole number, digits 0-9,
+    no blank required text; no control characters, times within range) are checked on
+    what was sent and on what the schema loaded."""
+    sent = inputs.sent_problems(schema, data)  # what the schema would quietly take
     try:
         loaded = schema.load(data)
     except marshmallow.ValidationError as err:
         fields = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        raise ValidationFailed(fields=bilingual(fields)) from None
+        raise ValidationFailed(fields={**bilingual(fields), **sent}) from None
+    if sent:
+        raise ValidationFailed(fields=sent)
     bad = inputs.problems(loaded)
     if bad:
         raise ValidationFailed(fields=bad)

@@ -14,12 +14,15 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 
-def service_readiness(service: str, port: int, timeout: float = 8.0) -> dict:
-    """The service's own readiness report; {"status": "down"} if its process does not answer."""
+def service_readiness(service: str, port: int, timeout: float = 8.0,
+                      authorization: str | None = None) -> dict:
+    """The service's own readiness report; {"status": "down"} if its process does not answer.
+    The caller's Authorization goes along: the service decides whether to show details."""
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         try:
-            conn.request("GET", f"/api/v1/{service}/health")
+            headers = {"Authorization": authorization} if authorization else {}
+            conn.request("GET", f"/api/v1/{service}/health", headers=headers)
             response = conn.getresponse()
             body = json.loads(response.read())
         finally:
@@ -31,9 +34,10 @@ def service_readiness(service: str, port: int, timeout: float = 8.0) -> dict:
         return {"status": "down", "failing": ["process"]}
 
 
-def readiness(ports: dict[str, int]) -> tuple[int, dict]:
+def readiness(ports: dict[str, int], authorization: str | None = None) -> tuple[int, dict]:
     with ThreadPoolExecutor(max_workers=len(ports) or 1) as pool:
-        reports = dict(zip(ports, pool.map(lambda item: service_readiness(*item), ports.items())))
+        reports = dict(zip(ports, pool.map(
+            lambda item: service_readiness(*item, authorization=authorization), ports.items())))
     services = {name: r["status"] for name, r in reports.items()}
     if all(v == "ok" for v in services.values()):
         return 200, {"status": "ok", "services": services}

@@ -25,8 +25,10 @@ from shared.stores import open_store
 from shared.tables import quarantine
 
 
-def parked_name(consumer: str, source: str) -> str:
-    return topology.parked_queue(topology.inbox_name(consumer, source)).name
+def parked_name(consumer: str, source: str, deployment: str = "") -> str:
+    """The parked queue of a subscription, with the deployment's prefix as `station up`
+    and `station serve` name it (shared.deployment)."""
+    return topology.parked_queue(topology.inbox_name(consumer, source, deployment)).name
 
 
 def depth(conn: kombu.Connection, queue: str) -> int:
@@ -42,11 +44,11 @@ def depth(conn: kombu.Connection, queue: str) -> int:
             pass
 
 
-def counts(amqp_uri: str, subscriptions=None) -> list[dict]:
+def counts(amqp_uri: str, subscriptions=None, deployment: str = "") -> list[dict]:
     table = topology.SUBSCRIPTIONS if subscriptions is None else subscriptions
     with kombu.Connection(amqp_uri, connect_timeout=5) as conn:
-        return [{"consumer": c, "source": s, "queue": parked_name(c, s),
-                 "parked": depth(conn, parked_name(c, s))}
+        return [{"consumer": c, "source": s, "queue": parked_name(c, s, deployment),
+                 "parked": depth(conn, parked_name(c, s, deployment))}
                 for c, sources in sorted(table.items()) for s in sources]
 
 
@@ -72,13 +74,14 @@ def _envelope(message) -> dict | None:
     return body if envelope.problem(body) is None else None
 
 
-def peek(amqp_uri: str, consumer: str, source: str, limit: int = 100) -> list[dict]:
+def peek(amqp_uri: str, consumer: str, source: str, limit: int = 100,
+         deployment: str = "") -> list[dict]:
     """The parked messages, left where they are (taken unacknowledged, then requeued)."""
     with kombu.Connection(amqp_uri, connect_timeout=5) as conn:
         channel = conn.channel()
         seen = []
         for _ in range(limit):
-            message = channel.basic_get(parked_name(consumer, source), no_ack=False)
+            message = channel.basic_get(parked_name(consumer, source, deployment), no_ack=False)
             if message is None:
                 break
             seen.append(summary(message))
@@ -88,16 +91,19 @@ def peek(amqp_uri: str, consumer: str, source: str, limit: int = 100) -> list[di
 
 def replay(amqp_uri: str, config: dict, consumer: str, source: str,
            position: int | None = None) -> list[int]:
-    """Put parked messages (all, or the one at `position`) back on the consumer's queue."""
+    """Put parked messages (all, or the one at `position`) back on the consumer's queue
+    (the deployment's, from config's STATION_DEPLOYMENT)."""
+    deployment = config.get("STATION_DEPLOYMENT") or ""
     store = open_store(consumer, config, Registry())
     name = Inbox(store.engine, consumer, source, {}, fetch=None).name
-    inbox = topology.inbox_name(consumer, source)
+    inbox = topology.inbox_name(consumer, source, deployment)
     replayed, keep = [], []
     try:
         with kombu.Connection(amqp_uri, connect_timeout=5) as conn:
             channel = conn.channel()
             producer = kombu.Producer(channel)
-            while (message := channel.basic_get(parked_name(consumer, source))) is not None:
+            while (message := channel.basic_get(parked_name(consumer, source, deployment))
+                   ) is not None:
                 body = _envelope(message)
                 if body is None or (position is not None and body.get("position") != position):
                     keep.append(message)
@@ -123,15 +129,17 @@ def replay(amqp_uri: str, config: dict, consumer: str, source: str,
 
 def cmd_list(args) -> int:
     from station.cli import _settings
-    rows = counts(_settings(args).amqp_uri)
+    settings = _settings(args)
+    rows = counts(settings.amqp_uri, deployment=settings.deployment or "")
     print(json.dumps(rows, indent=2))
     return 0
 
 
 def cmd_inspect(args) -> int:
     from station.cli import _settings
-    print(json.dumps(peek(_settings(args).amqp_uri, args.consumer, args.source, args.limit),
-                     ensure_ascii=False, indent=2))
+    settings = _settings(args)
+    print(json.dumps(peek(settings.amqp_uri, args.consumer, args.source, args.limit,
+                          settings.deployment or ""), ensure_ascii=False, indent=2))
     return 0
 
 
@@ -141,7 +149,8 @@ def cmd_replay(args) -> int:
     done = replay(settings.amqp_uri, settings.nameko_config(), args.consumer, args.source,
                   args.position)
     print(json.dumps({"replayed_positions": done}))
-    print(f"{len(done)} message(s) back on {topology.inbox_name(args.consumer, args.source)} "
+    inbox = topology.inbox_name(args.consumer, args.source, settings.deployment or "")
+    print(f"{len(done)} message(s) back on {inbox} "
           f"/ 已重新投递", file=sys.stderr)
     return 0
 

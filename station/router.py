@@ -36,6 +36,7 @@ from station import catalog, dashboard
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "host", "content-length",
               "x-forwarded-for"}
+SERVER = "station"   # the Server header: no product versions
 OPENAPI = "/api/v1/openapi.json"
 DOCS = "/api/v1/docs"
 HEADER_TIMEOUT = 10.0      # seconds for a request's headers (and for an idle kept-alive link)
@@ -154,6 +155,8 @@ def reply(status: int, body, headers: dict | None = None) -> web.Response:
 def secured(response: web.StreamResponse, api: bool, extra: dict | None = None):
     for key, value in {**SECURITY_HEADERS, **(extra or {})}.items():
         response.headers.setdefault(key, value)
+    # aiohttp would name itself and Python with their versions (a map for an attacker)
+    response.headers["Server"] = SERVER
     if api:
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -263,7 +266,8 @@ class Edge:
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         path = request.path
         if path in ("/", "/api/v1", "/api/v1/health", "/api/v1/health/live"):
-            return await self.health(live=path.endswith("/live"))
+            return await self.health(live=path.endswith("/live"),
+                                     authorization=request.headers.get("Authorization"))
         if request.method in ("GET", "HEAD") and (path == OPENAPI or path == DOCS
                                                   or path.startswith(DOCS + "/")):
             return await self.documentation(path)
@@ -295,13 +299,15 @@ class Edge:
                 response.headers.add(key, value)
         return secured(response, api=True)
 
-    async def health(self, live: bool = False) -> web.Response:
+    async def health(self, live: bool = False, authorization: str | None = None) -> web.Response:
         """Liveness (the edge answers) or readiness (every service's own report,
-        station.edge_health), asked off the loop so a slow service never blocks it."""
+        station.edge_health), asked off the loop so a slow service never blocks it. The
+        caller's token goes along: an ops-scoped one gets the services' details."""
         if live:
             return reply(*edge_health.liveness())
         loop = asyncio.get_running_loop()
-        return reply(*await loop.run_in_executor(None, edge_health.readiness, self.ports))
+        return reply(*await loop.run_in_executor(None, edge_health.readiness, self.ports,
+                                                 authorization))
 
     @staticmethod
     def serve_dashboard(path: str) -> web.StreamResponse:

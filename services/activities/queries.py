@@ -251,9 +251,16 @@ def counts(store, stations: Collection[str] | None, as_of: date | None,
                              for (s, c), n in sorted(per_place.items())]}
 
 
-def hours(store, stations: Collection[str] | None, as_of: date | None, by: str) -> dict:
-    """Confirmed volunteer hours per volunteer, organization, activity or month."""
-    summed = K.volunteer_hours(_events(store, HOURS, stations), by=by, as_of=as_of)
+def hours(store, stations: Collection[str] | None, as_of: date | None, by: str,
+          community_id: str | None = None) -> dict:
+    """Confirmed volunteer hours per volunteer, organization, activity or month; with
+    `community_id`, of the volunteers registered in that community only."""
+    events = _events(store, HOURS, stations)
+    if community_id is not None:
+        with store.engine.connect() as conn:
+            of_community = volunteers_of_community(conn, community_id)
+        events = [e for e in events if e.payload["volunteer_id"] in of_community]
+    summed = K.volunteer_hours(events, by=by, as_of=as_of)
     items = [{"key": str(k), "hours": f"{v:.2f}"} for k, v in sorted(summed.items(),
                                                                       key=lambda kv: str(kv[0]))]
     return {"as_of": as_of.isoformat() if as_of else None, "by": by, "items": items,
@@ -302,6 +309,25 @@ THINGS = Things({
 }, org=org, station_missing=StationNotFound, org_map=p.org_map)
 require, require_station = THINGS.require, THINGS.require_station
 stations_in_scope = THINGS.stations_in_scope
+
+
+def volunteers_of_community(conn: sa.Connection, community_id: str) -> set[str]:
+    V = p.volunteers
+    return set(conn.execute(sa.select(V.c.volunteer_id).where(V.c.community_id == community_id))
+               .scalars())
+
+
+def require_community_in(conn: sa.Connection, stations: Collection[str] | None,
+                         community_id: str | None) -> None:
+    """A filter naming a community: one of these stations' (None: any known one), else
+    400 naming the field (an unknown community is not silently every community)."""
+    if community_id is None:
+        return
+    C = p.known_communities
+    found = conn.execute(sa.select(C.c.station_id).where(C.c.community_id == community_id)
+                         ).scalar() if plausible_id(community_id) else None
+    if found is None or (stations is not None and found not in stations):
+        raise CommunityNotOfStation(community_id)
 
 
 def require_community(conn: sa.Connection, station_id: str, community_id: str | None) -> None:

@@ -370,12 +370,15 @@ class ActivitiesService(EventSourcedService):
          responses={200: s.HoursOut, 404: None},
          summary="Confirmed volunteer hours / 志愿服务时长统计", tags=[VOLUNTEERS, COUNTS])
     def http_hours(self, request):
-        """?station_id=&by=volunteer|organization|activity|month&as_of= -> confirmed hours
-        only (a self-report counts once a social worker confirms it)"""
+        """?station_id=&community_id=&by=volunteer|organization|activity|month&as_of= ->
+        confirmed hours only (a self-report counts once a social worker confirms it); a
+        community_id not of the caller's stations is 400"""
         who = self.auth.require(request, READ)
         q = s.load_request(s.HoursQuery(), query_of(request))
         stations = self._stations(who, q["station_id"])
-        return queries.hours(self.store, stations, q["as_of"] or today(), q["by"])
+        self._read(queries.require_community_in, stations, q["community_id"])
+        return queries.hours(self.store, stations, q["as_of"] or today(), q["by"],
+                             q["community_id"])
 
     @api("GET", "/api/v1/volunteers/<string:volunteer_id>", responses={200: s.VolunteerOut},
          summary="One volunteer / 志愿者详情", tags=[VOLUNTEERS])

@@ -121,9 +121,10 @@ def open_case(ctx: Context, cmd: c.OpenCase, now: datetime) -> dict:
         station = known.station_id
         if cmd.station_id not in (None, station):
             raise visit.NotTheResidentsStation()
-        claim_open_case(ctx, conn, cmd, station, now)
         state = load_case(ctx, cmd.case_id, conn)
         events = case.decide(state, dataclasses.replace(cmd, station_id=station), now)
+        claim_open_case(ctx, conn, cmd.case_id, cmd.resident_id, cmd.domain, station,
+                        cmd.actor, now)
         commit(ctx, conn, f"case-{cmd.case_id}", state.version, events)
         _hand_followups_to(ctx, conn, cmd.resident_id, cmd.worker, now, cmd.actor, None)
         return _case_result(case.fold(events, state))
@@ -134,27 +135,40 @@ def open_case_stream(resident_id: str, domain: str) -> str:
     return f"open-case-{derived_id('open-case', resident_id, domain)}"
 
 
-def claim_open_case(ctx: Context, conn, cmd: c.OpenCase, station: str, now: datetime) -> None:
+def claim_open_case(ctx: Context, conn, case_id: str, resident_id: str, domain: str,
+                    station: str, actor: str, now: datetime) -> None:
     """The write model's rule of one open case per resident and domain (Duplicate, 409,
-    while the case of the last claim is not closed)."""
-    stream = open_case_stream(cmd.resident_id, cmd.domain)
+    while the case of the last claim is another one that is not closed). Taken by every
+    step that brings a case into a working state (open, reopen), in that step's
+    transaction: two racing steps append to one claim stream at one version."""
+    stream = open_case_stream(resident_id, domain)
     claims = ctx.store.read_stream(stream, conn=conn)
-    if claims and load_case(ctx, claims[-1].payload["case_id"], conn).state != case.CLOSED:
+    holder = claims[-1].payload["case_id"] if claims else None
+    if holder not in (None, case_id) and load_case(ctx, holder, conn).state != case.CLOSED:
         raise Duplicate("The resident has an open case in this domain",
                         "该居民在此领域已有未结个案")
-    claim = NewEvent("OpenCaseClaimed", {"case_id": cmd.case_id, "resident_id": cmd.resident_id,
-                                         "domain": cmd.domain},
-                     station_id=station, occurred_at=now, actor=cmd.actor)
+    claim = NewEvent("OpenCaseClaimed", {"case_id": case_id, "resident_id": resident_id,
+                                         "domain": domain},
+                     station_id=station, occurred_at=now, actor=actor)
     commit(ctx, conn, stream, len(claims), [claim])
 
 
+def enters_working(before: case.Case, after: case.Case) -> bool:
+    """A step that makes a case count as open (from new or closed)."""
+    return before.state not in case.WORKING and after.state in case.WORKING
+
+
 def case_command(ctx: Context, cmd, now: datetime) -> dict:
-    """Every other case command: the same load–decide–append."""
+    """Every other case command: the same load–decide–append; one that brings the case
+    back into a working state (a reopen) claims the open-case slot first."""
     def work(conn):
         state = load_case(ctx, cmd.case_id, conn)
         events = case.decide(state, cmd, now)
-        commit(ctx, conn, f"case-{cmd.case_id}", state.version, events)
         after = case.fold(events, state)
+        if enters_working(state, after):
+            claim_open_case(ctx, conn, state.case_id, state.resident_id, state.domain,
+                            state.station_id, cmd.actor, now)
+        commit(ctx, conn, f"case-{cmd.case_id}", state.version, events)
         if isinstance(cmd, c.TransferCase):
             _hand_followups_to(ctx, conn, state.resident_id, cmd.to_worker, now, cmd.actor,
                                state.worker)

@@ -785,13 +785,29 @@ class ResidentsService(EventSourcedService):
         query = load(ResidentsQuery(), {**(filters or {}), "page": page, "page_size": page_size})
         return self._list_residents(self.caller.principal, query)
 
-    @rpc
+    @rpc(action="org.read")
     def org(self) -> dict:
-        return queries.org_tree(self.store)
+        """The organisation tree as GET /org shows it to the caller whose token the call
+        carries (their scope only); a service's credential sees the whole tree."""
+        who = self.caller.principal
+        if who is None:
+            return queries.org_tree(self.store)
+        return access.tree_for(self._tree(), who, configuration.settings().schedule)
 
-    @rpc
+    @rpc(action="org.read")
     def station_of_community(self, community_id: str) -> str | None:
-        return handlers.load_org(self.store).station_of(community_id)
+        """The community's station, or None if unknown or (for a person) outside the
+        caller's scope, as GET /org would not show it."""
+        tree = self._tree()
+        station = tree.station_of(community_id)
+        who = self.caller.principal
+        if station is None or who is None:
+            return station
+        try:
+            self.auth.require_station(who, station, access.org_lookup(tree))
+        except NotFound:
+            return None
+        return station
 
 
 class RecordRead:

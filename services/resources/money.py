@@ -17,7 +17,7 @@ FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 # A billion yuan is far beyond any donation a station logs; bigger is a typing error.
 LIMIT = Decimal("1000000000.00")
-_AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
+_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")  # [0-9], not \d: "１０" and "٣" match \d
 
 
 class BadAmount(Invalid):

@@ -69,7 +69,7 @@ class Principal:
     scopes: tuple[str, ...] = ()
     # When the token carrying it was issued (its `iat`), for revocation; not part of
     # who the caller is, so equality and claims() ignore it.
-    issued_at: int | None = dataclasses.field(default=None, compare=False, repr=False)
+    issued_at: float | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def may(self, action: str) -> bool:
         return roles.allowed(self.role, action)
@@ -102,4 +102,4 @@ class Principal:
         issued = claims.get("iat")
         return cls(check_username(str(claims.get("sub", ""))),
                    check_role(str(claims.get("role", ""))), check_scopes(scopes),
-                   issued_at=int(issued) if isinstance(issued, (int, float)) else None)
+                   issued_at=float(issued) if isinstance(issued, (int, float)) else None)

@@ -119,6 +119,9 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str, str]] = {
                   "Add streets, stations and communities (within scope)",
                   "新增街道、社工站、社区（限本人范围内）"),
     "users.admin": (_roles("district_admin"), "Manage user accounts", "管理用户账号"),
+    "health.details": (_roles("district_admin"),
+                       "See the services' readiness details (relay process, restarts, errors)",
+                       "查看服务就绪详情（转发进程、重启次数、错误）"),
 }
 
 ACTIONS = tuple(PERMISSIONS)

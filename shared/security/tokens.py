@@ -76,9 +76,12 @@ class SigningKeys:
 def issue(principal: Principal, keys: SigningKeys, ttl: int = DEFAULT_TTL,
           now: datetime | None = None) -> str:
     """A token for `principal`, valid for `ttl` seconds from `now`."""
-    issued = int((now or datetime.now(timezone.utc)).timestamp())
+    # iat to the microsecond (a NumericDate may have a fraction, RFC 7519 §2): a token
+    # issued in the same second as, but before, a password change or a disabling is
+    # still older than it (shared.security.users.Standing).
+    issued = round((now or datetime.now(timezone.utc)).timestamp(), 6)
     kid, secret = keys.signing
-    claims = {**principal.claims(), "iat": issued, "exp": issued + int(ttl)}
+    claims = {**principal.claims(), "iat": issued, "exp": int(issued) + int(ttl)}
     return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": kid})
 
 

@@ -137,11 +137,11 @@ token_floors = sa.Table(
 @dataclasses.dataclass(frozen=True)
 class Standing:
     """What a verified token's holder still is: enabled or not, and since when their
-    tokens count (epoch seconds; 0 if always)."""
+    tokens count (epoch seconds to the microsecond, as tokens' iat; 0 if always)."""
     disabled: bool
-    not_before: int = 0
+    not_before: float = 0
 
-    def admits(self, issued_at: int | None) -> bool:
+    def admits(self, issued_at: float | None) -> bool:
         return not self.disabled and (issued_at or 0) >= self.not_before
 
 
@@ -219,7 +219,7 @@ class UserStore:
                                .where(users.c.username == username)).first()
         if row is None:
             return None
-        floor = int(datetime.fromisoformat(row.not_before).timestamp()) if row.not_before else 0
+        floor = datetime.fromisoformat(row.not_before).timestamp() if row.not_before else 0
         return Standing(bool(row.disabled), floor)
 
     def get(self, username: str) -> User | None:

@@ -12,6 +12,8 @@ import dataclasses
 import json
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -113,6 +115,20 @@ BAD_INPUT = {
         lambda w: w.volunteer_with_hours("20"),
         {"served_on": date.today().isoformat(), "hours": "4.5"}, "hours", "24 小时"),
 }
+# issue 20, item 7: taken before (as 1 person, a name of spaces, 10 hours); the field's
+# own message says why (the shared rules of shared.inputs)
+SENT_AS_NOT_MEANT = {
+    "a headcount of 1.5": (
+        lambda w: f"/activities/{activity(w)}/attendance",
+        {"resident_ids": ["r-1"], "headcount": 1.5}, "headcount", "整数"),
+    "a name of spaces only": (
+        lambda w: "/organizations",
+        {"station_id": "st-1", "community_id": "cm-st-1", "name": "   ", "type": "dance"},
+        "name", "空白"),
+    "hours in full-width digits": (
+        lambda w: w.volunteer_with_hours("1"),
+        {"served_on": date.today().isoformat(), "hours": "１０"}, "hours", "半角数字"),
+}
 
 
 def _volunteer_with_hours(world: World, hours: str) -> str:
@@ -123,6 +139,19 @@ def _volunteer_with_hours(world: World, hours: str) -> str:
 
 
 World.volunteer_with_hours = _volunteer_with_hours
+
+
+@pytest.mark.parametrize("case", list(SENT_AS_NOT_MEANT))
+def test_a_value_the_schema_would_change_is_a_400_naming_the_field(world, case):
+    path_of, body, field, chinese = SENT_AS_NOT_MEANT[case]
+    path = path_of(world)
+    before = world.written()
+    status, refused = world.api("POST", path, body)
+    assert status == 400, refused
+    error = refused["error"]
+    assert list(error["fields"]) == [field], error
+    assert chinese in error["fields"][field][0] and error["message_zh"], error
+    assert world.written() == before
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUT))
@@ -136,6 +165,49 @@ def test_bad_input_is_a_400_in_english_and_chinese_and_nothing_is_written(world,
     assert field in error["fields"], error
     assert error["message"] and chinese in error["message_zh"], error
     assert world.written() == before
+
+
+def send_raw(world: World, path: str, body: bytes, content_type: str) -> tuple[int, dict]:
+    request = urllib.request.Request(world.api.base + path, data=body, method="POST", headers={
+        "Authorization": f"Bearer {WORKER}", "Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_a_body_sent_as_text_is_a_415_and_nothing_is_written(world):
+    """It parses as JSON, but it was not sent as JSON (issue 20, item 7)."""
+    before = world.written()
+    body = json.dumps({"station_id": "st-1", "name": "文本志愿"}).encode()
+    for content_type in ("text/plain", "text/plain; charset=utf-8",
+                         "application/x-www-form-urlencoded"):
+        status, refused = send_raw(world, "/volunteers", body, content_type)
+        assert status == 415, refused
+        assert refused["error"]["code"] == "unsupported_media_type"
+        assert "application/json" in refused["error"]["message_zh"]
+    assert world.written() == before
+
+
+def test_volunteer_hours_of_a_community_are_its_volunteers_and_an_unknown_one_is_a_400(world):
+    def hours(query: str):
+        return world.api("GET", f"/volunteers/hours?station_id=st-1&by=volunteer{query}")
+
+    here, there = (world.ok("POST", "/volunteers", {
+        "station_id": "st-1", "community_id": community, "name": "社区志愿"})["id"]
+        for community in ("cm-st-1", "cm-st-1b"))
+    for volunteer, served in ((here, "2"), (there, "5")):
+        world.ok("POST", f"/volunteers/{volunteer}/service",
+                 {"served_on": date.today().isoformat(), "hours": served})
+    _, page = hours("&community_id=cm-st-1b")
+    assert {i["key"]: i["hours"] for i in page["items"]} == {there: "5.00"}
+    assert page["total"] == "5.00"
+    _, whole = hours("")
+    assert {here, there} <= {i["key"] for i in whole["items"]}
+    for unknown in ("no-such-community", "cm-st-2"):   # unknown, another station's
+        status, refused = hours(f"&community_id={unknown}")
+        assert status == 400 and "community_id" in refused["error"]["fields"], refused
 
 
 def test_counts_at_a_past_date_come_from_the_dated_events(world):

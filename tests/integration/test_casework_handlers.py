@@ -16,7 +16,7 @@ from shared.eventstore import EventStore
 
 from services.casework import commands as c
 from services.casework import handlers, policy, privacy, projections, queries
-from shared.kit.errors import IllegalTransition, Invalid as InvalidCommand, Missing as Unknown
+from shared.kit.errors import Duplicate, IllegalTransition, Invalid as InvalidCommand, Missing as Unknown
 from services.casework.events import registry
 
 pytestmark = pytest.mark.integration
@@ -294,3 +294,60 @@ def test_two_checkers_that_read_the_same_version_emit_one_overdue(pg_ctx, monkey
     (followup_id,) = [f for r in results for f in r]
     assert stream_types(pg_ctx, f"followup-{followup_id}") == ["FollowUpScheduled",
                                                                "FollowUpOverdue"]
+
+
+def closed_case(ctx, case_id: str, resident="res-1", domain="elderly") -> None:
+    """A case run from opening to an approved closure."""
+    run = lambda command: handlers.execute(ctx, command, T0)  # noqa: E731
+    run(c.OpenCase(case_id, resident, None, domain, "x", "wang", "wang"))
+    run(c.AssessCase(case_id, "needs contact", (), "wang"))
+    run(c.DraftServicePlan(case_id, ("weekly visits",), "wang"))
+    run(c.RequestPlanApproval(case_id, f"{case_id}-plan", "wang"))
+    run(c.ApproveRequest(case_id, f"{case_id}-plan", None, "li", "supervisor"))
+    run(c.RequestClosure(case_id, f"{case_id}-close", "goals_met", None, "wang"))
+    run(c.ApproveRequest(case_id, f"{case_id}-close", None, "li", "supervisor"))
+
+
+def open_cases(ctx, resident="res-1") -> list[str]:
+    T = projections.cases
+    with ctx.store.engine.connect() as conn:
+        return sorted(conn.execute(sa.select(T.c.case_id).where(T.c.resident_id == resident)
+                                   .where(T.c.state != "closed")).scalars())
+
+
+def test_a_closed_case_is_not_reopened_beside_another_open_case_of_its_domain(ctx):
+    given_card(ctx, "red")
+    closed_case(ctx, "case-a")
+    handlers.execute(ctx, c.OpenCase("case-b", "res-1", None, "elderly", "y", "wang", "wang"),
+                     T0)
+    before = stored(ctx)
+    with pytest.raises(Duplicate) as refused:
+        handlers.execute(ctx, c.ReopenCase("case-a", "fell again", "wang"), T0)
+    assert refused.value.message_zh == "该居民在此领域已有未结个案"
+    assert stored(ctx) == before
+    assert open_cases(ctx) == ["case-b"]
+
+
+def test_a_case_reopened_holds_the_slot_so_no_other_case_opens_beside_it(ctx):
+    given_card(ctx, "red")
+    closed_case(ctx, "case-a")
+    handlers.execute(ctx, c.ReopenCase("case-a", "fell again", "wang"), T0)
+    with pytest.raises(Duplicate):
+        handlers.execute(ctx, c.OpenCase("case-b", "res-1", None, "elderly", "y", "wang",
+                                         "wang"), T0)
+    handlers.execute(ctx, c.OpenCase("case-c", "res-1", None, "child", "z", "wang", "wang"), T0)
+    assert open_cases(ctx) == ["case-a", "case-c"]
+
+
+def test_a_closed_case_is_not_transferred_back_into_work_beside_an_open_one(ctx):
+    """A transfer hands a working case on; it is no way back into an open state."""
+    given_card(ctx, "red")
+    closed_case(ctx, "case-a")
+    handlers.execute(ctx, c.OpenCase("case-b", "res-1", None, "elderly", "y", "wang", "wang"),
+                     T0)
+    before = stored(ctx)
+    with pytest.raises(IllegalTransition):
+        handlers.execute(ctx, c.TransferCase("case-a", "chen", "leave", "li"), T0)
+    handlers.execute(ctx, c.TransferCase("case-b", "chen", "leave", "li"), T0)
+    assert stored(ctx) > before
+    assert open_cases(ctx) == ["case-b"]

@@ -231,3 +231,28 @@ def test_rpc_offers_the_same_commands_and_worklist_as_the_tokens_caller(api, amq
         assert refused.value.exc_type == "NotFound"
     _, visits = api("GET", f"/visits?case_id={opened['id']}")
     assert [v["worker"] for v in visits["items"]] == ["wang"]   # the token's user, not a name
+
+
+def close_case(api, case_id: str) -> None:
+    """Assess, plan, approve, serve and close a case (the supervisor approving)."""
+    api("POST", f"/cases/{case_id}/assessment", {"summary": "Needs daily contact"})
+    api("POST", f"/cases/{case_id}/plan", {"goals": ["Weekly visits"]})
+    _, asked = api("POST", f"/cases/{case_id}/plan/approval", {})
+    api("POST", f"/cases/{case_id}/approvals/{asked['request_id']}/approve", {},
+        token=SUPERVISOR)
+    _, closing = api("POST", f"/cases/{case_id}/close", {"outcome": "goals_met"})
+    status, closed = api("POST", f"/cases/{case_id}/approvals/{closing['request_id']}/approve",
+                         {}, token=SUPERVISOR)
+    assert (status, closed["state"]) == (200, "closed"), closed
+
+
+def test_a_reopen_beside_another_open_case_of_the_domain_is_a_bilingual_409(api):
+    first = open_case(api, "res-r")
+    close_case(api, first)
+    second = open_case(api, "res-r")
+    error = error_of(api("POST", f"/cases/{first}/reopen", {"reason": "Fell again"}), 409,
+                     "duplicate")
+    assert error["message_zh"] == "该居民在此领域已有未结个案"
+    _, page = api("GET", "/cases?station_id=st-1")
+    assert [(c["id"], c["state"]) for c in page["items"] if c["resident_id"] == "res-r"
+            and c["state"] != "closed"] == [(second, "open")]

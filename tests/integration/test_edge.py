@@ -132,3 +132,26 @@ def test_a_roster_file_too_large_is_refused_with_what_to_do_about_it(bare_edge):
     assert status == 413 and error["code"] == "too_large"
     assert "split" in error["message"] and "拆分" in error["message_zh"]
     assert router.IMPORT_MAX_BODY == web.IMPORT_MAX_BODY
+
+
+def test_the_edge_names_no_versions_and_its_public_health_no_process_details(edge):
+    """issue 20, items 6 and 7: no `Server: Python/… aiohttp/…`; /api/v1/health gives each
+    check's status, the relay's pid and restarts only to an ops-scoped caller."""
+    import urllib.error
+    import urllib.request
+    try:   # 200 when ready, 503 (with each service's checks) while not
+        with urllib.request.urlopen(edge.url + "/api/v1/health", timeout=30) as response:
+            server, public = response.headers["Server"], json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        server, public = err.headers["Server"], json.loads(err.read())
+    assert server == router.SERVER and "Python" not in server and "aiohttp" not in server
+    assert call(edge.url, "GET", "/api/v1/residents")[0] == 401
+    relay = public["checks"]["residents"]["relay"] if "checks" in public else None
+    text = json.dumps(public)
+    assert '"pid"' not in text and '"restarts"' not in text and "last_error" not in text
+    assert relay is None or set(relay) <= {"ok", "alive", "lag"}
+    ops = edge.people.token(edge.url, "ops-1", "district_admin", "district:nanming")
+    _, detailed = call(edge.url, "GET", "/api/v1/residents/health", token=ops)
+    assert {"pid", "restarts", "last_error"} <= set(detailed["checks"]["relay"])
+    _, public_one = call(edge.url, "GET", "/api/v1/residents/health")
+    assert set(public_one["checks"]["relay"]) <= {"ok", "alive", "lag"}

@@ -79,3 +79,25 @@ def test_an_existing_store_and_directory_are_narrowed_to_the_owner(tmp_path: Pat
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
     fresh = Path(db.store_url("reporting", None, data).removeprefix("sqlite:///"))
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+
+
+def test_a_whole_number_given_as_a_fraction_or_in_other_digits_is_a_400(services,
+                                                                        service_env):
+    """issue 20, item 7: `1.5` months stored as 1, "１０" read as 10; now each a 400
+    naming the field, and the rhythm stays as it was."""
+    services.start("residents")
+    people = People(service_env)
+    base = services.url("residents")
+    admin = people.token(base, "admin-a", "district_admin", "district:nanming")
+    path = "/api/v1/org/stations/xihulu-station/reassessment"
+    _, before = call(base, "GET", "/api/v1/org", token=admin)
+    for body, field, chinese in (({"red": 1.5, "blue": 3, "green": 12}, "red", "整数"),
+                                 ({"red": 1, "blue": "１０", "green": 12}, "blue", "半角数字"),
+                                 ({"red": 1, "blue": 3, "green": "٣"}, "green", "半角数字")):
+        status, refused = call(base, "PUT", path, body, token=admin)
+        assert status == 400, refused
+        assert chinese in refused["error"]["fields"][field][0], refused
+    assert call(base, "GET", "/api/v1/org", token=admin)[1] == before
+    status, done = call(base, "PUT", path, {"red": 2, "blue": 3, "green": 12}, token=admin)
+    assert (status, done["reassessment_months"]["red"]) == (200, 2), done
+    people.close()

@@ -16,14 +16,26 @@ import sqlalchemy as sa
 
 from shared import db
 from tests.conftest import rabbitmqctl
-from tests.integration.casework_support import call
+from tests.integration.casework_support import call, token
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
 
 
+OPS = token("ops", "district_admin", "district:d-1")  # health.details: the details shown
+DETAIL_FIELDS = {"pid", "restarts", "supervised", "errors", "last_error", "error", "reason"}
+
+
 def get(url: str) -> tuple[int, dict]:
-    return call("GET", url)
+    """Readiness as operations see it (with the details)."""
+    return call("GET", url, token=OPS)
+
+
+def details_in(body: dict) -> set[str]:
+    checks = body["checks"]
+    found = {key for check in checks.values() for key in check if key in DETAIL_FIELDS}
+    return found | {key for inbox in checks["inboxes"].values() for key in inbox
+                    if key in DETAIL_FIELDS}
 
 
 @pytest.fixture
@@ -64,6 +76,17 @@ def test_readiness_names_a_hung_and_a_killed_relay(casework, services, tmp_path)
                        what="a new relay")
     assert ready["checks"]["relay"]["restarts"] == 1
     assert '"relay.exited"' in (tmp_path / "casework.log").read_text()
+
+
+def test_the_public_answer_is_each_checks_status_and_details_need_an_ops_token(casework):
+    status, public = call("GET", casework)
+    assert status == 200 and public["failing"] == []
+    assert details_in(public) == set()
+    assert public["checks"]["relay"] == {"ok": True, "alive": True, "lag": 0}
+    assert public["checks"]["inboxes"]["residents"]["status"] == "following"
+    for other in (token("wang", "social_worker"), "not-a-token"):
+        assert details_in(call("GET", casework, token=other)[1]) == set()
+    assert {"pid", "restarts", "last_error"} <= details_in(get(casework)[1])
 
 
 def test_readiness_names_the_broker_then_the_database(casework, amqp_uri, database_url):

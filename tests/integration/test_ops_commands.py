@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from shared import topology
 from shared.config import Settings
+from shared.deployment import prefixed, rpc_exchange
 from shared.events import NewEvent, Registry
 from shared.stores import StoreNotMigrated, engine_for, open_store
 from station import backup, catalog, cli, parked
@@ -180,48 +181,57 @@ def test_backup_cli_round_trip_and_verify_names_a_tampered_store(env, capsys, tm
 
 # -- parked messages --------------------------------------------------------------------
 
-def flaky_applied(amqp_uri: str) -> list[int]:
+def flaky_applied(amqp_uri: str, deployment: str = "") -> list[int]:
     from nameko.standalone.rpc import ClusterRpcProxy
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+    config = {"AMQP_URI": amqp_uri, "rpc_exchange": rpc_exchange(deployment)}
+    with ClusterRpcProxy(config, timeout=10) as rpc:
         return sorted(r["n"] for r in rpc.flaky.applied())
 
 
+@pytest.mark.parametrize("deployment", ["", "east"], ids=["unprefixed", "prefixed"])
 def test_parked_messages_are_listed_inspected_and_replayed_once_fixed(env, procs, tmp_path,
-                                                                      capsys):
+                                                                      capsys, monkeypatch,
+                                                                      deployment):
+    """Also in a named deployment, as `station up` always runs (its queues prefixed)."""
+    env["STATION_DEPLOYMENT"] = deployment
+    monkeypatch.setenv("STATION_DEPLOYMENT", deployment)
+    applied = lambda: flaky_applied(env["AMQP_URI"], deployment)  # noqa: E731
+    parked_now = lambda: parked.counts(env["AMQP_URI"], {"flaky": ("tsource",)},  # noqa: E731
+                                       deployment)[0]["parked"]
     (tmp_path / "flaky-fail").write_text("3\n")
     procs("tests.support.ops_services:Flaky")
     source = open_store("tsource", {"DATABASE_URL": env["DATABASE_URL"]},
                         source_registry)
-    relay = relay_for(source, env["AMQP_URI"], "flaky")
+    relay = relay_for(source, env["AMQP_URI"], "flaky", deployment)
     relay.start()
     # Issue 20, item 3: n=6 is of the failing event's stream: it waits behind it (held,
     # counted with the parked) and is applied right after it is replayed.
     source.append("s", 0, [counted(n) for n in range(1, 4)])
     source.append("t", 0, [counted(4), counted(5)])
     source.append("s", 3, [counted(6)])
-    wait_until(lambda: flaky_applied(env["AMQP_URI"]) == [1, 2, 4, 5], what="good four applied")
-    wait_until(lambda: parked.counts(env["AMQP_URI"], {"flaky": ("tsource",)})[0]["parked"] == 1,
-               what="one message parked")
+    wait_until(lambda: applied() == [1, 2, 4, 5], what="good four applied")
+    wait_until(lambda: parked_now() == 1, what="one message parked")
 
     code, rows = run(capsys, "parked", "list")
     assert code == 0 and {r["queue"] for r in rows} == {
-        f"{c}.inbox.{s}.parked" for c, ss in topology.SUBSCRIPTIONS.items() for s in ss}
+        prefixed(deployment, f"{c}.inbox.{s}.parked")
+        for c, ss in topology.SUBSCRIPTIONS.items() for s in ss}
     code, seen = run(capsys, "parked", "inspect", "flaky", "tsource")
     assert code == 0 and len(seen) == 1
     assert (seen[0]["position"], seen[0]["type"], seen[0]["payload_keys"]) == (3, "Counted", ["n", "poison", "slow_s"])
     assert "payload" not in seen[0]  # keys only: parked events may be about residents
     assert "flaky failure n=3" in seen[0]["error"]
-    assert parked.counts(env["AMQP_URI"], {"flaky": ("tsource",)})[0]["parked"] == 1  # still there
+    assert parked_now() == 1  # still there
 
     (tmp_path / "flaky-fail").write_text("")       # the cause is fixed
     code, result = run(capsys, "parked", "replay", "flaky", "tsource")
     assert code == 0 and result == {"replayed_positions": [3]}
-    assert wait_until(lambda: flaky_applied(env["AMQP_URI"]) == [1, 2, 3, 4, 5, 6],
+    assert wait_until(lambda: applied() == [1, 2, 3, 4, 5, 6],
                       what="the replayed event applied, then the one held behind it")
-    assert parked.counts(env["AMQP_URI"], {"flaky": ("tsource",)})[0]["parked"] == 0
+    assert parked_now() == 0
     code, result = run(capsys, "parked", "replay", "flaky", "tsource")  # nothing left
     assert result == {"replayed_positions": []}
-    assert flaky_applied(env["AMQP_URI"]) == [1, 2, 3, 4, 5, 6]
+    assert applied() == [1, 2, 3, 4, 5, 6]
     relay.stop()
 
 

@@ -22,15 +22,19 @@ from shared.events import NewEvent
 from shared.stores import open_store
 from station import catalog
 from tests.conftest import rabbitmqctl
-from tests.integration.casework_support import call
+from tests.integration.casework_support import call, token
 from tests.support.harness import wait_until
 
 pytestmark = pytest.mark.integration
 QUEUE = topology.inbox_name("casework", "residents")
 
 
+OPS = token("ops", "district_admin", "district:d-1")  # health.details
+
+
 def readiness(url: str) -> dict:
-    return call("GET", url)[1]
+    """Readiness with its details (relay pid, restarts, errors): an ops-scoped caller's."""
+    return call("GET", url, token=OPS)[1]
 
 
 def published(amqp_uri: str) -> Counter:

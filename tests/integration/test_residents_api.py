@@ -346,3 +346,33 @@ def test_the_org_command_shows_and_extends_the_tree(tmp_path, capsys, monkeypatc
     streets = {s["id"]: s for s in tree["districts"][0]["streets"]}
     assert set(streets) == {"xihulu", "zhonghua"}
     assert streets["zhonghua"]["stations"][0]["communities"][0]["name"] == "一社区"
+
+
+def test_over_rpc_a_person_sees_the_organisation_as_over_http(services, people, amqp_uri):
+    """Another station's worker: residents.org() and station_of_community() answer with
+    their scope, as GET /org does, not the district's tree (issue 20, item 7)."""
+    base = services.start("residents").url("residents")
+    admin = people.token(base, "admin-1", "district_admin", "district:nanming")
+    _, tree = call(base, "GET", "/api/v1/org", token=admin)
+    street = tree["districts"][0]["streets"][0]["id"]
+    status, other = call(base, "POST", "/api/v1/org/stations",
+                         {"street_id": street, "name": "新华路街道社工站"}, token=admin)
+    assert status == 201, other
+    status, community = call(base, "POST", "/api/v1/org/communities",
+                             {"station_id": other["id"], "name": "新华社区"}, token=admin)
+    assert status == 201, community
+    outsider = signed_token("worker-9", "social_worker", f"station:{other['id']}")
+    insider = signed_token("worker-1", "social_worker", XIHULU)
+    for who in (outsider, insider, admin):
+        _, over_http = call(base, "GET", "/api/v1/org", token=who)
+        with person_rpc(amqp_uri, who) as rpc:
+            assert rpc.residents.org() == over_http
+    with person_rpc(amqp_uri, outsider) as rpc:
+        assert "xihulu-station" not in json.dumps(rpc.residents.org())
+        assert rpc.residents.station_of_community("nanmingtang") is None
+        assert rpc.residents.station_of_community(community["id"]) == other["id"]
+    with person_rpc(amqp_uri, insider) as rpc:
+        assert rpc.residents.station_of_community("nanmingtang") == "xihulu-station"
+        assert rpc.residents.station_of_community(community["id"]) is None
+    with service_rpc(amqp_uri) as rpc:   # a service for itself: every station
+        assert rpc.residents.station_of_community(community["id"]) == other["id"]

@@ -80,14 +80,15 @@ def _store(kind: str) -> dict[str, Case]:
 
 
 OPEN = Case(lambda w: (), "open")
+NO_TREE = {"districts": []}   # residents.org() for a caller whose scope covers no station
 VISIT = {"method": "phone", "visited_at": "2026-01-05T10:00:00+08:00"}
 CASES: dict[str, Case] = {
     **{f"{s}.ping": OPEN for s in SERVICES},
     **{f"{s}.{m}": c for s in SERVICES for m, c in _store("maintenance").items()},
     "residents.get_resident_record": Case(lambda w: (w.resident, "核查"), "station"),
     "residents.find_residents": Case(lambda w: ({"station_id": A}, 1, 500), "station"),
-    "residents.org": OPEN,
-    "residents.station_of_community": Case(lambda w: ("nanmingtang",), "open"),
+    "residents.org": Case(lambda w: (), "station"),   # the caller's scope, as GET /org
+    "residents.station_of_community": Case(lambda w: ("nanmingtang",), "station"),
     "casework.check_overdue": Case(lambda w: (), "maintenance"),
     "casework.open_case": Case(lambda w: ({"resident_id": w.resident, "domain": "assistance",
                                            "problem": "forged"},), "person"),
@@ -217,7 +218,7 @@ def test_an_rpc_without_a_good_credential_is_refused_and_writes_nothing(world, s
     if case.kind == "maintenance":
         assert elsewhere == "Forbidden"
     elif case.kind in ("station", "person"):
-        assert elsewhere in ("NotFound", None), elsewhere   # as if unknown, as over HTTP
+        assert elsewhere in ("NotFound", None, NO_TREE), elsewhere   # as if unknown, as over HTTP
     else:   # open: the same answer as station A's own worker gets, nothing of a resident
         with person_rpc(world.amqp_uri, WORKER_A) as rpc:
             assert elsewhere == getattr(getattr(rpc, service), method)(*args)

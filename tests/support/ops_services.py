@@ -62,11 +62,11 @@ class Scaled(EventSourcedService):
         return self.inbox.deliver("tsource", envelope, headers, queue_name)
 
 
-def relay_for(store, amqp_uri: str, consumer: str) -> Relay:
+def relay_for(store, amqp_uri: str, consumer: str, deployment: str = "") -> Relay:
     """A tsource relay of its own (its own lease holder, as each `station serve` process
-    has) that declares `consumer`'s queue before it publishes."""
+    has) that declares `consumer`'s queue (the deployment's) before it publishes."""
     publisher = ConfirmingPublisher(amqp_uri, "tsource", {consumer: ("tsource",)},
-                                    confirm_timeout=10)
+                                    confirm_timeout=10, deployment=deployment)
     return Relay(store, publisher, "tsource", batch_size=200, max_backoff_s=1.0)
 
 

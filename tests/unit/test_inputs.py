@@ -3,6 +3,7 @@ control characters in text, times and dates within range; with the real schemas 
 had answered 500 (OverflowError) or stored a NUL."""
 from datetime import date, datetime, timedelta, timezone
 
+import marshmallow as ma
 import pytest
 
 from shared import inputs
@@ -62,3 +63,33 @@ def test_a_nul_in_a_residents_name_is_a_400_naming_the_field():
     with pytest.raises(ValidationFailed) as err:
         load(RegisterIn(), body)
     assert set(err.value.fields) == {"name", "address"}
+
+
+# -- what was sent, judged by the field's type (issue 20, item 7) ----------------------
+
+class Sent(ma.Schema):
+    months = ma.fields.Integer(required=True)
+    hours = ma.fields.Decimal(load_default=None)
+    name = ma.fields.String(required=True)
+    note = ma.fields.String(load_default=None)
+    items = ma.fields.List(ma.fields.Integer(), load_default=list)
+
+
+@pytest.mark.parametrize("body,field,message", [
+    ({"months": 1.5, "name": "x"}, "months", inputs.WHOLE_MESSAGE),
+    ({"months": "１０", "name": "x"}, "months", inputs.DIGITS_MESSAGE),
+    ({"months": "٣", "name": "x"}, "months", inputs.DIGITS_MESSAGE),
+    ({"months": 1, "hours": "２.5", "name": "x"}, "hours", inputs.DIGITS_MESSAGE),
+    ({"months": 1, "name": "   "}, "name", inputs.BLANK_MESSAGE),
+    ({"months": 1, "name": "\u3000\t"}, "name", inputs.BLANK_MESSAGE),
+    ({"months": 1, "name": "x", "items": [1, 2.5]}, "items.1", inputs.WHOLE_MESSAGE),
+])
+def test_values_the_schema_would_quietly_change_are_refused_naming_the_field(body, field,
+                                                                             message):
+    assert inputs.sent_problems(Sent(), body) == {field: [message]}
+
+
+def test_what_is_meant_as_written_passes():
+    assert inputs.sent_problems(Sent(), {"months": 2, "hours": "2.50", "name": " 王 ",
+                                         "note": "   ", "items": [1, 2.0]}) == {}
+    assert inputs.sent_problems(Sent(), {"months": "12"}) == {}   # a query string's text

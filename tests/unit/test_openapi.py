@@ -122,10 +122,10 @@ def test_query_parameters_come_one_per_field_of_the_query_schema(spec):
 
 def test_declared_responses_come_first_then_the_errors_this_kind_of_endpoint_gives(spec):
     post = spec["paths"]["/api/v1/things"]["post"]["responses"]
-    assert set(post) == {"201", "400", "401", "403", "409", "413", "422"}
+    assert set(post) == {"201", "400", "401", "403", "409", "413", "415", "422"}
     assert post["201"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/IdOut"}
-    for status in ("400", "401", "403", "409", "413", "422"):
+    for status in ("400", "401", "403", "409", "413", "415", "422"):
         assert post[status]["content"]["application/json"]["schema"] == ERROR_REF
 
     get_one = spec["paths"]["/api/v1/things/{thing_id}"]["get"]["responses"]
@@ -157,7 +157,8 @@ def test_endpoints_need_a_bearer_token_except_the_token_ping_and_document_routes
     assert paths["/api/v1/things/ping"]["get"]["security"] == []
     assert paths["/api/v1/things/openapi.json"]["get"]["security"] == []
     assert paths["/api/v1/things-public"]["get"]["security"] == []
-    assert set(paths["/api/v1/auth/token"]["post"]["responses"]) == {"200", "400", "409", "413"}
+    assert set(paths["/api/v1/auth/token"]["post"]["responses"]) == {"200", "400", "409", "413",
+                                                                         "415"}
 
 
 def test_summaries_tags_and_ids_come_from_the_decorator_or_the_docstring(spec):

@@ -21,7 +21,8 @@ def test_amounts_are_read_as_two_place_decimals(text, expected):
 
 
 @pytest.mark.parametrize("bad", ["1.001", "-5", "0", "0.00", "1e3", "12,5", "", "abc",
-                                 "NaN", "Infinity", "1000000000.00", "+5", "5."])
+                                 "NaN", "Infinity", "1000000000.00", "+5", "5.",
+                                 "１０", "٣", "1.５"])   # other digits than 0-9 (issue 20)
 def test_anything_but_a_positive_amount_with_two_places_is_refused(bad):
     with pytest.raises(Invalid) as refused:
         money.parse(bad, "value")

@@ -7,6 +7,7 @@ import pytest
 from shared.errors import Unauthorized
 from shared.security.principal import Principal
 from shared.security.tokens import BadKeys, SigningKeys, issue, verify
+from shared.security.users import Standing
 
 K1 = "k1:" + "a" * 40
 K2 = "k2:" + "b" * 40
@@ -29,7 +30,18 @@ def test_the_claims_are_sub_role_scopes_iat_and_exp():
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims == {"sub": "li.na", "role": "social_worker",
                       "scopes": ["station:xihulu-station"],
-                      "iat": int(now.timestamp()), "exp": int(now.timestamp()) + 600}
+                      "iat": round(now.timestamp(), 6), "exp": int(now.timestamp()) + 600}
+
+
+def test_a_token_from_the_same_second_but_before_a_password_change_is_refused():
+    """The floor (shared.security.users.Standing) and iat are both to the microsecond."""
+    changed = datetime.now(timezone.utc).replace(microsecond=500_000)  # mid-second
+    floor = Standing(False, changed.timestamp())
+    keys = SigningKeys.parse(K1)
+    before = verify(issue(LI_NA, keys, now=changed - timedelta(milliseconds=300)), keys)
+    after = verify(issue(LI_NA, keys, now=changed + timedelta(milliseconds=300)), keys)
+    assert not floor.admits(before.issued_at)
+    assert floor.admits(after.issued_at)
 
 
 def test_a_token_signed_with_the_old_key_stays_valid_after_rotation():
