@@ -56,7 +56,7 @@ def test_the_edge_calls_a_service_with_parked_messages_degraded_and_ready():
     reports = {"residents": {"status": "ok", "failing": [], "degraded": []},
                "casework": {"status": "degraded", "failing": [],
                             "degraded": ["inbox:residents"]}}
-    with mock.patch.object(edge_health, "service_readiness", lambda name, port: reports[name]):
+    with mock.patch.object(edge_health, "service_readiness", lambda name, port, **_: reports[name]):
         status, body = edge_health.readiness({"residents": 1, "casework": 2})
         assert (status, body["status"]) == (200, "degraded")
         assert body["degraded"] == {"casework": ["inbox:residents"]}
