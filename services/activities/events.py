@@ -5,7 +5,9 @@ them into person-times (服务人次), organization, member and volunteer-hour c
 Times are canonical UTC ISO text with an offset, dates YYYY-MM-DD, hours a decimal
 string ("2.50"). Payloads carry ids; the only personal fields are the names of members
 and volunteers, volunteers' phones and organizations' leaders, sealed with each person's own key
-(services.activities.privacy) and left out of the audit view.
+(services.activities.privacy) and left out of the audit view, and a resident's comments on
+an activity, sealed with that resident's key (RESIDENT_SEALED; comments left without a
+name stay in clear). NOT_PERSONAL names the other text of events that name a resident.
 
 Every count has an *effective date* inside the payload (a session's `session_at`, a
 member's `joined_on`, an organization's `incubated_on`, a volunteer's `served_on`):
@@ -127,7 +129,8 @@ class FeedbackGiven(ma.Schema):
     feedback_id = Id(required=True)
     station_id = Id(required=True)
     satisfaction = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
-    comments = Optional(Text)
+    # sealed with the resident's key when the feedback names one (RESIDENT_SEALED)
+    comments = erasure.EncryptedOrText(allow_none=True, load_default=None)
     resident_id = Optional()
     given_at = Moment(required=True)
 
@@ -249,10 +252,22 @@ class VolunteerServiceRejected(ma.Schema):
     rejected_by = Id(required=True)
 
 
+# event type -> its payload fields sealed with the key of the resident it names
+# (services.activities.privacy); version 2 is the sealed form, version 1 is read as stored.
+RESIDENT_SEALED: dict[str, tuple[str, ...]] = {"FeedbackGiven": ("comments",)}
+
+# Text in events that name a resident which is not about them, each with the reason
+# (tests/unit/test_sealing_completeness.py: every such text is sealed or named here).
+NOT_PERSONAL: dict[str, str] = {
+    "AttendanceRecorded.area": "a service area's code (4+N), chosen from the station's list",
+    "KeyDestroyed.reason": "the erasure's own record: which residents' erasure it follows",
+}
+
 registry = Registry()
+registry.register("FeedbackGiven", FeedbackGiven, version=2, upcasters={1: dict})
 for _schema in (ProjectCreated, ServiceAreaAdded, ActivityPlanned, GroupCreated,
                 GroupSessionPlanned, ActivityHeld, ActivityCancelled, AttendanceRecorded,
-                FeedbackGiven, ActivityReviewed, OrganizationIncubated, OrganizationFiled,
+                ActivityReviewed, OrganizationIncubated, OrganizationFiled,
                 OrganizationRegistered, OrganizationDormant, OrganizationRevived,
                 OrganizationDissolved, MemberJoined, MemberLeft, VolunteerRegistered,
                 VolunteerServiceLogged, VolunteerServiceConfirmed, VolunteerServiceRejected):

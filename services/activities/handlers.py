@@ -158,5 +158,6 @@ def inbox_handlers(store: EventStore) -> dict:
     keys of the member and volunteer records that are theirs."""
     def forget(conn, event: Recorded) -> None:
         privacy.forget(KeyVault(store), conn, event.payload["resident_id"],
-                       projections.members, projections.volunteers, event.payload.get("reason"))
+                       projections.members, projections.volunteers,
+                       f"erased by residents (event {event.event_id})")  # the why stays there
     return {**projections.RESIDENT_APPLIERS, "KeyDestroyed": forget}

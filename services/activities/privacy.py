@@ -7,9 +7,10 @@ person's own, opened for the read models, unreadable once the key is destroyed.
 Which fields are sealed, and under whose key, is SEALED: a member's name under
 `member-<id>`, a volunteer's name and phone under `volunteer-<id>`, an organization's
 leader under `organization-<id>` (the keys and the cipher are shared.security.erasure's,
-in activities' own store). When the residents
-service erases a resident (its KeyDestroyed), the keys of the members and volunteers
-who are that resident are destroyed too and the read models forget their names.
+in activities' own store); a resident's comments on an activity under the resident's own
+key (RESIDENT_SEALING, events.RESIDENT_SEALED). When the residents service erases a
+resident (its KeyDestroyed), activities' key of the resident and the keys of the members
+and volunteers who are that resident are destroyed and the read models forget their names.
 """
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ import sqlalchemy as sa
 from shared.events import NewEvent, Recorded
 from shared.security import erasure
 from shared.security.erasure import ERASED, KeyVault
+from shared.security.sealing import Sealing
+
+from services.activities.events import RESIDENT_SEALED
 
 # event type -> (the payload key naming the person, the key's prefix, sealed fields)
 SEALED: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -28,6 +32,8 @@ SEALED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "VolunteerRegistered": ("volunteer_id", "volunteer", ("name", "phone")),
     "OrganizationIncubated": ("organization_id", "organization", ("leader",)),
 }
+# Text about a resident under the resident's own key; feedback may name no one.
+RESIDENT_SEALING = Sealing(RESIDENT_SEALED, anonymous=frozenset(RESIDENT_SEALED))
 
 
 def key_id(event_type: str, payload) -> str | None:
@@ -42,7 +48,9 @@ def sealed_payload(event_type: str, payload, key: bytes) -> dict:
 
 
 def seal(vault: KeyVault, events: Sequence[NewEvent], conn: sa.Connection) -> list[NewEvent]:
-    """The events with their personal fields sealed (each person's key made on first use)."""
+    """The events with their personal fields sealed (each person's key made on first use);
+    SubjectErased (409) for new text about an erased resident."""
+    events = RESIDENT_SEALING.seal(vault, events, conn)
     out = []
     for event in events:
         subject = key_id(event.type, event.payload)
@@ -57,6 +65,7 @@ def seal(vault: KeyVault, events: Sequence[NewEvent], conn: sa.Connection) -> li
 def unseal(vault: KeyVault, events: Iterable[Recorded],
            conn: sa.Connection | None = None) -> list[Recorded]:
     """The events with their personal fields opened, or "[erased]" where the key is gone."""
+    events = RESIDENT_SEALING.unseal(vault, events, conn)
     out = []
     for event in events:
         subject = key_id(event.type, event.payload)
@@ -79,8 +88,10 @@ def people_of(conn: sa.Connection, resident_id: str, members: sa.Table,
 
 def forget(vault: KeyVault, conn: sa.Connection, resident_id: str, members: sa.Table,
            volunteers: sa.Table, reason: str | None) -> int:
-    """Destroy the keys of the resident's member and volunteer records and overwrite what
-    the read models keep of their names and phones; returns how many people."""
+    """Destroy activities' key of the resident (their comments) and the keys of their
+    member and volunteer records, and overwrite what the read models keep of their names
+    and phones; returns how many people."""
+    vault.destroy(resident_id, actor="residents", reason=reason, conn=conn)
     people = people_of(conn, resident_id, members, volunteers)
     for subject in people:
         vault.destroy(subject, actor="residents", reason=reason, conn=conn)

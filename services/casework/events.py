@@ -289,6 +289,24 @@ SEALED: dict[str, tuple[str, ...]] = {
     "VisitRecorded": ("findings", "notes"),
 }
 
+# Text in events that name a resident which is not about them, each with the reason
+# (tests/unit/test_sealing_completeness.py: every such text is sealed or named here).
+NOT_PERSONAL: dict[str, str] = {
+    **{f"{t}.domain": "a service domain's code" for t in ("CaseOpened", "OpenCaseClaimed")},
+    **{f"{t}.worker": "the staff account doing the work" for t in (
+        "CaseOpened", "FollowUpAssigned", "FollowUpDone", "FollowUpScheduled",
+        "ServiceRecorded", "VisitRecorded")},
+    "CaseTransferred.from_worker": "a staff account",
+    "CaseTransferred.to_worker": "a staff account",
+    "FollowUpCancelled.reason": "written by the service: resident_<status>, transferred, "
+                                "card_changed",
+    **{f"{t}.agency": "the agency referred to: an organization, not the person" for t in (
+        "ReferralMade", "ReferralAccepted", "ReferralDeclined", "ReferralCompleted")},
+    "ServiceRecorded.kind": "the kind of service, a code",
+    "VisitRecorded.major_changes": "codes of major changes (MAJOR_CHANGES)",
+    "KeyDestroyed.reason": "the erasure's own record: which residents' erasure it follows",
+}
+
 
 def _as_stored(payload: dict) -> dict:
     """Version 1 (text in clear, before sealing): read as it is."""

@@ -181,6 +181,17 @@ for _schema in (ReportSubmitted, ReportAccepted, ReportReturned, ReportReopened,
     registry.register(_schema.__name__, _schema)
 access_log.register(registry)   # ResidentRecordRead: a timeline read is audited
 
+# Text in events that name a resident which is not about them, each with the reason
+# (tests/unit/test_sealing_completeness.py: every such text is sealed or named here).
+# Reporting records no text about a resident: only the reads of their timeline.
+NOT_PERSONAL: dict[str, str] = {
+    "ResidentRecordRead.reader": "the staff account that read the timeline",
+    "ResidentRecordRead.role": "the reader's role code",
+    "ResidentRecordRead.reason": "the reader's stated purpose, the access trail's own record "
+                                 "(it must outlive the data it audits)",
+    "ResidentRecordRead.read_fields": "the names of the fields shown",
+}
+
 NOT_EVOLVED = {
     "StreetMeetingAttended": "a chain record: appended and listed, never loaded as state",
     "ProgressReported": "a chain record: appended and listed, never loaded as state",

@@ -128,6 +128,8 @@ def change_resident(store: EventStore, command, now: datetime, correlation_id: s
     resident.check_registered(state)
     if type(command) not in AFTER_ERASURE:
         privacy.check_not_erased(conn, state.id)
+    elif privacy.is_erased(conn, state.id):
+        command = AFTER_ERASURE[type(command)](command)
     check_expected_version(state, command)
     tree = load_org(store, conn)
     command = _PREPARE.get(type(command), lambda tree, cmd: cmd)(tree, command)
@@ -162,9 +164,12 @@ def _check_destination(tree: org.OrgTree, command: c.OfferTransfer) -> c.OfferTr
 _PREPARE: dict[type, Callable] = {c.MoveResident: _resolve_station,
                                   c.OfferTransfer: _check_destination}
 
-# What an erased record still takes: casework's major changes and needs met by resources'
-# deliveries (no personal data in them).
-AFTER_ERASURE = frozenset({c.FlagMajorChange, c.MeetNeed})
+# What an erased record still takes, and how: casework's major changes (codes only) and
+# needs met by resources' deliveries, without their note (no new text about the person).
+AFTER_ERASURE: dict[type, Callable] = {
+    c.FlagMajorChange: lambda command: command,
+    c.MeetNeed: lambda command: dataclasses.replace(command, note=None),
+}
 
 
 def erase_resident(store: EventStore, command: c.EraseResident, now: datetime,

@@ -6,25 +6,27 @@ read, unreadable once the key is destroyed; and the masks a caller's view gets.
     erase(vault, resident_id, actor, reason, conn, now)   # KeyDestroyed
 
 Which fields are sealed is `events.SEALED`; the keys and the cipher are
-shared.security.erasure's. A resident registered before sealing existed has no key:
-their clear fields read as they are (and cannot be erased by destroying a key).
+shared.security.erasure's (the sealing, shared.security.sealing's). A field written
+before it was sealed is in clear in its event: it reads as it is until the resident is
+erased, then as "[erased]" like the sealed ones (its bytes stay: docs/security.md).
 """
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 
 from shared.events import NewEvent, Recorded
-from shared.security import erasure, masking
+from shared.security import masking
 from shared.security.erasure import ERASED, KeyVault, resident_keys
+from shared.security.sealing import Sealing, SubjectErased
 
 from shared.kit.errors import Conflicting
 from services.residents.events import PERSONAL_FIELDS, SEALED
 
 MASKED_KEYS = tuple(masking.MASKS)  # id_number, phone
+SEALING = Sealing(SEALED)
 
 
 class Erased(Conflicting):
@@ -35,35 +37,19 @@ class Erased(Conflicting):
 # -- events --------------------------------------------------------------------------
 
 def seal(vault: KeyVault, events: Sequence[NewEvent], conn: sa.Connection) -> list[NewEvent]:
-    """The events with their personal fields sealed (the key is made on first use)."""
-    out = []
-    for event in events:
-        fields = SEALED.get(event.type)
-        if fields:
-            try:
-                payload = vault.seal(event.payload["resident_id"], event.payload, fields, conn=conn)
-            except erasure.ResidentErased:
-                raise _erased() from None
-            event = dataclasses.replace(event, payload=payload)
-        out.append(event)
-    return out
+    """The events with their personal fields sealed (the key is made on first use); Erased
+    (409) for any new text about an erased resident."""
+    try:
+        return SEALING.seal(vault, events, conn)
+    except SubjectErased:
+        raise _erased() from None
 
 
 def unseal(vault: KeyVault, events: Iterable[Recorded],
            conn: sa.Connection | None = None) -> list[Recorded]:
-    """The events with their personal fields opened, or "[erased]" where the key is gone."""
-    keys: dict[str, bytes | None] = {}
-    out = []
-    for event in events:
-        fields = SEALED.get(event.type)
-        if fields:
-            resident_id = event.payload["resident_id"]
-            if resident_id not in keys:
-                keys[resident_id] = vault.key(resident_id, conn)
-            event = dataclasses.replace(event, payload=erasure.decrypt_fields(
-                event.payload, fields, keys[resident_id]))
-        out.append(event)
-    return out
+    """The events with their personal fields opened, or "[erased]" where the key is gone
+    (whether the field was stored sealed or, before sealing existed, in clear)."""
+    return SEALING.unseal(vault, events, conn)
 
 
 def is_erased(conn_or_engine, resident_id: str) -> bool:

@@ -10,7 +10,10 @@ decided on the whole history and two allocations racing for the last unit confli
 the stream version), `wish-<id>` (a micro-wish 微心愿), `matches-<need id>`.
 
 Money is a decimal string of RMB with exactly two places ("1250.50"); dates are
-YYYY-MM-DD. Payloads carry ids, never a resident's personal data.
+YYYY-MM-DD. Payloads carry ids; text about a resident (a wish's title, notes, thanks, an
+allocation's note when it is addressed to a resident) is sealed with the resident's key
+(SEALED, services.resources.privacy). NOT_PERSONAL names the other text of events that
+name a resident.
 """
 from __future__ import annotations
 
@@ -91,7 +94,8 @@ class ResourceAllocated(ma.Schema):
     target_id = Id(required=True)
     resident_id = Optional(Id())
     wish_id = Optional(Id())
-    note = Optional(Text())
+    # sealed with the resident's key when addressed to one (SEALED); else in clear
+    note = erasure.EncryptedOrText(allow_none=True, load_default=None)
     allocated_on = fields.Date(required=True)
     allocated_by = Id(required=True)
 
@@ -161,7 +165,19 @@ class MatchRecorded(ma.Schema):
 # services.resources.privacy. Version 2 is the sealed form; version 1 is read as stored.
 SEALED: dict[str, tuple[str, ...]] = {
     "WishPosted": ("title",), "WishDelivered": ("note",), "WishClosed": ("thanks",),
-    "MatchRecorded": ("note",),
+    "MatchRecorded": ("note",), "ResourceAllocated": ("note",),
+}
+# Types whose sealed text may be about no one named: an allocation to an activity or a
+# project names no resident, and its note stays in clear.
+ANONYMOUS = frozenset({"ResourceAllocated"})
+
+# Text in events that name a resident which is not about them, each with the reason
+# (tests/unit/test_sealing_completeness.py: every such text is sealed or named here).
+NOT_PERSONAL: dict[str, str] = {
+    "KeyDestroyed.reason": "the erasure's own record: which residents' erasure it follows",
+    "ResourceAllocated.item": "what was given: the donated goods' name",
+    "ResourceAllocated.unit": "a unit of the goods (bag, box)",
+    "WishPosted.category": "a need category's code",
 }
 
 registry = Registry()

@@ -122,6 +122,22 @@ class Encrypted(f.Field):
         return value
 
 
+class EncryptedOrText(Encrypted):
+    """A field sealed when its event names whose text it is, in clear when it names no one
+    (shared.security.sealing's `anonymous`): {"enc": "<base64>"} or text up to `max_length`."""
+
+    def __init__(self, max_length: int = 5000, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            if len(value) > self.max_length:
+                raise marshmallow.ValidationError(f"Longer than {self.max_length} characters.")
+            return value
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 # -- the event -----------------------------------------------------------------------
 
 class KeyDestroyedSchema(marshmallow.Schema):

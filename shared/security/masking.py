@@ -3,19 +3,21 @@ unless the caller's role may read personal data (`residents.read_pii`).
 
     mask_id_number("520102195001011234") -> "5201**********1234"
     mask_phone("13812345678")            -> "138****5678"
+    mask_phone("[erased]")               -> "[erased]"   (the placeholder, never masked)
 """
 from __future__ import annotations
 
 from typing import Callable, Iterable, Mapping
 
+from shared.security.erasure import ERASED
 from shared.security.principal import Principal
 
 PII_ACTION = "residents.read_pii"
 
 
 def _mask(value: str | None, head: int, tail: int) -> str | None:
-    if value is None:
-        return None
+    if value is None or value == ERASED:  # erased data shows as erased, not as a number
+        return value
     value = str(value)
     if len(value) <= head + tail:
         return "*" * len(value)

@@ -5,7 +5,9 @@ Every service that keeps a resident's personal data or free text about them decl
 
     SEALING = Sealing({"CaseOpened": ("problem",), "VisitRecorded": ("findings", "notes")})
 
-(the key's subject is the payload's `resident_id` unless `subject=` says otherwise) and
+(the key's subject is the payload's `resident_id` unless `subject=` says otherwise;
+`anonymous=` names the types that may name no one, e.g. feedback left without a name: their
+text is about no one registered, so it stays in clear) and
 
     events = SEALING.seal(vault, events, conn)       # before store.append, same transaction
     events = SEALING.unseal(vault, recorded, conn)   # before views, folds for answers, read models
@@ -57,6 +59,7 @@ def erase_values(payload: Mapping, fields: Iterable[str], erased: Any = ERASED) 
 class Sealing:
     fields: Mapping[str, tuple[str, ...]]  # event type -> its sealed payload fields
     subject: Subject = by_resident
+    anonymous: frozenset[str] = frozenset()  # types whose text may be about no one named
 
     def fields_of(self, event_type: str) -> tuple[str, ...]:
         return self.fields.get(event_type, ())
@@ -69,6 +72,9 @@ class Sealing:
             fields = self.fields_of(event.type)
             if any(_fresh(event.payload.get(f)) for f in fields):
                 subject = self._subject_of(event.type, event.payload)
+                if subject is None:  # anonymous: no one's key, nothing to erase later
+                    out.append(event)
+                    continue
                 try:
                     key = vault.create(subject, conn)
                 except erasure.ResidentErased:
@@ -103,8 +109,10 @@ class Sealing:
         keys = KeyVault(store)
         return lambda conn, events: self.unseal(keys, events, conn)
 
-    def _subject_of(self, event_type: str, payload: Mapping) -> str:
+    def _subject_of(self, event_type: str, payload: Mapping) -> str | None:
         subject = self.subject(event_type, payload)
+        if not subject and event_type in self.anonymous:
+            return None
         if not subject:
             raise ValueError(f"{event_type}: a sealed event must name whose key seals it")
         return subject

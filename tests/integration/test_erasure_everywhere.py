@@ -1,10 +1,13 @@
-"""Erasure reaches every service that holds a resident's data (issue 9): a resident with
-unique planted strings (name, ID number, phone, address, and a marker in every piece of
-case text), a full case about them, then `POST /residents/{id}/erase`. Afterwards no
-byte of the data directory (SQLite files, their WAL, the services' logs), no row or raw
-page of any table (PostgreSQL), no HTTP or RPC answer and no bus message holds any of
-them; every hash chain still verifies, and the read models rebuilt from the events are
-the same blanked rows."""
+"""Erasure reaches every service that holds a resident's data (issues 9 and 20): a resident
+with unique planted strings (name, ID number, phone, address, and a marker in every piece
+of text about them), a card override, a full case, an activity they came to and commented
+on, a member and a volunteer record that are theirs, an allocation and a wish addressed
+to them, then `POST /residents/{id}/erase`. Afterwards no byte of the data directory
+(SQLite files, their WAL and SHM while the services run and after, the services' logs),
+no row or raw page of any table (PostgreSQL), no HTTP or RPC answer (the timeline and
+the history too) and no bus message of any of the five services holds any of them; the
+erased volunteer's phone shows as the placeholder, unmasked; every hash chain still
+verifies, and the read models rebuilt from the events are the same blanked rows."""
 from __future__ import annotations
 
 import json
@@ -20,7 +23,7 @@ import sqlalchemy as sa
 
 from shared import db
 from shared.security import scrub
-from shared.security.erasure import ERASED
+from shared.security.erasure import ERASED, is_encrypted
 from shared.stores import engine_for, open_store
 
 from services.casework import projections as casework_projections
@@ -35,7 +38,8 @@ pytestmark = pytest.mark.integration
 
 STATION = "xihulu-station"
 SCOPE = f"station:{STATION}"
-SERVICES = ("residents", "casework", "resources")  # services that keep data about a resident
+SERVICES = ("residents", "casework", "activities", "resources", "reporting")
+VAULTED = SERVICES[:4]  # those that keep text about a resident (keys, scrubs); reporting: ids
 NAMES = "甄琦珂瑶璇珩琮璟瑄琬瑜璐"
 
 
@@ -74,13 +78,18 @@ def found_in(blob: bytes, planted: Planted) -> list[str]:
     return hits
 
 
-def data_dir_hits(root: str, planted: Planted) -> dict[str, list[str]]:
+def data_dir_hits(root: str, planted: Planted, scanned: list | None = None
+                  ) -> dict[str, list[str]]:
+    """Every file under `root`, raw (stores, their -wal and -shm, keys, logs); `scanned`
+    collects the names read."""
     hits = {}
     for folder, _dirs, files in os.walk(root):
         for name in files:
             path = os.path.join(folder, name)
             with open(path, "rb") as f:
                 found = found_in(f.read(), planted)
+            if scanned is not None:
+                scanned.append(os.path.relpath(path, root))
             if found:
                 hits[os.path.relpath(path, root)] = found
     return hits
@@ -155,6 +164,61 @@ def resources_story(base: str, who: dict, resident: str, planted: Planted) -> st
     return wait_until(post, what="resources heard of the resident")
 
 
+def card_story(base: str, who: dict, resident: str, planted: Planted) -> None:
+    """A supervisor's override gives the first card (CardAssigned), its reason about them."""
+    status, body = call(base, "POST", f"/api/v1/residents/{resident}/card-override", {
+        "card": "red", "reason": f"{planted.name}多次跌倒 {planted.text('override')}"},
+        who["supervisor"])
+    assert status == 200, body
+
+
+def activities_story(base: str, who: dict, resident: str, planted: Planted) -> dict:
+    """An activity the resident came to and commented on; a member and a volunteer
+    record that are theirs (name, phone)."""
+    def ok(method, path, body):
+        status, answer = call(base, method, "/api/v1" + path, body, who["worker"])
+        assert status in (200, 201), (path, answer)
+        return answer
+
+    activity = ok("POST", "/activities", {
+        "station_id": STATION, "community_id": "nanmingtang", "area": "elderly",
+        "title": "重阳节茶话会", "held_at": _hours_ago(3)})["id"]
+    wait_until(lambda: call(base, "POST", f"/api/v1/activities/{activity}/attendance",
+                            {"resident_ids": [resident]}, who["worker"])[0] == 201,
+               what="activities heard of the resident")
+    ok("POST", f"/activities/{activity}/feedback", {
+        "satisfaction": 5, "resident_id": resident,
+        "comments": f"{planted.name}说很开心 {planted.text('feedback')}"})
+    organization = ok("POST", "/organizations", {
+        "station_id": STATION, "community_id": "nanmingtang", "name": "夕阳红舞蹈队",
+        "type": "dance"})["id"]
+    member = ok("POST", f"/organizations/{organization}/members", {
+        "name": planted.name, "party_member": False, "resident_id": resident})["id"]
+    volunteer = ok("POST", "/volunteers", {
+        "station_id": STATION, "name": planted.name, "phone": planted.phone,
+        "resident_id": resident})["id"]
+    return {"activity": activity, "organization": organization, "member": member,
+            "volunteer": volunteer}
+
+
+def allocation_story(base: str, who: dict, resident: str, planted: Planted) -> str:
+    """Goods donated, and a bag handed to the resident with a note addressed to them."""
+    def ok(path, body, as_="worker"):
+        status, answer = call(base, "POST", "/api/v1" + path, body, who[as_])
+        assert status == 201, (path, answer)
+        return answer
+
+    partner = ok("/partners", {"station_id": STATION, "name": "爱心超市",
+                               "type": "business"})["id"]
+    stock = ok("/donations", {"station_id": STATION, "partner_id": partner, "kind": "in_kind",
+                              "value": "300.00", "item": "大米", "unit": "袋",
+                              "quantity": 10})["stock_id"]
+    return ok("/allocations", {
+        "stock_id": stock, "quantity": 1, "target_type": "resident", "target_id": resident,
+        "note": f"送给{planted.name}，电话{planted.phone} {planted.text('allocation')}"},
+        as_="head")["id"]
+
+
 def _open_case(base, who, resident, problem):
     status, body = call(base, "POST", "/api/v1/cases", {
         "resident_id": resident, "domain": "elderly", "problem": problem}, who["worker"])
@@ -168,13 +232,18 @@ def _hours_ago(hours: float) -> str:
 def answers(urls: dict, who: dict, resident: str, ids: dict) -> list:
     """Every HTTP answer about the resident and their case, as the staff see them."""
     r, c = urls["residents"], urls["casework"]
-    w = urls["resources"]
+    w, a, rp = urls["resources"], urls["activities"], urls["reporting"]
     paths = [(w, f"/api/v1/wishes/{ids['wish']}"), (w, "/api/v1/wishes"),
              (r, f"/api/v1/residents/{resident}"), (r, f"/api/v1/residents/{resident}/history"),
              (r, "/api/v1/residents"), (c, f"/api/v1/cases/{ids['case']}"),
              (c, "/api/v1/cases"), (c, "/api/v1/cases/approvals"),
              (c, f"/api/v1/visits?resident_id={resident}"), (c, "/api/v1/referrals"),
-             *[(c, f"/api/v1/referrals/{x}") for x in ids["referrals"]]]
+             *[(c, f"/api/v1/referrals/{x}") for x in ids["referrals"]],
+             (rp, f"/api/v1/residents/{resident}/timeline"),
+             (a, f"/api/v1/activities/{ids['activity']}"), (a, "/api/v1/volunteers"),
+             (a, f"/api/v1/volunteers/{ids['volunteer']}"),
+             (a, f"/api/v1/organizations/{ids['organization']}/members"),
+             (w, "/api/v1/allocations")]
     got = []
     for base, path in paths:
         status, body = call(base, "GET", path, token=who["head"], reason="erasure check")
@@ -233,7 +302,7 @@ def read_models(env: dict) -> dict:
 
 
 def scrubbed(env: dict) -> bool:
-    for name in SERVICES:
+    for name in VAULTED:
         engine = engine_for(name, store_config(env))
         try:
             with engine.connect() as conn:
@@ -260,7 +329,7 @@ def backend(request, service_env):
 def test_after_erasure_no_service_holds_the_residents_data_anywhere(
         backend, services, service_env, amqp_uri, tmp_path):
     taps = {name: BusTap(amqp_uri, name) for name in SERVICES}
-    services.start(*SERVICES)
+    services.start(*SERVICES, timeout=180)  # five processes on a shared 2-core machine
     urls = {name: services.url(name) for name in SERVICES}
     people = People(service_env)
     who = {role_user: people.token(urls["residents"], role_user, role, SCOPE)
@@ -269,14 +338,29 @@ def test_after_erasure_no_service_holds_the_residents_data_anywhere(
     people.add("worker-2", "social_worker", SCOPE)
     planted = Planted()
     resident = register(urls["residents"], who["worker"], planted)
+    card_story(urls["residents"], who, resident, planted)
     ids = casework_story(urls["casework"], who, resident, planted)
+    ids.update(activities_story(urls["activities"], who, resident, planted))
+    ids["allocation"] = allocation_story(urls["resources"], who, resident, planted)
     ids["wish"] = resources_story(urls["resources"], who, resident, planted)
+    wait_until(lambda: call(urls["reporting"], "GET", f"/api/v1/residents/{resident}/timeline",
+                            token=who["head"], reason="erasure check")[0] == 200,
+               what="reporting heard of the resident")
 
     # Before: the text is there to be found (the checks below could fail).
     before = answers(urls, who, resident, ids)
-    assert planted.name in json.dumps(before, ensure_ascii=False)
-    assert planted.markers[-3] in json.dumps(before, ensure_ascii=False)  # closing comments
-    assert planted.markers[-1] in json.dumps(before, ensure_ascii=False)  # the wish
+    shown = json.dumps(before, ensure_ascii=False)
+    assert planted.name in shown
+    assert planted.markers[-1] in shown  # the wish
+    history = json.dumps(before[3]["events"], ensure_ascii=False)
+    assert planted.markers[0] in history  # the card override's reason (CardAssigned)
+    # The timeline lists the events whose text was left in clear before issue 20, sealed.
+    listed = {e["type"]: e["payload"] for e in before[12]["events"]}
+    assert [is_encrypted(listed[t][f]) for t, f in (
+        ("CardAssigned", "reason"), ("FeedbackGiven", "comments"),
+        ("ResourceAllocated", "note"))] == [True, True, True]
+    listed = next(v for v in before[14]["items"] if v["id"] == ids["volunteer"])
+    assert listed["phone"] not in (planted.phone, ERASED)  # lists are masked
     if backend == "sqlite":
         assert data_dir_hits(str(tmp_path), planted)
     else:
@@ -291,6 +375,9 @@ def test_after_erasure_no_service_holds_the_residents_data_anywhere(
     wait_until(lambda: call(urls["resources"], "GET", f"/api/v1/wishes/{ids['wish']}",
                             token=who["head"])[1].get("title") == ERASED,
                what="resources erased the wish's title")
+    wait_until(lambda: call(urls["activities"], "GET", f"/api/v1/volunteers/{ids['volunteer']}",
+                            token=who["head"])[1].get("name") == ERASED,
+               what="activities erased the volunteer's name")
     wait_until(lambda: scrubbed(service_env), what="every store scrubbed")
 
     after = answers(urls, who, resident, ids) + rpc_answers(amqp_uri, ids, who["head"])
@@ -301,6 +388,11 @@ def test_after_erasure_no_service_holds_the_residents_data_anywhere(
         ERASED, ERASED, [ERASED], [ERASED])
     assert {a["comments"] for a in case["approvals"]} == {ERASED}
     assert case["state"] == "open" and case["reopened_count"] == 1  # the facts stay
+    assigned = next(e for e in after[3]["events"] if e["type"] == "CardAssigned")
+    assert (assigned["payload"]["card"], assigned["payload"]["reason"]) == ("red", ERASED)
+    listed = next(v for v in after[14]["items"] if v["id"] == ids["volunteer"])
+    assert (listed["name"], listed["phone"]) == (ERASED, ERASED)  # the placeholder, unmasked
+    assert (after[15]["name"], after[15]["phone"]) == (ERASED, ERASED)
     for name, tap in taps.items():
         messages = tap.messages()
         assert messages, name
@@ -310,6 +402,12 @@ def test_after_erasure_no_service_holds_the_residents_data_anywhere(
     erased_rows = read_models(service_env)
     assert erased_rows["case_approvals"] and all(
         row[-1] in (None, ERASED) for row in erased_rows["case_approvals"])
+    if backend == "sqlite":  # the running stores, their write-ahead logs and shared memory
+        scanned: list[str] = []
+        assert data_dir_hits(str(tmp_path), planted, scanned) == {}
+        for name in VAULTED:
+            assert {f"{name}.db", f"{name}.db-wal", f"{name}.db-shm"} <= {
+                os.path.basename(f) for f in scanned}, (name, scanned)
     services.stop()
     people.close()
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from shared.security.erasure import is_encrypted
 from shared.stores import open_store
 
 from services.residents.idnumber import check_char
@@ -105,7 +106,8 @@ def test_a_micro_wish_from_need_to_thanks_marks_the_need_met_by_event(
                     ("resources", "WishClaimed"), ("resources", "WishDelivered"),
                     ("residents", "NeedMet"), ("resources", "WishClosed")]
     met = next(e for e in timeline["events"] if e["type"] == "NeedMet")
-    assert met["payload"]["need_id"] == need_id and wish_id in met["payload"]["note"]
+    # the note is text about the resident: sealed with their key (issue 20)
+    assert met["payload"]["need_id"] == need_id and is_encrypted(met["payload"]["note"])
     assert met["actor"] == "worker-1"
     assert REGISTRATION["name"] not in audit.stdout
     assert delivered.payload["need_id"] == need_id

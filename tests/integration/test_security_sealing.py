@@ -62,3 +62,21 @@ def test_the_store_is_scrubbed_when_the_destroying_transaction_ends(store, tmp_p
     if store.engine.dialect.name == "sqlite":
         raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
         assert key not in raw and (tmp_path / "store.db-wal").stat().st_size == 0
+
+
+def test_text_that_names_no_one_stays_in_clear_only_where_declared_anonymous(store):
+    vault = KeyVault(store)
+    feedback = Sealing({"NoteTaken": ("note",)}, anonymous=frozenset({"NoteTaken"}))
+    with store.engine.begin() as conn:
+        named, unnamed = feedback.seal(vault, [
+            NewEvent("NoteTaken", {"resident_id": "r2", "note": "李四说很好"}),
+            NewEvent("NoteTaken", {"note": "大家都说很好"})], conn)
+        store.append("note-2", 0, [named, unnamed], conn=conn)
+    stored = store.read_stream("note-2")
+    assert erasure.is_encrypted(stored[0].payload["note"])
+    assert stored[1].payload["note"] == "大家都说很好"
+    vault.destroy("r2", actor="ops")
+    opened = feedback.unseal(vault, stored)
+    assert [e.payload["note"] for e in opened] == [ERASED, "大家都说很好"]
+    with store.engine.begin() as conn, pytest.raises(ValueError):  # not declared: refused
+        SEALING.seal(vault, [NewEvent("NoteTaken", {"note": "无名"})], conn)

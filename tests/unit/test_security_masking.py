@@ -21,6 +21,12 @@ def test_short_values_are_masked_entirely_and_missing_ones_stay_missing():
     assert mask_phone(None) is None
 
 
+def test_the_erased_placeholder_is_shown_as_it_is_never_masked():
+    erased = {**RECORD, "id_number": "[erased]", "phone": "[erased]"}
+    assert mask_phone("[erased]") == "[erased]" and mask_id_number("[erased]") == "[erased]"
+    assert mask_record(erased) == erased and mask_all([erased]) == [erased]
+
+
 def test_station_staff_see_a_single_record_unmasked():
     worker = Principal("li.na", "social_worker", ("station:s1",))
     assert masked(RECORD, worker) == RECORD
