@@ -90,8 +90,11 @@ class Waiter:
         checkpoint = Checkpoint(self.engine, inbox_name(self.consumer, source))
         while checkpoint.get() < head:
             if time.monotonic() >= deadline:
-                log.info("freshness.bound_reached", source=source, head=head,
-                         bound_s=self.bound_s)
+                log.warning("freshness.bound_reached", source=source, head=head,
+                            applied=checkpoint.get(), bound_s=self.bound_s,
+                            message=f"{self.consumer} had not consumed {source}'s events "
+                                    f"up to its head within the bound: decided on what "
+                                    f"had arrived (is the relay or the broker slow?)")
                 return False
             eventlet.sleep(self.poll_s)
         return True
