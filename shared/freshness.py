@@ -32,12 +32,13 @@ from typing import Callable, Mapping, TypeVar
 
 import eventlet
 import sqlalchemy as sa
+from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 
 from shared import logs
 from shared.inbox import inbox_name
 from shared.kit.errors import learned_from
-from shared.kit.rpc import rpc_client
+from shared.kit.rpc import SERVICE_TTL, rpc_client
 from shared.relay import Checkpoint
 
 log = logs.get("freshness")
@@ -49,12 +50,55 @@ POLL_S = 0.02
 Head = Callable[[str, float], int]   # (source, timeout in seconds) -> its committed head
 
 
-def rpc_head(config: Mapping, caller: str) -> Head:
-    """Ask a source service for its committed head, with `caller`'s service credential."""
-    def head(source: str, timeout: float) -> int:
-        with rpc_client(config, service=caller, timeout=timeout) as rpc:
-            return int(getattr(rpc, source).head_position())
-    return head
+class RpcHead:
+    """Asks a source service for its committed head, with `caller`'s service credential,
+    over one kept RPC client: a new one per question costs a connection and a reply
+    queue, most of what a genuine miss takes. Questions take turns (a client is not for
+    two green threads at once); the client is opened again before its credential
+    expires (shared.kit.rpc: 60 s) and after any failure (once at once: a kept
+    connection may have been cut while idle)."""
+
+    REOPEN_S = SERVICE_TTL / 2
+
+    def __init__(self, config: Mapping, caller: str, timeout: float):
+        self.config, self.caller, self.timeout = config, caller, timeout
+        self._turn = Semaphore(1)
+        self._client = self._cluster = None
+        self._opened = 0.0
+
+    def __call__(self, source: str, timeout: float | None = None) -> int:
+        """The head; TimeoutError if the questions before this one took the bound."""
+        if not self._turn.acquire(timeout=self.timeout if timeout is None else timeout):
+            raise TimeoutError(f"{source}'s head: other questions are still waiting")
+        try:
+            for _attempt in range(2):
+                fresh = self._ensure_open()
+                try:
+                    return int(getattr(self._cluster, source).head_position())
+                except Exception:
+                    self.close()
+                    if fresh:
+                        raise
+            raise AssertionError("unreachable")
+        finally:
+            self._turn.release()
+
+    def _ensure_open(self) -> bool:
+        """Open a client unless a young enough one is open; True if opened now."""
+        if self._client is not None and time.monotonic() - self._opened < self.REOPEN_S:
+            return False
+        self.close()
+        client = rpc_client(self.config, service=self.caller, timeout=max(self.timeout, 0.1))
+        self._cluster, self._client, self._opened = client.start(), client, time.monotonic()
+        return True
+
+    def close(self) -> None:
+        client, self._client, self._cluster = self._client, None, None
+        if client is not None:
+            try:
+                client.stop()
+            except Exception:  # the connection is gone already
+                pass
 
 
 @dataclasses.dataclass
@@ -117,8 +161,12 @@ class Freshness(DependencyProvider):
                 return None
             config, consumer = self.container.config, self.container.service_name
             bound = float(config.get("STATION_FRESHNESS_WAIT_S", DEFAULT_WAIT_S))
-            self.waiter = Waiter(store.engine, consumer, rpc_head(config, consumer), bound)
+            self.waiter = Waiter(store.engine, consumer, RpcHead(config, consumer, bound), bound)
         return self.waiter
+
+    def stop(self):
+        if self.waiter is not None and isinstance(self.waiter.head, RpcHead):
+            self.waiter.head.close()
 
 
 def of(container) -> Waiter | None:
