@@ -11,6 +11,7 @@ import functools
 from marshmallow import Schema, fields
 
 from shared import openapi, topology
+from shared.freshness import Freshness
 from shared.health_api import HealthEndpoints
 from shared.kit.rpc import RpcCaller, rpc
 from shared.providers import Correlation
@@ -70,6 +71,7 @@ class EventSourcedService(HealthEndpoints):
     name_zh = ""  # the service's name in Chinese, for the generated summaries
     correlation_id = Correlation()
     caller = RpcCaller()   # who an RPC call came from, verified by its entrypoint (shared.kit.rpc)
+    freshness = Freshness()   # waits for events already committed at a source (shared.freshness)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -104,3 +106,9 @@ class EventSourcedService(HealthEndpoints):
     @rpc(users=False)
     def last_position(self) -> int:
         return self.store.last_position()
+
+    @rpc(users=False)
+    def head_position(self) -> int:
+        """The committed head: every event committed before this call is at or below it
+        (numbered first), and the relay will publish it (shared.freshness)."""
+        return self.store.committed_head()

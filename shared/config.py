@@ -155,6 +155,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RELAY_LEASE_S", "15", number(float, 1), "seconds, a number >= 1",
              "a relay renews its lease well within this; a dead or hung one loses it after it",
              "relay_lease_s"),
+    Variable("STATION_FRESHNESS_WAIT_S", "2", number(float, 0), "seconds, a number >= 0",
+             "a request naming a resident (community, station, need) another service has "
+             "not heard of yet waits this long at most for that service's events, then is "
+             "decided again (shared.freshness); 0: never waits", "freshness_wait_s"),
     Variable("STATION_DEPLOYMENT", None, text, "letters, digits, - and _ (set but empty: "
              "no prefix)", "names this deployment's exchanges, queues and RPC on the broker. "
              "Unset: derived from the data directory or database"),
@@ -233,6 +237,8 @@ class Settings:
     migrate_at_start: bool = True
     # A relay renews its lease this often (well within); a dead or hung one loses it after this.
     relay_lease_s: float = 15.0
+    # A refusal resting on another service's events waits this long for them (shared.freshness).
+    freshness_wait_s: float = 2.0
     # Prefixes this deployment's names on the broker (shared.deployment); None: derived.
     deployment: str | None = None
 
@@ -260,6 +266,7 @@ class Settings:
             "MAX_RETRIES": self.max_retries,
             "RETRY_DELAY_MS": self.retry_delay_ms,
             "STATION_MIGRATE_AT_START": self.migrate_at_start,
+            "STATION_FRESHNESS_WAIT_S": self.freshness_wait_s,
             "STATION_DEPLOYMENT": self.deployment or "",
             "rpc_exchange": deployment.rpc_exchange(self.deployment or ""),
             "max_workers": 10,

@@ -78,10 +78,15 @@ API_ERRORS: dict[int, type[ApiError]] = {400: ValidationFailed, 403: Forbidden, 
 
 def translated(method):
     """Domain exceptions raised as the API's errors, for RPC entrypoints (HTTP ones are
-    translated by shared.web already): a caller gets the same code as over HTTP."""
+    translated by shared.web already): a caller gets the same code as over HTTP. A
+    refusal resting on another service's events not yet consumed is decided again once
+    they are, as over HTTP (the service's `freshness`, shared.freshness)."""
     @functools.wraps(method)
     def translating(*args, **kwargs):
+        decide = getattr(getattr(args[0], "freshness", None), "decide", None) if args else None
         try:
+            if decide is not None:
+                return decide(lambda: method(*args, **kwargs))
             return method(*args, **kwargs)
         except DomainError as exc:
             raise to_api_error(exc) from None

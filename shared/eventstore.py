@@ -306,6 +306,21 @@ class EventStore:
                     "SELECT value FROM store_meta WHERE key = 'store_id'").scalar()
         return self._store_id
 
+    def committed_head(self) -> int:
+        """The last position once every event committed before this call is numbered.
+
+        What a subscriber must reach to have seen all of them (shared.freshness): the
+        relay publishes them all, in this order. Unlike `sequence`, on PostgreSQL this
+        waits for a sequencer at work (the relay's) instead of skipping, or a committed
+        but not yet numbered event would be left above the answer."""
+        with self.engine.begin() as conn:
+            if self._postgres:
+                conn.exec_driver_sql(
+                    "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.sequencer'))")
+            while conn.execute(_SEQUENCE, {"limit": 10_000}).rowcount:
+                pass
+            return conn.exec_driver_sql("SELECT coalesce(max(position), 0) FROM events").scalar()
+
     def last_position(self) -> int:
         with self._reading(None) as c:
             return c.exec_driver_sql("SELECT coalesce(max(position), 0) FROM events").scalar()

@@ -47,6 +47,11 @@ Handler = Callable[[sa.Connection, Recorded], None]
 Fetch = Callable[[str, int, int], list[dict]]  # (source, after_position, limit) -> envelopes
 
 
+def inbox_name(consumer: str, source: str) -> str:
+    """The name of `consumer`'s inbox of `source`: its checkpoint's and its records'."""
+    return f"inbox:{consumer}:{source}"
+
+
 class Outcome(enum.Enum):
     APPLIED = "applied"
     CAUGHT_UP = "caught_up"  # applied after reading missing events from the source
@@ -84,7 +89,7 @@ class Inbox:
 
     @property
     def name(self) -> str:
-        return f"inbox:{self.consumer}:{self.source}"
+        return inbox_name(self.consumer, self.source)
 
     @property
     def checkpoint(self) -> Checkpoint:

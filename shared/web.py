@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from functools import partial
 from typing import Any, Mapping
 
 import marshmallow
 import orjson
+from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
-from shared import fencing, idempotency, inputs, logs
+from shared import fencing, freshness, idempotency, inputs, logs
 from shared.events import utcnow
 from shared.messages import bilingual
 from shared.errors import NotJson, TooLarge, ValidationFailed, to_api_error
@@ -130,6 +132,27 @@ class ApiHandler(HttpRequestHandler):
                           summary=summary, description=description,
                           tags=(tags,) if isinstance(tags, str) else tuple(tags), auth=auth)
         super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        """nameko's, but a refusal resting on another service's events not yet consumed
+        here is decided again, in a fresh worker, once they are (shared.freshness)."""
+        request.shallow = False
+        try:
+            context_data = self.server.context_data_from_headers(request)
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            result = freshness.decide(freshness.of(self.container),
+                                      lambda: self._worker_answer(args, kwargs, context_data))
+            return self.response_from_result(result)
+        except Exception as exc:
+            return self.response_from_exception(exc)
+
+    def _worker_answer(self, args, kwargs, context_data):
+        """Run the handler in a worker; its result, or its exception raised here."""
+        done = Event()
+        self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                    handle_result=partial(self.handle_result, done))
+        return done.wait()
 
     def response_from_result(self, result):
         return as_response(result)

@@ -12,7 +12,7 @@ from typing import Collection
 
 import sqlalchemy as sa
 
-from shared.kit.errors import Invalid, Missing
+from shared.kit.errors import Invalid, LearnedFromEvents, Missing
 from shared.kit.paging import Page, page_of, within
 from shared.kit.scope import Things, org_of, plausible_id
 from shared.security.principal import Principal
@@ -269,12 +269,12 @@ def hours(store, stations: Collection[str] | None, as_of: date | None, by: str,
 
 # -- who sees what --------------------------------------------------------------------
 
-class StationNotFound(Missing):
+class StationNotFound(Missing, LearnedFromEvents):
     def __init__(self, station_id: str | None):
         super().__init__(f"Station {station_id} not found", f"未找到社工站 {station_id}")
 
 
-class ResidentNotFound(Missing):
+class ResidentNotFound(Missing, LearnedFromEvents):
     def __init__(self, resident_id: str | None):
         super().__init__(f"Resident {resident_id} not found", f"未找到居民 {resident_id}")
 
@@ -284,7 +284,7 @@ class ProjectNotFound(Missing):
         super().__init__(f"Project {project_id} not found", f"未找到项目 {project_id}")
 
 
-class CommunityNotOfStation(Invalid):
+class CommunityNotOfStation(Invalid, LearnedFromEvents):
     def __init__(self, community_id: str):
         super().__init__(f"Community {community_id} is not a community of this station",
                          f"社区 {community_id} 不属于本社工站",

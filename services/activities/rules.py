@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
-from shared.kit.errors import Invalid
+from shared.kit.errors import Invalid, LearnedFromEvents
 from services.activities.events import STANDARD_AREAS
 
 # Clocks of phones and laptops drift; a session "a little in the future" is not an error.
@@ -33,7 +33,7 @@ class InFuture(Invalid):
                          {field: ["Is in the future / 晚于当前时间"]})
 
 
-class ResidentsNotOfStation(Invalid):
+class ResidentsNotOfStation(Invalid, LearnedFromEvents):
     """Missing and another station's residents get one answer: nothing is revealed."""
 
     def __init__(self, field: str, resident_ids: list[str]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.events import NewEvent, iso
-from shared.kit.errors import Invalid, Missing
+from shared.kit.errors import Invalid, LearnedFromEvents, Missing
 
 from services.casework import case as case_rules
 from services.casework import commands as c
@@ -19,19 +19,19 @@ from services.casework.campaign import Campaign, CampaignNotFound
 CLOCK_SKEW = timedelta(minutes=10)
 
 
-class ResidentUnknown(Missing):
+class ResidentUnknown(Missing, LearnedFromEvents):
     """Casework has not heard of the resident (or may not say that it has)."""
 
     def __init__(self, resident_id: str):
         super().__init__(f"Resident {resident_id} not found", f"未找到居民 {resident_id}")
 
 
-class StationNotFound(Missing):
+class StationNotFound(Missing, LearnedFromEvents):
     def __init__(self, station_id: str | None):
         super().__init__(f"Station {station_id} not found", f"未找到社工站 {station_id}")
 
 
-class NotTheResidentsStation(Invalid):
+class NotTheResidentsStation(Invalid, LearnedFromEvents):
     def __init__(self):
         super().__init__("The resident belongs to another station", "该居民不属于此社工站",
                          {"station_id": ["Not the resident's station / 不是该居民所属的社工站"]})

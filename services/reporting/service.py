@@ -24,6 +24,7 @@ from shared import exports, signing, timeline
 from shared.base_service import EventSourcedService
 from shared.kit.rpc import rpc, rpc_client
 from shared.errors import NotFound, ValidationFailed
+from shared.kit.errors import LearnedFromEvents
 from shared.events import iso, utcnow
 from shared.kit.ids import new_id
 from shared.providers import InboxProvider, StoreProvider
@@ -57,10 +58,20 @@ class SourceInbox(InboxProvider):
         return deliveries
 
 
+class HeardOfNot(NotFound, LearnedFromEvents):
+    """A unit of the organisation tree or a resident reporting has not heard of from the
+    residents' events (or may not say that it has): decided again once it has consumed
+    what was committed there (shared.freshness)."""
+
+
+LEARNED = frozenset({"station", "street", "district", "resident"})
+
+
 def _not_found(kind: str, unit_id: str) -> NotFound:
     zh = {"station": "社工站", "street": "街道", "district": "区", "report": "报表",
           "resident": "居民", "suggestion": "建议", "ledger": "台账"}[kind]
-    return NotFound(f"{kind.capitalize()} {unit_id} not found", f"未找到{zh} {unit_id}")
+    error = HeardOfNot if kind in LEARNED else NotFound
+    return error(f"{kind.capitalize()} {unit_id} not found", f"未找到{zh} {unit_id}")
 
 
 def _end_of(day: date) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from shared.kit.errors import IllegalTransition, Invalid, Missing
+from shared.kit.errors import IllegalTransition, Invalid, LearnedFromEvents, Missing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,7 +21,7 @@ class KnownNeed:
     status: str = "open"  # open | met | withdrawn
 
 
-class NeedNotFound(Missing):
+class NeedNotFound(Missing, LearnedFromEvents):
     def __init__(self, need_id: str | None):
         super().__init__(f"Need {need_id} not found", f"未找到需求 {need_id}")
 

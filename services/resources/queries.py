@@ -15,7 +15,7 @@ from typing import Callable, Collection
 import sqlalchemy as sa
 
 from shared.kit import paging
-from shared.kit.errors import Invalid, Missing
+from shared.kit.errors import Invalid, LearnedFromEvents, Missing
 from shared.kit.scope import Things, org_of, plausible_id
 from shared.security import scope
 from shared.security.principal import Principal
@@ -24,12 +24,12 @@ from services.resources import matching, money, partner, stock, totals, wish
 from services.resources import projections as p
 from services.resources.needs import KnownNeed, NeedNotFound
 
-class StationNotFound(Missing):
+class StationNotFound(Missing, LearnedFromEvents):
     def __init__(self, station_id):
         super().__init__(f"Station {station_id} not found", f"未找到社工站 {station_id}")
 
 
-class ResidentNotFound(Missing):
+class ResidentNotFound(Missing, LearnedFromEvents):
     def __init__(self, resident_id):
         super().__init__(f"Resident {resident_id} not found", f"未找到居民 {resident_id}")
 
@@ -49,7 +49,7 @@ class MatchNotFound(Missing):
         super().__init__(f"Match {match_id} not found", f"未找到匹配 {match_id}")
 
 
-class NotTheResidentsStation(Invalid):
+class NotTheResidentsStation(Invalid, LearnedFromEvents):
     def __init__(self, field: str = "station_id"):
         super().__init__("The resident belongs to another station", "该居民不属于此社工站",
                          {field: ["Not the resident's station / 不是该居民所属的社工站"]})

@@ -48,6 +48,22 @@ class Duplicate(Conflicting):
     code = "duplicate"
 
 
+class LearnedFromEvents:
+    """Mixin of a refusal that rests on what this service learned from `source`'s events
+    (a resident, a community, a station, a need): it may only mean that an event already
+    committed there is not consumed here yet. shared.freshness waits (bounded) until it
+    is, then the request is decided again; a genuine miss gets the same answer then.
+
+        class ResidentUnknown(Missing, LearnedFromEvents):   # source: "residents"
+    """
+    source = "residents"
+
+
+def learned_from(exc: BaseException) -> str | None:
+    """The service whose events `exc` rests on, or None (a refusal of the service's own)."""
+    return exc.source if isinstance(exc, LearnedFromEvents) else None
+
+
 # family -> HTTP status; the most specific family listed first wins (subclasses inherit)
 HTTP_STATUS: dict[type[DomainError], int] = {
     Invalid: 400,

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 
 
 class Interrupted(Exception):
@@ -60,18 +59,6 @@ class Api:
                 if attempt == 2 or not reused:
                     raise
         raise AssertionError("unreachable")
-
-    def call_when_known(self, method: str, path: str, body=None, wait_s: float = 30.0):
-        """Like call, but a 404 is retried for a while: the other services learn of a
-        resident (or a community) from the residents service's events, a moment later."""
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                return self.call(method, path, body)
-            except ApiError as exc:
-                if exc.status != 404 or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
 
     def as_user(self, username: str, password: str) -> "Api":
         token = self.call("POST", "/api/v1/auth/token",

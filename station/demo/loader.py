@@ -9,8 +9,9 @@ down, then stops; so a stop between two steps is exact. (A process killed outrig
 between an answer and its line would send that one step again on resume.)
 
 The organisation tree goes first; then each station's lane runs in a thread of its own
-(stations do not depend on each other). Another service learns of a new resident from
-the residents' events a moment later, so a 404 is retried for a while.
+(stations do not depend on each other). Each step is sent once: a service that learns
+of a new resident from the residents' events waits for them itself (shared.freshness),
+so a step naming a resident registered a moment before is answered as any other.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from typing import Callable
 from station.demo.client import Api, ApiError, Interrupted
 from station.demo.plan import Step, plan
 
-KNOWN_WAIT_S = 90.0
 # Answer fields a later step may name (the rest of an answer is not kept: no names).
 KEPT = ("id", "request_id", "session_id", "stock_id", "state", "status")
 
@@ -213,8 +213,7 @@ class Loader:
                 clients[step.user] = self.api(step.user)
             path, body = step.resolved(answers)
             try:
-                answer = clients[step.user].call_when_known(step.method, path, body,
-                                                            wait_s=KNOWN_WAIT_S)
+                answer = clients[step.user].call(step.method, path, body)
             except ApiError as exc:
                 code = exc.body.get("error", {}).get("code") if isinstance(exc.body, dict) else None
                 if code not in step.tolerate:

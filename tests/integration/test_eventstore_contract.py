@@ -142,6 +142,28 @@ def test_read_all_numbers_events_densely_in_commit_order(store):
     assert [e.position for e in store.read_all(0, 2)] == [1, 2]
 
 
+def test_the_committed_head_covers_every_committed_event_even_while_a_sequencer_works(store):
+    """shared.freshness waits for a source's committed head: events committed but not yet
+    numbered are numbered first; on PostgreSQL, if another sequencer (the relay's) holds
+    the lock, the head waits for it rather than answer below those events."""
+    store.append("s", 0, [visit()])
+    assert [e.position for e in store.read_all(0, 10)] == [1]
+    store.append("s", 1, [visit(), visit()])       # committed, not numbered yet
+    heads: list[int] = []
+    asking = threading.Thread(target=lambda: heads.append(store.committed_head()))
+    if store.engine.dialect.name == "postgresql":
+        with store.engine.begin() as relay:
+            relay.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.sequencer'))")
+            asking.start()
+            asking.join(timeout=0.5)
+    else:
+        asking.start()
+    asking.join(timeout=30)
+    assert heads == [3]
+    assert [e.position for e in store.read_all(0, 10)] == [1, 2, 3]
+
+
 def tamper(engine, sql: str, **params) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(sql), params)

@@ -76,7 +76,8 @@ class Case:
 def _store(kind: str) -> dict[str, Case]:
     return {"read_all": Case(lambda w: (0, 10), kind), "read_stream": Case(
         lambda w: (f"resident-{w.resident}", 0), kind),
-        "store_id": Case(lambda w: (), kind), "last_position": Case(lambda w: (), kind)}
+        "store_id": Case(lambda w: (), kind), "last_position": Case(lambda w: (), kind),
+        "head_position": Case(lambda w: (), kind)}
 
 
 OPEN = Case(lambda w: (), "open")
