@@ -8,7 +8,7 @@ reporting shows.
 - Nothing of the station is in a source or in reporting that no command explains.
 - The station's reported summary equals the driver's tally of the commands applied.
 - `station events verify` finds every chain and signature intact; parked queues are empty
-  or hold only the poison message a scenario injected (named by its event id).
+  or hold only the poison messages scenarios injected (named by their event ids).
 """
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def _caught_up(plant) -> bool:
 
 
 def verdict(plant, scenario: str, station: str, head_token: str, sents: list[Sent],
-            seconds: float, poison: str | None = None) -> Row:
+            seconds: float, poisons: set[str] = frozenset()) -> Row:
     row = Row(scenario, seconds=seconds, sent=len(sents))
     events = source_events(plant, station)
     every_id = {e.event_id for batch in events.values() for e in batch}
@@ -186,7 +186,7 @@ def verdict(plant, scenario: str, station: str, head_token: str, sents: list[Sen
             row.problems.append(f"{len(extra)} {kind} event(s) no command explains")
     row.problems += _figures(plant, station, head_token, applied)
     row.problems += verify_chains(plant)
-    row.problems += parked_problems(plant, poison)
+    row.problems += parked_problems(plant, poisons)
     return row
 
 
@@ -216,14 +216,14 @@ def verify_chains(plant) -> list[str]:
     return [] if done.returncode == 0 else [f"events verify: {done.stdout[-800:]}"]
 
 
-def parked_problems(plant, poison: str | None) -> list[str]:
-    """Parked queues empty, or holding only the named poison message."""
+def parked_problems(plant, poisons: set[str]) -> list[str]:
+    """Parked queues empty, or holding only the named poison messages."""
     problems = []
     for row in parked.counts(plant.env["AMQP_URI"]):
         if not row["parked"]:
             continue
         held = parked.peek(plant.env["AMQP_URI"], row["consumer"], row["source"])
-        others = [m for m in held if poison is None or m["event_id"] != poison]
+        others = [m for m in held if m["event_id"] not in poisons]
         if others:
             problems.append(f"{row['queue']}: {len(others)} parked: "
                             + json.dumps([(m["type"], m["error"]) for m in others[:3]],

@@ -39,6 +39,9 @@ class Plant:
         self.services = RunningServices(self.env, data_dir)
         self.people: People | None = None
         self._stores: dict = {}
+        # Poison messages injected so far (event ids): parked for good, by design, and
+        # still parked when later scenarios look at the parked queues.
+        self.poisons: set[str] = set()
 
     def start(self) -> "Plant":
         self.services.start(*SERVICES, timeout=180)

@@ -21,32 +21,29 @@ class Load:
     after: float = 6.0       # seconds of load after the fault
 
 
-def broker_stopped(plant, load: Load) -> dict:
+def broker_stopped(plant, load: Load) -> None:
     """RabbitMQ's app stopped for 10 s, then started (`rabbitmqctl stop_app/start_app`)."""
     plant.rabbit.stop_app()
     time.sleep(10)
     plant.rabbit.start_app()
-    return {}
 
 
-def service_killed(plant, load: Load, name: str = "casework") -> dict:
+def service_killed(plant, load: Load, name: str = "casework") -> None:
     """A consuming service SIGKILLed while events flow to it, then started again."""
     plant.kill(name)
     time.sleep(2)
     plant.restart(name)
-    return {}
 
 
-def postgres_restarted(plant, load: Load) -> dict:
+def postgres_restarted(plant, load: Load) -> None:
     """PostgreSQL shut down fast (every connection cut) and started."""
     plant.postgres.restart()
-    return {}
 
 
-def duplicated_reordered(plant, load: Load) -> dict:
+def duplicated_reordered(plant, load: Load) -> None:
     """Copies of real events, shuffled, twice each, and one forged poison message."""
     inject.copies(plant, ("residents", "casework", "activities", "resources"))
-    return {"poison": inject.poison(plant, "casework")}
+    plant.poisons.add(inject.poison(plant, "casework"))
 
 
 SCENARIOS = {
@@ -68,12 +65,11 @@ def run(plant, name: str, serial: int, load: Load) -> checks.Row:
     driver.prepare()
     if name == REPORTING_DOWN:
         plant.stop("reporting")
-    found: dict = {}
     try:
         driver.start()
         driver.wait_sent(load.warmup)
         if name in SCENARIOS:
-            found = SCENARIOS[name](plant, load) or {}
+            SCENARIOS[name](plant, load)
         time.sleep(load.after)
     finally:
         driver.stop()
@@ -81,4 +77,4 @@ def run(plant, name: str, serial: int, load: Load) -> checks.Row:
             plant.restart("reporting")
     seconds = checks.converge(plant, station)
     return checks.verdict(plant, name, station, head, driver.sent, seconds,
-                          poison=found.get("poison"))
+                          poisons=plant.poisons)
