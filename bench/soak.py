@@ -1,7 +1,7 @@
 """The fault soak: the fault suite's scenarios (tests/faults) with longer loads.
 
     .venv/bin/python bench/soak.py [--threads 3] [--warmup 40] [--after 30]
-                                   [--only "PostgreSQL restarted"] [--table docs.md]
+                                   [--only "PostgreSQL restarted"]
 
 Starts a private RabbitMQ node and a private PostgreSQL cluster (tests/faults/infra.py:
 never the machine's own, which others use), the five services on them as separate
