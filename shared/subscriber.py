@@ -18,11 +18,18 @@ A message that is not an event envelope at all (not JSON, a content type other t
 JSON, a list, missing fields, fields of the wrong type: shared.envelope) is parked at
 once, as it came, with the reason in `x-error` and `x-undecodable`, and one warning
 line: retrying it could never help, and it would hold every event behind it.
+
+The broker may go away while a message is being handled: its ack (or requeue) then finds
+the connection gone. That is not the service's failure — the message is still unacked on
+the broker's side, which delivers it again once the consumer has reconnected, and the
+inbox applies it once — so it must not kill the container (before, nameko's worker thread
+raised and `station serve` exited on a broker restart: tests/faults).
 """
 from __future__ import annotations
 
 from functools import partial
 
+import amqp.exceptions
 import eventlet
 import kombu
 from nameko.exceptions import ContainerBeingKilled
@@ -31,6 +38,10 @@ from nameko.messaging import Consumer, QueueConsumer
 from shared import envelope, logs, topology
 
 log = logs.get("subscriber")
+
+# What a settle on a connection the broker has dropped raises.
+CONNECTION_GONE = (OSError, amqp.exceptions.ConnectionError,
+                   amqp.exceptions.RecoverableConnectionError)
 
 
 class SubscriberQueues(QueueConsumer):
@@ -79,13 +90,22 @@ class Subscriber(Consumer):
             self.container.spawn_worker(self, args, {}, context_data=context_data,
                                         handle_result=handle_result)
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None:
             eventlet.sleep(1.0)  # the retry path itself failed (broker or database away)
-        super().handle_message_processed(message, result, exc_info)
+        self._settle(partial(super().handle_message_processed, result=result,
+                             exc_info=exc_info), message)
 
+    def _settle(self, settle, message) -> None:
+        """Ack or requeue; a connection gone meanwhile leaves the message to the broker,
+        which delivers it again after the reconnection (applied once by the inbox)."""
+        try:
+            settle(message)
+        except CONNECTION_GONE as exc:
+            log.warning("subscriber.settle_lost", source=self.source,
+                        error_type=type(exc).__name__)
 
     def park(self, message, reason: str) -> None:
         """Move a message that is no envelope to the parking queue as it came, with why."""
