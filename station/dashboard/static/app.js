@@ -25,6 +25,7 @@
     return node;
   }
 
+  var SCOPE_NAMES = "station.scopeNames";     // the organisation's names, no person's
   function token() { return Api.token(); }
   function claims() { return Api.claims(); }
 
@@ -89,7 +90,8 @@
                                 "data-scope": parts[1] }, t(parts[0]) + " " + parts[1]));
     });
     // names, not ids, once the organisation tree has come (kept in memory for the page)
-    WB.org().then(function (tree) {
+    var kept = JSON.parse(sessionStorage.getItem(SCOPE_NAMES) || "null");
+    (kept ? Promise.resolve(kept) : navigator.onLine ? WB.org().then(function (tree) {
       var names = {};
       (tree.districts || []).forEach(function (d) {
         names[d.id] = d.name;
@@ -98,6 +100,9 @@
           (s.stations || []).forEach(function (st) { names[st.id] = st.name; });
         });
       });
+      sessionStorage.setItem(SCOPE_NAMES, JSON.stringify(names));
+      return names;
+    }) : Promise.resolve({})).then(function (names) {
       nav.querySelectorAll("a[data-scope]").forEach(function (a) {
         var id = a.getAttribute("data-scope");
         if (names[id]) a.textContent = names[id];
@@ -109,6 +114,7 @@
      (what was not sent is lost, as the worker was told by 待同步), the names in memory. */
   function logout() {
     sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(SCOPE_NAMES);
     WB.forget();
     Outbox.clear().catch(function () {});
     location.hash = "#/login";

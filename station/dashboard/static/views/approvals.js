@@ -68,9 +68,9 @@
           h("h1", t("wb_approvals")),
           s.error ? h("p", { class: "wb-error", role: "alert" }, s.error) : null,
           s.rows && !s.rows.length ? h(vant.Empty, { description: t("nothing") }) : null,
-          s.rows ? h("ul", { class: "wb-list", id: "approvals" }, s.rows.map(function (row) {
+          s.rows ? h("div", { class: "wb-list", id: "approvals" }, s.rows.map(function (row) {
             var titleId = "t-" + row.id;
-            return h("li", { class: "wb-item wb-approval", role: "group", "aria-labelledby": titleId,
+            return h("div", { class: "wb-item wb-approval", role: "group", "aria-labelledby": titleId,
                              "data-kind": row.kind }, [
               h("div", { class: "wb-item-main" }, [
                 h("strong", { id: titleId }, t(row.kind) + " · " + row.title),
