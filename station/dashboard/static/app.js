@@ -135,6 +135,7 @@
       case "today": return ["today", []];
       case "approvals": return ["approvals", []];
       case "outbox": return ["outbox", []];
+      case "reports": return p1 ? ["report", [p1]] : null;
       case "attendance": return p1 ? ["attendance", [p1]] : ["attendance_list", []];
       case "residents":
         if (!p1) return ["residents", []];
@@ -555,8 +556,11 @@
     })).then(function (reports) {
       var waiting = reports.filter(function (r) { return r && r.status === "submitted"; });
       var box = panel("awaiting", "awaiting");
+      waiting.forEach(function (r) {   // each opens as a readable page (views/report.js)
+        r.open = el("a", { href: "#/reports/" + encodeURIComponent(r.id) }, t("open_report"));
+      });
       box.appendChild(table("awaiting-table", [["id", "report"], ["period", "period"],
-        ["submitted_by", "submitted_by"], ["submitted_at", "submitted_at"]], waiting));
+        ["submitted_by", "submitted_by"], ["submitted_at", "submitted_at"], ["open", "open_report"]], waiting));
       main.appendChild(box);
     });
   }

@@ -80,7 +80,8 @@ window.I18N = {
 
 /* The workbench's words (views, forms, the outbox), in the same two dictionaries. */
 Object.assign(I18N.zh, {
-  wb_today: "今日工作", wb_search: "查找居民", wb_register: "登记居民", record_visit: "记录探访",
+  wb_today: "今日工作", report_summary: "工作小结", report_plan: "下步计划", report_trail: "审核记录",
+  open_report: "查看", sent_back_to_me: "被退回的审批", wb_search: "查找居民", wb_register: "登记居民", record_visit: "记录探访",
   wb_attendance: "活动签到", wb_approvals: "待审批", wb_outbox: "待同步记录", submit: "提交",
   pending_sync: "待同步", synced: "已同步", refused_sync: "同步被拒", discard: "放弃",
   retry: "重新发送", offline: "离线", confirm: "确定", cancel: "取消", back: "返回",
@@ -115,11 +116,13 @@ Object.assign(I18N.zh, {
     major_changes: { hospitalised: "住院", bereaved: "丧亲", lost_income: "失去收入", unsafe_housing: "住房不安全" },
     case_state: { open: "已开案", assessed: "已评估", plan_pending: "计划待审批", planned: "已制定计划",
                   in_service: "服务中", closure_pending: "结案待审批", closed: "已结案", referred: "已转介" },
-    status: { due: "应跟进", overdue: "已逾期", done: "已完成" }
+    status: { due: "应跟进", overdue: "已逾期", done: "已完成" },
+    report_status: { submitted: "已提交", accepted: "已通过", returned: "已退回", reopened: "已重新打开", draft: "草稿" }
   }
 });
 Object.assign(I18N.en, {
-  wb_today: "Today", wb_search: "Find a resident", wb_register: "Register a resident",
+  wb_today: "Today", report_summary: "Summary", report_plan: "Plan", report_trail: "Trail",
+  open_report: "Open", sent_back_to_me: "Sent back to you", wb_search: "Find a resident", wb_register: "Register a resident",
   record_visit: "Record a visit", wb_attendance: "Attendance", wb_approvals: "Approvals",
   wb_outbox: "Waiting to be sent", submit: "Submit", pending_sync: "To sync", synced: "Synced",
   refused_sync: "Refused", discard: "Discard", retry: "Send again", offline: "Offline",
@@ -161,6 +164,7 @@ Object.assign(I18N.en, {
     case_state: { open: "open", assessed: "assessed", plan_pending: "plan awaiting approval",
                   planned: "planned", in_service: "in service", closure_pending: "closure awaiting approval",
                   closed: "closed", referred: "referred" },
-    status: { due: "due", overdue: "overdue", done: "done" }
+    status: { due: "due", overdue: "overdue", done: "done" },
+    report_status: { submitted: "submitted", accepted: "accepted", returned: "returned", reopened: "reopened", draft: "draft" }
   }
 });

@@ -11,7 +11,7 @@ var SHELL = [
   "/dashboard/wb/format.js", "/dashboard/wb/outbox.js", "/dashboard/wb/core.js",
   "/dashboard/views/today.js", "/dashboard/views/residents.js", "/dashboard/views/resident_new.js",
   "/dashboard/views/resident.js", "/dashboard/views/visit.js", "/dashboard/views/attendance.js",
-  "/dashboard/views/approvals.js", "/dashboard/views/outbox.js",
+  "/dashboard/views/approvals.js", "/dashboard/views/outbox.js", "/dashboard/views/report.js",
   "/dashboard/vendor/echarts-6.1.0.min.js", "/dashboard/vendor/vue-3.5.45.runtime.global.prod.js",
   "/dashboard/vendor/vant-4.10.2.min.js", "/dashboard/vendor/vant-4.10.2.css",
   "/dashboard/vendor/dexie-4.4.7.min.js", "/api/v1/openapi.json"

@@ -45,7 +45,7 @@
           h("h1", t("wb_register")),
           s.error ? h("p", { class: "wb-error", role: "alert" }, s.error) : null,
           s.schema ? h(WB.SchemaForm, { schema: s.schema, fields: FIELDS, model: model, errors: errors,
-                                        options: s.options, onSubmit: submit, busy: s.busy,
+                                        options: s.options, onSubmit: submit, onEdit: function () { s.formError = null; }, busy: s.busy,
                                         formError: s.formError }) : null]);
       };
     }

@@ -16,7 +16,8 @@
   WB.register("today", {
     props: ["params", "ready"],
     setup: function (props) {
-      var s = Vue.reactive({ items: null, error: null });
+      var s = Vue.reactive({ items: null, error: null, returned: [] });
+      var me = (Api.claims() || {}).sub;
       var station = Api.station();
       var q = "/followups?station_id=" + encodeURIComponent(station || "") + "&status=";
       Promise.all([Api.all(q + "overdue"), Api.all(q + "due"),
@@ -27,8 +28,24 @@
           s.items = got[0].concat(got[1]).sort(order).map(function (f) {
             return Object.assign({ name: (byId[f.resident_id] || {}).name || "" }, f);
           });
+          return returned(byId);
         }).catch(function (e) { s.error = WB.message(e); })
         .finally(function () { Vue.nextTick(props.ready); });
+
+      /* What a supervisor sent back to this worker, with the reason, to act on. */
+      function returned(byId) {
+        var st = "station_id=" + encodeURIComponent(station || "");
+        return Promise.all([Api.all("/cases/approvals?status=sent_back&" + st), Api.all("/cases?" + st)])
+          .then(function (got) {
+            var residentOf = {};
+            got[1].forEach(function (c) { residentOf[c.id] = c.resident_id; });
+            s.returned = got[0].filter(function (a) { return a.requested_by === me; }).map(function (a) {
+              var rid = residentOf[a.case_id];
+              return { id: a.id, resident_id: rid, name: (byId[rid] || {}).name || "", subject: a.subject,
+                       comments: a.comments || "", by: a.decided_by || "" };
+            });
+          }).catch(function () {});
+      }
       return function () {
         return h("section", { class: "wb-page", "aria-labelledby": "today-title" }, [
           h("h1", { id: "today-title" }, t("wb_today")),
@@ -49,6 +66,14 @@
                 h("span", { class: "wb-time" }, Fmt.time(f.due_at))]),
               h("a", { class: "wb-link-button primary", href: "#/residents/" + f.resident_id + "/visit",
                        "aria-label": t("record_visit") + " · " + f.name }, t("record_visit"))]);
+          })) : null,
+          s.returned.length ? h("h2", t("sent_back_to_me")) : null,
+          s.returned.length ? h("ul", { class: "wb-list", id: "returned" }, s.returned.map(function (a) {
+            return h("li", { class: "wb-item" }, [
+              h("div", { class: "wb-item-main" }, [
+                h("a", { href: "#/residents/" + a.resident_id, class: "wb-name" }, a.name),
+                h("span", t(a.subject)),
+                h("span", { class: "wb-time" }, t("send_back_reason") + "：" + a.comments + " · " + a.by)])]);
           })) : null]);
       };
     }

@@ -49,7 +49,7 @@
           h("h1", [t("record_visit"), WB.nameOf(id) ? " · " + WB.nameOf(id) : ""]),
           s.error ? h("p", { class: "wb-error", role: "alert" }, s.error) : null,
           s.schema ? h(WB.SchemaForm, { schema: s.schema, fields: FIELDS, model: model, errors: errors,
-                                        onSubmit: submit, busy: s.busy, formError: s.formError }) : null]);
+                                        onSubmit: submit, onEdit: function () { s.formError = null; }, busy: s.busy, formError: s.formError }) : null]);
       };
     }
   });

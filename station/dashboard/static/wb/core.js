@@ -95,11 +95,13 @@
   /* A form from a request schema: `fields` (their order), `model` and `errors` reactive,
      `options` choices the view supplies (a community's name for its id), `onSubmit`. */
   var SchemaForm = {
-    props: ["schema", "fields", "model", "errors", "options", "onSubmit", "busy", "formError"],
+    props: ["schema", "fields", "model", "errors", "options", "onSubmit", "onEdit", "busy", "formError"],
     setup: function (props) {
       return function () {
         var s = props.schema, required = s.required || [];
-        return h("form", { class: "wb-form", novalidate: true, onSubmit: function (e) {
+        return h("form", { class: "wb-form", novalidate: true, onInput: function () {
+          if (props.onEdit) props.onEdit();
+        }, onSubmit: function (e) {
           e.preventDefault(); props.onSubmit();
         } }, props.fields.map(function (name) {
           return field(name, s.properties[name], props.model, props.errors,
