@@ -34,7 +34,15 @@
                     approve: function () { return Api.request(base + "confirm", { method: "POST", body: {} }); },
                     sendBack: function (why) { return Api.request(base + "reject", { method: "POST", body: { reason: why } }); } });
       });
-      return Promise.all(got[4].map(function (v) {
+      return { rows: rows, later: hours(got[4]) };
+    });
+  }
+
+  /* Volunteers' self-reported hours, one request per volunteer: shown when they come,
+     after the rest of the page. */
+  function hours(volunteers) {
+    var rows = [];
+    return function () { return Promise.all(volunteers.map(function (v) {
         return Api.all("/volunteers/" + encodeURIComponent(v.id) + "/service?status=pending").then(function (logs) {
           logs.forEach(function (l) {
             var base = "/volunteers/" + encodeURIComponent(v.id) + "/service/" + encodeURIComponent(l.id) + "/";
@@ -44,15 +52,17 @@
                         sendBack: function (why) { return Api.request(base + "reject", { method: "POST", body: { reason: why } }); } });
           });
         }).catch(function () {});
-      })).then(function () { return rows; });
-    });
+      })).then(function () { return rows; }); };
   }
 
   WB.register("approvals", {
     props: ["params", "ready"],
     setup: function (props) {
       var s = Vue.reactive({ rows: null, error: null, open: null, reason: "", done: {}, rowError: {} });
-      load().then(function (rows) { s.rows = rows; })
+      load().then(function (got) {
+        s.rows = got.rows;
+        got.later().then(function (more) { s.rows = s.rows.concat(more); });
+      })
         .catch(function (e) { s.error = WB.message(e); })
         .finally(function () { Vue.nextTick(props.ready); });
       function act(row, which) {

@@ -30,7 +30,8 @@
           else s.error = WB.message(e);
         }).finally(readyOnce);
       }
-      load();
+      // a record a list showed as Red or a child's: ask first, read once (no refused read)
+      if (WB.needsReason(id) && !reasons[id]) { s.ask = true; readyOnce(); } else load();
       function give() {
         if (!s.reason.trim()) return false;
         reasons[id] = s.reason.trim(); s.ask = false; load(); return true;

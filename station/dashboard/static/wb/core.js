@@ -173,17 +173,25 @@
       return found;
     });
   }
-  function forget() { orgCache = null; names = {}; }
+  function forget() { orgCache = null; names = {}; sensitive = {}; }
 
   /* Names of residents seen in this page (memory only), so a form opened offline can
      still say whose visit it is. */
-  var names = {};
-  function remember(resident) { if (resident && resident.id) names[resident.id] = resident.name; }
+  var names = {}, sensitive = {};
+  function remember(resident) {
+    if (!resident || !resident.id) return;
+    names[resident.id] = resident.name;
+    sensitive[resident.id] = resident.card === "red" || (resident.categories || []).some(function (c) {
+      return c === "child_in_difficulty" || c === "left_behind_child";
+    });
+  }
   function nameOf(id) { return names[id] || ""; }
+  /* True when a list already said this record needs a reason to be read (Red card, child). */
+  function needsReason(id) { return !!sensitive[id]; }
 
   window.WB = { h: h, t: t, label: label, message: message, schemas: schemas, bodySchema: bodySchema,
                 SchemaForm: SchemaForm, missing: missing, serverErrors: serverErrors,
                 register: register, mount: mount, unmount: unmount, has: has,
-                communities: communities, org: org, forget: forget, remember: remember, nameOf: nameOf,
+                communities: communities, org: org, forget: forget, remember: remember, nameOf: nameOf, needsReason: needsReason,
                 lang: lang };
 })();
