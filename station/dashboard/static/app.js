@@ -558,6 +558,7 @@
       var box = panel("awaiting", "awaiting");
       waiting.forEach(function (r) {   // each opens as a readable page (views/report.js)
         r.open = el("a", { href: "#/reports/" + encodeURIComponent(r.id) }, t("open_report"));
+        r.submitted_at = Fmt.time(r.submitted_at);      // China time, 2026-12-03 15:00
       });
       box.appendChild(table("awaiting-table", [["id", "report"], ["period", "period"],
         ["submitted_by", "submitted_by"], ["submitted_at", "submitted_at"], ["open", "open_report"]], waiting));
