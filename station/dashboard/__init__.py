@@ -12,9 +12,10 @@ STATIC = Path(__file__).parent / "static"
 PREFIX = "/dashboard"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "application/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8", ".txt": "text/plain; charset=utf-8",
-         ".svg": "image/svg+xml"}
+         ".svg": "image/svg+xml", ".webmanifest": "application/manifest+json; charset=utf-8"}
 # Scripts only from us; no inline script, no eval; the API on the same origin.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "font-src 'self' data:; worker-src 'self'; manifest-src 'self'; "
        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
 

@@ -111,7 +111,11 @@ def render(figures: dict, port: int, logins: dict[str, str], seconds: float | No
                      f"{station['person_times']:>13,}{station['organizations']:>6}"
                      f"{station['members']:>8}{_number(station['resources_rmb']):>13}")
     lines.append("")
-    lines.append(f"dashboard / 数据看板: http://127.0.0.1:{port}/dashboard/")
+    lines.append(f"workbench / 工作台: http://127.0.0.1:{port}/dashboard/ "
+                 "(try demo-worker first, on a phone-sized window / 先用 demo-worker 登录，手机尺寸更佳)")
+    lines.append(f"  社工 今日工作 http://127.0.0.1:{port}/dashboard/#/today · "
+                 f"督导 待审批 http://127.0.0.1:{port}/dashboard/#/approvals · "
+                 "站长/街道/区/审计: their dashboards / 数据看板")
     lines.append("demo log-ins / 演示账号 (user  password  role):")
     for station in d.STATIONS:
         names = accounts(station)

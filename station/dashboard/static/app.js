@@ -25,36 +25,18 @@
     return node;
   }
 
-  function token() { return sessionStorage.getItem(TOKEN); }
-  function claims() {
-    try {
-      var part = token().split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-      return JSON.parse(decodeURIComponent(escape(atob(part))));
-    } catch (e) { return null; }
-  }
+  var SCOPE_NAMES = "station.scopeNames";     // the organisation's names, no person's
+  function token() { return Api.token(); }
+  function claims() { return Api.claims(); }
 
+  /* The one API client (api.js), its error worded in the page's language. */
   function api(path, options) {
-    options = options || {};
-    var headers = { "Accept": "application/json" };
-    if (token()) headers["Authorization"] = "Bearer " + token();
-    if (options.reason) headers["X-Access-Reason"] = encodeURIComponent(options.reason);
-    if (options.body) headers["Content-Type"] = "application/json";
-    return fetch("/api/v1" + path, {
-      method: options.method || "GET", headers: headers,
-      body: options.body ? JSON.stringify(options.body) : undefined
-    }).then(function (response) {
-      if (response.status === 401 && path !== "/auth/token") { logout(); throw new Error("401"); }
-      if (options.raw) return response;
-      return response.json().then(function (body) {
-        if (!response.ok) {
-          var e = body && body.error ? body.error : {};
-          var err = new Error(state.lang === "zh" ? (e.message_zh || e.message) : e.message);
-          err.status = response.status; throw err;
-        }
-        return body;
-      });
+    return Api.request(path, options).catch(function (err) {
+      err.message = state.lang === "zh" ? err.message_zh : err.message_en;
+      throw err;
     });
   }
+  Api.hooks.unauthorized = function () { logout(); };
 
   /* The day in China (UTC+8), as the services count it. */
   function localDay(offsetDays) {
@@ -98,17 +80,81 @@
     var c = claims();
     document.getElementById("logout").hidden = !c;
     if (!c) return;
-    who.textContent = c.sub + " · " + c.role;
+    who.textContent = c.sub + " · " + t("role_" + c.role);
+    (WORKBENCH_LINKS[c.role] || []).forEach(function (link) {
+      nav.appendChild(el("a", { href: link[0] }, t(link[1])));
+    });
     (c.scopes || []).forEach(function (scope) {
       var parts = scope.split(":");
-      nav.appendChild(el("a", { href: "#/" + parts[0] + "/" + encodeURIComponent(parts[1]) },
-                         t(parts[0]) + " " + parts[1]));
+      nav.appendChild(el("a", { href: "#/" + parts[0] + "/" + encodeURIComponent(parts[1]),
+                                "data-scope": parts[1] }, t(parts[0]) + " " + parts[1]));
     });
+    // names, not ids, once the organisation tree has come (kept in memory for the page)
+    var kept = JSON.parse(sessionStorage.getItem(SCOPE_NAMES) || "null");
+    (kept ? Promise.resolve(kept) : navigator.onLine ? WB.org().then(function (tree) {
+      var names = {};
+      (tree.districts || []).forEach(function (d) {
+        names[d.id] = d.name;
+        (d.streets || []).forEach(function (s) {
+          names[s.id] = s.name;
+          (s.stations || []).forEach(function (st) { names[st.id] = st.name; });
+        });
+      });
+      sessionStorage.setItem(SCOPE_NAMES, JSON.stringify(names));
+      return names;
+    }) : Promise.resolve({})).then(function (names) {
+      nav.querySelectorAll("a[data-scope]").forEach(function (a) {
+        var id = a.getAttribute("data-scope");
+        if (names[id]) a.textContent = names[id];
+      });
+    }).catch(function () {});
   }
 
+  /* Logging out leaves nothing of the account on the device: the token, the outbox
+     (what was not sent is lost, as the worker was told by 待同步), the names in memory. */
   function logout() {
     sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(SCOPE_NAMES);
+    WB.forget();
+    Outbox.clear().catch(function () {});
     location.hash = "#/login";
+  }
+
+  /* The workbench's pages in the header, by role. */
+  var WORKBENCH_LINKS = {
+    social_worker: [["#/today", "wb_today"], ["#/residents", "wb_search"], ["#/residents/new", "wb_register"],
+                    ["#/attendance", "wb_attendance"]],
+    supervisor: [["#/approvals", "wb_approvals"], ["#/today", "wb_today"]],
+    station_head: [["#/approvals", "wb_approvals"]]
+  };
+
+  /* Route parts -> [view, params] for the workbench's views (views/*.js). */
+  function workbenchView(parts) {
+    var p1 = parts[1], p2 = parts[2];
+    switch (parts[0]) {
+      case "today": return ["today", []];
+      case "approvals": return ["approvals", []];
+      case "outbox": return ["outbox", []];
+      case "reports": return p1 ? ["report", [p1]] : null;
+      case "attendance": return p1 ? ["attendance", [p1]] : ["attendance_list", []];
+      case "residents":
+        if (!p1) return ["residents", []];
+        if (p1 === "new") return ["resident_new", []];
+        return p2 === "visit" ? ["visit", [p1]] : ["resident", [p1]];
+    }
+    return null;
+  }
+
+  /* 待同步 N while submissions wait on the device, 已同步 once they are sent. */
+  function syncStatus(c) {
+    var node = document.getElementById("sync-status");
+    if (!node) return;
+    var words = [];
+    if (c.pending) words.push(t("pending_sync") + " " + c.pending);
+    if (c.refused) words.push(t("refused_sync") + " " + c.refused);
+    if (!c.pending && !c.refused && c.synced) words.push(t("synced"));
+    node.textContent = words.join(" · ");
+    node.hidden = !words.length || !token();
   }
 
   function clearCharts() {
@@ -118,12 +164,18 @@
   }
 
   function route() {
-    clearCharts(); translateStatic(); frame();
+    WB.unmount(); clearCharts(); translateStatic(); frame();
+    Outbox.counts().then(syncStatus);
     var main = document.getElementById("main");
     main.replaceChildren();
     main.removeAttribute("data-ready");
     var parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
     if (!token() || parts[0] === "login") return loginPage(main);
+    var wb = workbenchView(parts);
+    if (wb) {
+      main.setAttribute("data-page", parts[0]);
+      return WB.mount(main, wb[0], wb[1]).then(function () { main.setAttribute("data-ready", "1"); });
+    }
     var pages = { station: stationPage, street: unitPage, district: unitPage,
                   resident: residentPage };
     var page = pages[parts[0]];
@@ -140,8 +192,12 @@
     });
   }
 
+  /* The landing page by role: a worker's 今日工作, a supervisor's 待审批, the others
+     their first scope's dashboard (an auditor opens a resident's timeline from there). */
   function home() {
     var c = claims(), first = (c && c.scopes && c.scopes[0]) || "";
+    if (c && c.role === "social_worker") { location.hash = "#/today"; return; }
+    if (c && c.role === "supervisor") { location.hash = "#/approvals"; return; }
     var parts = first.split(":");
     location.hash = parts.length === 2 ? "#/" + parts[0] + "/" + encodeURIComponent(parts[1])
                                        : "#/login";
@@ -500,8 +556,12 @@
     })).then(function (reports) {
       var waiting = reports.filter(function (r) { return r && r.status === "submitted"; });
       var box = panel("awaiting", "awaiting");
+      waiting.forEach(function (r) {   // each opens as a readable page (views/report.js)
+        r.open = el("a", { href: "#/reports/" + encodeURIComponent(r.id) }, t("open_report"));
+        r.submitted_at = Fmt.time(r.submitted_at);      // China time, 2026-12-03 15:00
+      });
       box.appendChild(table("awaiting-table", [["id", "report"], ["period", "period"],
-        ["submitted_by", "submitted_by"], ["submitted_at", "submitted_at"]], waiting));
+        ["submitted_by", "submitted_by"], ["submitted_at", "submitted_at"], ["open", "open_report"]], waiting));
       main.appendChild(box);
     });
   }
@@ -545,6 +605,13 @@
     });
     document.getElementById("logout").addEventListener("click", logout);
     window.addEventListener("hashchange", route);
+    Outbox.subscribe(syncStatus);
+    if (token() && navigator.onLine) Outbox.flush();
+    /* The app shell kept by a service worker: the page opens with no network once it
+       has been opened online. */
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/dashboard/sw.js", { scope: "/dashboard/" }).catch(function () {});
+    }
     route();
   });
 })();

@@ -1,0 +1,47 @@
+/* Dates, times and money, formatted in one place: China time (UTC+8), 2026-12-03 15:00,
+   ¥1,234.56; and the ID number's check digit (GB 11643), checked on the device. */
+"use strict";
+(function () {
+  var CHINA = 8 * 3600 * 1000;
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  /* "2026-12-03 15:00" in China time, from an ISO time with any offset. */
+  function time(iso) {
+    if (!iso) return "";
+    var d = new Date(new Date(iso).getTime() + CHINA);
+    if (isNaN(d)) return "";
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) +
+      " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  }
+
+  /* Now in China time as a datetime-local value ("2026-12-03T15:00"). */
+  function nowLocal() { return time(new Date().toISOString()).replace(" ", "T"); }
+
+  /* A datetime-local value taken as China time -> ISO 8601 with +08:00. */
+  function localToIso(value) {
+    if (!value) return value;
+    return (value.length === 16 ? value + ":00" : value) + "+08:00";
+  }
+
+  function money(value) {
+    var n = Number(value);
+    if (!isFinite(n)) return "";
+    var parts = Math.abs(n).toFixed(2).split(".");
+    return (n < 0 ? "-" : "") + "¥" + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + parts[1];
+  }
+
+  var WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+  /* True when an 18-character ID number's last character is its check digit. */
+  function idNumberValid(value) {
+    var s = String(value || "").toUpperCase();
+    if (!/^\d{17}[\dX]$/.test(s)) return false;
+    var sum = 0;
+    for (var i = 0; i < 17; i++) sum += Number(s[i]) * WEIGHTS[i];
+    return "10X98765432"[sum % 11] === s[17];
+  }
+
+  window.Fmt = { time: time, nowLocal: nowLocal, localToIso: localToIso, money: money,
+                 idNumberValid: idNumberValid };
+})();
