@@ -66,11 +66,9 @@ def live(tmp_path_factory):
                 "station_id": STATION, "community_id": "nanmingtang", "name": f"待审{n}号",
                 "gender": "female", "birth_date": "1950-05-05", "id_number": _id_number(40 + n),
                 "categories": ["living_alone"]})["id"]
-            opened = []      # casework may not have consumed the registration yet (a 404)
-            _wait(lambda: opened.append(worker.call("POST", "/api/v1/cases", {
-                "resident_id": resident, "domain": "elderly", "problem": "独居老人需要照护"}))
-                or opened[-1][0] == 201, "casework knows the new resident")
-            case = opened[-1][1]["id"]
+            # at once: casework waits for the registration's events itself (issue 20, item 1)
+            case = worker.ok("POST", "/api/v1/cases", {
+                "resident_id": resident, "domain": "elderly", "problem": "独居老人需要照护"})["id"]
             worker.ok("POST", f"/api/v1/cases/{case}/assessment", {"summary": "需要上门照护"})
             worker.ok("POST", f"/api/v1/cases/{case}/plan", {"goals": ["每周探访一次"]})
             worker.ok("POST", f"/api/v1/cases/{case}/plan/approval", {})
