@@ -13,7 +13,7 @@ import pytest
 from tests.faults import scenarios
 from tests.faults.conftest import ROWS
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 NAMES = ["none", *scenarios.SCENARIOS, scenarios.REPORTING_DOWN]
 

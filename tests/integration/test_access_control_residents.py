@@ -235,7 +235,9 @@ def request_for(world: World, method: str, path: str, target: str) -> tuple[str,
                   .replace("{station_id}", B if b else UNKNOWN))
     if method == "GET" and path in ("/api/v1/residents", "/api/v1/needs", "/api/v1/transfers",
                                     "/api/v1/residents/access-digest",
-                                    "/api/v1/residents/roster"):
+                                    "/api/v1/residents/roster",
+                                    "/api/v1/imports/residents/template.xlsx") \
+            or path == "/api/v1/imports/residents":
         filled += "?station_id=" + (B if b else UNKNOWN)
     if path == "/api/v1/residents/rollup":   # B's street, seen by A's street leader
         filled += "?street_id=" + ("zhonghua" if b else UNKNOWN)
