@@ -22,7 +22,7 @@ from shared.events import NewEvent, Registry
 from shared.relay import Checkpoint, ConfirmingPublisher, Relay
 from shared.stores import engine_for, open_store
 from tests.support import auth
-from tests.support.harness import wait_until
+from tests.support.harness import china_today, wait_until
 
 RESIDENT_FIELDS = ("resident_id", "station_id", "community_id", "categories", "name",
                    "gender", "birth_date", "card", "domain_cards", "reason", "from_card",
@@ -246,13 +246,13 @@ def station_casework(api: Api, station: str, resident: str) -> dict:
     ok("POST", f"/cases/{ids['case']}/assessment", {"summary": "Needs daily contact"})
     ok("POST", f"/cases/{ids['case']}/plan", {"goals": ["Weekly visits"]})
     ids["request"] = ok("POST", f"/cases/{ids['case']}/plan/approval", {})["request_id"]
-    due = (date.today() + timedelta(days=7)).isoformat()
+    due = (china_today() + timedelta(days=7)).isoformat()
     ids["referral"] = ok("POST", f"/cases/{ids['case']}/referrals", {
         "agency": "legal_aid", "reason": "Wage arrears", "due_date": due})["id"]
     ids["campaign"] = ok("POST", "/campaigns", {
         "station_id": station, "name": "春节走访", "kind": "spring_festival",
-        "starts_on": date.today().isoformat(),
-        "ends_on": (date.today() + timedelta(days=5)).isoformat()}, who=head)["id"]
+        "starts_on": china_today().isoformat(),
+        "ends_on": (china_today() + timedelta(days=5)).isoformat()}, who=head)["id"]
     ids["visit"] = ok("POST", "/visits", {"resident_id": resident, "method": "home",
                                           "visited_at": now_text(), "case_id": ids["case"],
                                           "campaign_id": ids["campaign"]})["id"]

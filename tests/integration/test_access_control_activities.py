@@ -16,6 +16,8 @@ from datetime import date
 
 import pytest
 
+from tests.support.harness import china_today
+
 from services.activities.service import ActivitiesService
 from tests.conftest import RunningServices
 from tests.integration.activities_support import feed_residents, hours_ago, station_work
@@ -35,7 +37,7 @@ OWNER = token("head-st-2", "station_head", "station:st-2")
 UNKNOWN = {key: f"{key}-unknown" for key in (
     "station", "community", "resident", "project", "activity", "group", "session",
     "organization", "member", "volunteer", "log")}
-TODAY = date.today().isoformat()
+TODAY = china_today().isoformat()
 ACTIVITY, ORG, VOLUNTEER = "/api/v1/activities/{activity_id}", \
     "/api/v1/organizations/{organization_id}", "/api/v1/volunteers/{volunteer_id}"
 

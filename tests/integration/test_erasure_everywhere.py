@@ -32,7 +32,7 @@ from services.residents.idnumber import check_char
 
 from tests.integration.casework_support import BusTap, store_config
 from tests.support.auth import People, call, person_rpc, service_rpc
-from tests.support.harness import wait_until
+from tests.support.harness import china_today, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +129,7 @@ def casework_story(base: str, who: dict, resident: str, planted: Planted) -> dic
        {"comments": planted.text("approve")}, as_="supervisor")
     ok("POST", f"/cases/{case}/services", {
         "served_at": _hours_ago(3), "minutes": 30, "description": planted.text("service")})
-    due = (date.today() + timedelta(days=7)).isoformat()
+    due = (china_today() + timedelta(days=7)).isoformat()
     accepted = ok("POST", f"/cases/{case}/referrals", {
         "agency": "legal_aid", "reason": planted.text("referral"), "due_date": due})["id"]
     ok("POST", f"/referrals/{accepted}/accept", {"note": planted.text("accepted")})
@@ -154,7 +154,7 @@ def casework_story(base: str, who: dict, resident: str, planted: Planted) -> dic
 
 def resources_story(base: str, who: dict, resident: str, planted: Planted) -> str:
     """A micro-wish for the resident, its title naming them."""
-    expires = (date.today() + timedelta(days=30)).isoformat()
+    expires = (china_today() + timedelta(days=30)).isoformat()
 
     def post():
         status, body = call(base, "POST", "/api/v1/wishes", {

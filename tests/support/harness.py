@@ -78,3 +78,10 @@ class RelayThread:
 def ledger_applied(amqp_uri: str) -> list[dict]:
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
         return rpc.ledger.applied()
+
+
+def china_today():
+    """Today's date in China time, as the services date things: `date.today()` is the
+    host's zone, a day behind China from 16:00 UTC."""
+    from datetime import datetime, timedelta, timezone
+    return datetime.now(timezone(timedelta(hours=8))).date()
