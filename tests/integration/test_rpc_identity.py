@@ -126,8 +126,11 @@ class World:
         return self.env["AMQP_URI"]
 
     def positions(self) -> dict[str, int]:
+        """Each store's committed head: every event committed so far, numbered. Not
+        `last_position`, which lags the sequencer: on PostgreSQL under load the fixture's
+        own follow-ups were still unnumbered when a test began (CI, 2026-12-02)."""
         with service_rpc(self.amqp_uri) as rpc:
-            return {s: getattr(rpc, s).last_position() for s in SERVICES}
+            return {s: getattr(rpc, s).head_position() for s in SERVICES}
 
 
 WORKER_A = signed_token("worker-a", "social_worker", f"station:{A}")
