@@ -17,6 +17,8 @@ from typing import Any, Callable, Mapping
 
 import marshmallow
 
+from shared.clock import utcnow  # noqa: F401  (re-exported: one clock)
+
 
 class UnknownEventType(ValueError):
     """The type is not in the registry: nothing was written."""
@@ -31,8 +33,6 @@ class InvalidEvent(ValueError):
         self.errors = errors
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def iso(moment: datetime) -> str:

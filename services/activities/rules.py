@@ -3,16 +3,17 @@ which residents a station may name. Pure: `now` and the known residents are pass
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 
+from shared.clock import CHINA
 from shared.kit.errors import Invalid, LearnedFromEvents
 from services.activities.events import STANDARD_AREAS
 
 # Clocks of phones and laptops drift; a session "a little in the future" is not an error.
 CLOCK_SKEW = timedelta(minutes=10)
 # Stations keep China Standard Time: "today" and a session's date are read there.
-STATION_TZ = timezone(timedelta(hours=8), "CST")
+STATION_TZ = CHINA
 
 
 def local_date(moment: datetime | str) -> date:

@@ -16,6 +16,8 @@ import os
 import pathlib
 from datetime import date, datetime, time, timedelta, timezone
 
+from shared.clock import CHINA
+
 HERE = pathlib.Path(__file__).parent
 
 
@@ -48,7 +50,7 @@ class Policy:
     case_domains: tuple[str, ...]
     campaign_kinds: dict[str, str]
     referral_completion_days: int = 30
-    utc_offset: timezone = timezone(timedelta(hours=8))
+    utc_offset: timezone = CHINA
 
     def rule(self, station_id: str | None, card: str) -> CardRule:
         return self.station_rules.get(station_id or "", {}).get(card) or self.rules[card]

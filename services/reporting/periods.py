@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-LOCAL = timezone(timedelta(hours=8))
+from shared.clock import CHINA as LOCAL  # the one definition of China time
+
 KINDS = ("week", "month", "quarter", "year", "custom")
 
 

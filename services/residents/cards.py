@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Iterable, Mapping
+
+from shared.clock import china_date
 
 CARDS = ("green", "blue", "red")  # ascending risk
 LABELS_ZH = {"green": "绿卡", "blue": "蓝卡", "red": "红卡"}
@@ -62,11 +64,7 @@ def add_months(day: date, months: int) -> date:
 
 
 # Stations work on China time: due dates, ages and effective dates are dates there.
-CHINA = timezone(timedelta(hours=8))
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA).date()
+local_date = china_date
 
 
 def age_on(birth_date: date, day: date) -> int:

@@ -12,7 +12,7 @@ from typing import Callable
 
 from marshmallow import (EXCLUDE, Schema, ValidationError, fields, validate, validates_schema)
 
-
+from shared import clock
 from services.residents import configuration, idnumber
 
 def one_of(codes: Callable[[], tuple[str, ...]]):
@@ -109,7 +109,7 @@ class RegisterIn(Schema):
     def id_number_fits(self, data, **_):
         if isinstance(data.get("id_number"), str):
             found = idnumber.problems(data["id_number"], data.get("birth_date"), data.get("gender"),
-                                      date.today())
+                                      clock.today())
             if found:
                 raise ValidationError(found)
 

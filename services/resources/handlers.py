@@ -12,11 +12,12 @@ handled here too, in the inbox's transaction: `residents_handlers`.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Callable, Sequence
 
 import sqlalchemy as sa
 
+from shared.clock import CHINA, china_date
 from shared.events import NewEvent, Recorded
 from shared.eventstore import EventStore
 from shared.kit import runner
@@ -29,11 +30,8 @@ from services.resources.needs import KnownNeed
 # Many allocations may race for one holding; each lost race is one more attempt.
 ATTEMPTS = 8
 # The stations keep China Standard Time: the day of a donation, an allocation, a wish.
-CST = timezone(timedelta(hours=8))
-
-
-def today(now: datetime) -> date:
-    return now.astimezone(CST).date()
+CST = CHINA
+today = china_date
 
 
 @dataclasses.dataclass(frozen=True)
