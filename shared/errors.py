@@ -13,7 +13,10 @@ from shared.events import InvalidEvent
 from shared.kit.errors import DomainError, status_of
 
 
-class ApiError(Exception):
+class ApiError(DomainError):
+    """A refusal already in the API's terms (its HTTP status fixed): the edge's own
+    (unauthorized, too large, not JSON) and what `to_api_error` makes of a domain
+    error. One base for every refusal: shared.kit.errors.DomainError."""
     status = 400
     code = "bad_request"
     message = "Bad request"
@@ -21,12 +24,8 @@ class ApiError(Exception):
 
     def __init__(self, message: str | None = None, message_zh: str | None = None,
                  fields: dict | None = None, code: str | None = None, **extra):
-        super().__init__(message or self.message)
-        self.message = message or self.message
-        self.message_zh = message_zh or self.message_zh
-        self.fields = fields or {}
+        super().__init__(message or self.message, message_zh or self.message_zh, fields, **extra)
         self.code = code or self.code
-        self.extra = extra
 
     def body(self) -> dict:
         error = {"code": self.code, "message": self.message, "message_zh": self.message_zh,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
+    """The one base of every refusal, domain or edge (shared.errors.ApiError)."""
     code = "domain_error"
 
     def __init__(self, message: str, message_zh: str, fields: dict | None = None, **extra):
@@ -74,5 +75,9 @@ HTTP_STATUS: dict[type[DomainError], int] = {
 
 
 def status_of(exc: DomainError) -> int:
+    """The HTTP status of a refusal: its own when it has one (shared.errors.ApiError),
+    else its family's."""
+    if getattr(exc, "status", None):
+        return exc.status
     return next((status for family, status in HTTP_STATUS.items() if isinstance(exc, family)),
                 400)
