@@ -13,7 +13,8 @@ the pool (the transaction has ended, committed or not) the store is compacted:
 - SQLite: VACUUM (the file rebuilt from the live rows: no free pages, no stale cells,
   indexes rebuilt), then `wal_checkpoint(TRUNCATE)` (the log copied in and cut to zero
   bytes). Temporary files go to memory, never beside the store.
-- PostgreSQL: VACUUM FULL of every table of the service's schema but `events` (each
+- PostgreSQL: once every transaction older than the request has ended (their snapshots
+  would keep the old row versions alive through the rewrite), VACUUM FULL of every table of the service's schema but `events` (each
   rewritten into new files, TOAST and indexes too; the old files are unlinked). The
   events table holds personal data only sealed, and a long lock on it would stop the
   service's writes. PostgreSQL's own write-ahead log and its archives are outside the
@@ -55,6 +56,7 @@ scrub_requests = sa.Table(
 _DUE = "shared.security.scrub:due"  # in the pooled connection's info
 RETRY_S = 60.0
 LOCK_TIMEOUT_MS = 10_000
+SNAPSHOT_WAIT_S = 10.0  # how long older transactions may hold the erased rows' versions
 SQLITE_BUSY_MS, SQLITE_USUAL_BUSY_MS = 5_000, 30_000  # the latter: shared.db's
 _TABLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _KEPT = ("events",)  # PostgreSQL tables not rewritten (see above)
@@ -157,6 +159,30 @@ def _truncate_log(cur, attempts: int = 50) -> None:
     raise ScrubIncomplete("a reader holds the write-ahead log")
 
 
+_OLDER_SNAPSHOTS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < %s")
+
+
+def _outlive_older_snapshots(cur, wait_s: float = SNAPSHOT_WAIT_S) -> None:
+    """Wait until no transaction that began before now is still open in the database.
+
+    VACUUM FULL copies every row version some open transaction may still see: a
+    transaction of another service that began before the key was destroyed keeps the
+    erased text alive in the new files. Once every such transaction has ended, the
+    rewrite drops those versions (newer transactions cannot see them)."""
+    cur.execute("SELECT clock_timestamp()")
+    (started,) = cur.fetchone()
+    deadline = time.monotonic() + wait_s
+    while True:
+        cur.execute(_OLDER_SNAPSHOTS, (started,))
+        if not cur.fetchone()[0]:
+            return
+        if time.monotonic() > deadline:
+            raise ScrubIncomplete("a transaction older than the erasure is still open")
+        time.sleep(0.05)
+
+
 def _compact_postgres(dbapi) -> int:
     was = dbapi.autocommit
     dbapi.autocommit = True
@@ -167,6 +193,7 @@ def _compact_postgres(dbapi) -> int:
         if not count:
             return 0
         cur.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+        _outlive_older_snapshots(cur)
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                     "ORDER BY tablename")
         for (table,) in cur.fetchall():

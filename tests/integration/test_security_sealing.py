@@ -80,3 +80,35 @@ def test_text_that_names_no_one_stays_in_clear_only_where_declared_anonymous(sto
     assert [e.payload["note"] for e in opened] == [ERASED, "大家都说很好"]
     with store.engine.begin() as conn, pytest.raises(ValueError):  # not declared: refused
         SEALING.seal(vault, [NewEvent("NoteTaken", {"note": "无名"})], conn)
+
+
+def test_a_transaction_older_than_the_erasure_cannot_keep_the_key_on_disk(store):
+    """PostgreSQL: VACUUM FULL copies row versions an open transaction may still see.
+    A reader that took its snapshot before the key was destroyed ends 1 s later; the
+    scrub waits for it, so the rewritten table holds no byte of the key."""
+    if store.engine.dialect.name != "postgresql":
+        assert store.engine.dialect.name == "sqlite"   # SQLite: one writer, VACUUM sees all
+        return
+    import threading
+    import sqlalchemy as sa
+    vault = KeyVault(store)
+    key = vault.create("r1")
+    older = store.engine.connect()
+    older.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # its snapshot taken, no lock on the keys' table (a lock would hold VACUUM FULL off)
+    assert older.exec_driver_sql("SELECT count(*) FROM scrub_requests").scalar() == 0
+    ended = threading.Timer(1.0, older.rollback)
+    ended.start()
+    try:
+        vault.destroy("r1", actor="ops")   # the scrub runs as this transaction's connection returns
+    finally:
+        ended.join()
+        older.close()
+    with store.engine.begin() as conn:
+        assert scrub.outstanding(conn) == 0
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        pages = conn.execute(sa.text(
+            "SELECT get_raw_page('resident_keys', n) FROM generate_series(0, "
+            "pg_relation_size('resident_keys') / current_setting('block_size')::int - 1) n")
+        ).scalars().all()
+    assert key not in b"".join(bytes(p) for p in pages)
