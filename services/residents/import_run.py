@@ -109,15 +109,35 @@ def judge_all(store: EventStore, rows: Sequence[imports.Row], station_id: str, w
               columns: Columns) -> dict[int, Verdict]:
     digests = {row.number: lookup.keyed_hash(row.id_number, who.lookup_key) for row in rows}
     claims = claimed(store, set(digests.values()))
+    records = load_residents(store, sorted(set(claims.values())))
     verdicts = {}
     for row in rows:
         resident_id = claims.get(digests[row.number])
-        state, erased = (handlers.load_resident(store, resident_id),
-                         privacy.is_erased(store.engine, resident_id)) if resident_id else (None, False)
+        state, erased = records[resident_id] if resident_id else (None, False)
         verdicts[row.number] = imports.judge(
             row, state, station_id, new_id(), digests[row.number], who.actor, who.role, columns,
             erased)
     return verdicts
+
+
+def load_residents(store: EventStore, resident_ids: Sequence[str]
+                   ) -> dict[str, tuple[Resident, bool]]:
+    """resident_id -> (their record, erased?), read 500 at a time (a re-import reads every
+    row's record: one statement per 500 residents, not three per resident)."""
+    vault = KeyVault(store)
+    found = {}
+    with store.engine.connect() as conn:
+        for i in range(0, len(resident_ids), _CHUNK):
+            ids = resident_ids[i:i + _CHUNK]
+            streams = store.read_streams([resident.stream_of(r) for r in ids], conn)
+            entries = vault.entries(ids, conn)
+            live = {r: key for r, (key, destroyed) in entries.items() if key and not destroyed}
+            for resident_id in ids:
+                events = privacy.SEALING.unseal(
+                    vault, streams.get(resident.stream_of(resident_id), []), conn, known=live)
+                found[resident_id] = (resident.fold(events),
+                                      entries.get(resident_id, (None, False))[1])
+    return found
 
 
 def claimed(store: EventStore, digests: set[str]) -> dict[str, str]:

@@ -213,6 +213,20 @@ class KeyVault:
                 raise ResidentErased(resident_id)
             return row.key
 
+    def entries(self, resident_ids: Iterable[str], conn: sa.Connection | None = None
+                ) -> dict[str, tuple[bytes | None, bool]]:
+        """`entry` of many residents (one read per 500), for those that have a row."""
+        wanted = list(dict.fromkeys(resident_ids))
+        found = {}
+        query = sa.select(resident_keys.c.resident_id, resident_keys.c.key,
+                          resident_keys.c.destroyed_at).where(
+            resident_keys.c.resident_id.in_(sa.bindparam("ids", expanding=True)))
+        with self._tx(conn) as c:
+            for i in range(0, len(wanted), 500):
+                for resident_id, key, destroyed_at in c.execute(query, {"ids": wanted[i:i + 500]}):
+                    found[resident_id] = (key, destroyed_at is not None)
+        return found
+
     def create_many(self, resident_ids: Iterable[str], conn: sa.Connection,
                     now: datetime | None = None) -> dict[str, bytes]:
         """Each resident's key, made now where there is none (one read per 500, one
