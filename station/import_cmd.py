@@ -63,7 +63,8 @@ def cmd_import_residents(args) -> int:
     from shared.kit.errors import DomainError
     from shared.security import keys
     from shared.stores import open_store
-    from services.residents import handlers, import_run, import_sheet, imports, projections
+    from shared import import_sheet
+    from services.residents import handlers, import_run, imports, projections
     from station import catalog
     from station.cli import _config
 

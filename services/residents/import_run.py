@@ -35,7 +35,7 @@ from shared.security.erasure import KeyVault
 
 from services.residents import commands as c
 from services.residents import handlers, imports, privacy, projections, resident
-from services.residents.import_sheet import Table
+from shared.import_sheet import Table
 from services.residents.imports import Checked, Columns, Problem, Verdict
 from services.residents.resident import Resident, id_number_stream
 
