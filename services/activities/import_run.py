@@ -181,3 +181,50 @@ def _write_row(ctx: handlers.Context, conn, number: int, commands, now: datetime
         label = columns.label(field) if field in columns.spec else columns.headers[0]
         return Problem(number, label, err.message, err.message_zh)
     return None
+
+
+# -- templates --------------------------------------------------------------------------------
+
+SAMPLES = {
+    "organizations": {"组织名称": "夕阳红舞蹈队", "社区": "南明堂社区", "类型": "广场舞",
+                      "负责人": "张桂兰", "培育日期": "2024-03-01", "成员姓名": "李秀珍",
+                      "党员": "是", "加入日期": "2024-03-08",
+                      "备注": "示例行，导入前请删除；每位成员一行，组织列可只在第一行填写 / sample "
+                              "row: delete it; one row per member"},
+    "volunteers": {"姓名": "陈志强", "电话": "13985000001", "社区": "南明堂社区",
+                   "所属组织": "夕阳红舞蹈队", "登记日期": "2024-05-01",
+                   "备注": "示例行，导入前请删除 / sample row: delete it before importing"},
+}
+TITLES = {"organizations": "社区社会组织及成员", "volunteers": "志愿者"}
+
+
+def template(kind: str, communities: list[str], organizations: list[str]) -> bytes:
+    """The sheet to fill: the kind's headers, a sample row, 社区 (and 所属组织) as lists."""
+    from shared import import_template
+    headers = [zh for zh, _ in SPECS[kind].values()]
+    sample = dict(SAMPLES[kind])
+    if communities:
+        sample["社区"] = communities[0]
+    choices = {"社区": communities, "党员": ["是", "否"]}
+    if kind == "volunteers":
+        choices["所属组织"] = organizations
+        sample["所属组织"] = organizations[0] if organizations else ""
+    prompts = {"类型": "可填：" + "、".join(imports.TYPES) + "，或其他类型名称",
+               "成员姓名": "每位成员一行；不填则只登记组织",
+               "培育日期": "如 2024-03-01；不填为今天", "加入日期": "如 2024-03-08；不填为今天",
+               "登记日期": "如 2024-05-01；不填为今天"}
+    return import_template.workbook(TITLES[kind], headers, sample, choices,
+                                    text=("电话", "培育日期", "加入日期", "登记日期"),
+                                    prompts=prompts)
+
+
+def names_of(engine: sa.Engine, station_id: str) -> tuple[list[str], list[str]]:
+    """(the station's communities' names, its organizations' names) for a template."""
+    N, O = projections.known_community_names, projections.organizations
+    with engine.connect() as conn:
+        communities = list(conn.execute(sa.select(N.c.name).where(N.c.station_id == station_id)
+                                        .order_by(N.c.name)).scalars())
+        organizations = list(conn.execute(
+            sa.select(O.c.name).where(O.c.station_id == station_id,
+                                      O.c.state != "dissolved").order_by(O.c.name)).scalars())
+    return communities, organizations

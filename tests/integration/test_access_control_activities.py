@@ -99,6 +99,12 @@ ACROSS = {
                                          {"served_on": TODAY, "hours": "1"}),
     ("POST", f"{VOLUNTEER}/service/{{log_id}}/confirm"): on_log("confirm", {}),
     ("POST", f"{VOLUNTEER}/service/{{log_id}}/reject"): on_log("reject", {"reason": "x"}),
+    ("GET", "/api/v1/imports/organizations/template.xlsx"): listing(
+        "imports/organizations/template.xlsx"),
+    ("GET", "/api/v1/imports/volunteers/template.xlsx"): listing(
+        "imports/volunteers/template.xlsx"),
+    ("POST", "/api/v1/imports/organizations"): listing("imports/organizations"),
+    ("POST", "/api/v1/imports/volunteers"): listing("imports/volunteers"),
 }
 
 
@@ -195,6 +201,8 @@ def refusals(ours: dict) -> list[tuple[str, str, str, str, dict | None]]:
         ("a street leader adds a member", token("lead", "street_leader", "street:str-1"),
          "POST", f"/organizations/{ours['organization']}/members",
          {"name": "x", "party_member": True}),
+        ("a social worker imports volunteers", token("wang", "social_worker", scope), "POST",
+         "/imports/volunteers?station_id=st-1", {}),
         ("a district administrator confirms hours",
          token("admin", "district_admin", "district:dst-1"), "POST",
          f"/volunteers/{ours['volunteer']}/service/{ours['log']}/confirm", {}),
