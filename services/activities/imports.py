@@ -216,13 +216,13 @@ class OrganizationRow:
 def check_organizations(table: Table, communities: Mapping[str, str], today: date) -> Checked:
     """Every row checked on its own, then the rows of one organization against each other."""
     columns = _columns(table, ORGANIZATION_COLUMNS, ORGANIZATION_REQUIRED)
-    rows, problems, seen = [], [], set()
+    rows, problems, seen = [], [], {}   # seen: organization -> its first row
     for number, cells in table.rows:
         row = _Row(number, cells, columns)
         row.required("organization")
         name = row.text("organization", 200)
         if name and name not in seen:
-            seen.add(name)
+            seen[name] = number
             row.required("community", "type")
         community = row.community(communities)
         kind = row.text("type", 100)
@@ -244,7 +244,15 @@ def check_organizations(table: Table, communities: Mapping[str, str], today: dat
             continue
         rows.append(OrganizationRow(number, name, community, TYPES.get(kind, kind) if kind else None,
                                     leader, incubated, member, party in YES, joined))
-    rows, found = _organization_groups(rows, columns)
+    passed = {row.number for row in rows}
+    for row in rows:   # an organization whose first row is refused is refused whole
+        if seen[row.organization] not in passed:
+            problems.append(Problem(
+                row.number, columns.label("organization"),
+                f"The organization's first row (row {seen[row.organization]}) is refused",
+                f"该组织的第一行（第 {seen[row.organization]} 行）未通过检查"))
+    refused = {p.row for p in problems}
+    rows, found = _organization_groups([r for r in rows if r.number not in refused], columns)
     problems = sorted(problems + found, key=lambda p: (p.row, p.column))
     return Checked(tuple(rows), tuple(problems), dict(table.rows), tuple(table.headers))
 
