@@ -58,6 +58,15 @@ _STREAM = sa.text(_SELECT + "WHERE stream_id = :s AND stream_version > :v "
                   "ORDER BY stream_version")
 _STREAM_AS_OF = sa.text(_SELECT + "WHERE stream_id = :s AND stream_version > :v "
                         "AND recorded_at <= :t ORDER BY stream_version")
+# The heads of many streams at once (append_streams), _HEADS_CHUNK ids a statement.
+_HEADS = sa.text(
+    "SELECT e.stream_id, e.stream_version, e.hash FROM events e JOIN "
+    "(SELECT stream_id, max(stream_version) AS v FROM events WHERE stream_id IN :ids "
+    " GROUP BY stream_id) m ON e.stream_id = m.stream_id AND e.stream_version = m.v"
+).bindparams(sa.bindparam("ids", expanding=True))
+_HEADS_CHUNK = 500
+_STREAMS = sa.text(_SELECT + "WHERE stream_id IN :ids ORDER BY stream_id, stream_version"
+                   ).bindparams(sa.bindparam("ids", expanding=True))
 _ALL = sa.text(_SELECT + "WHERE position > :p ORDER BY position LIMIT :n")
 
 # psycopg statements (the PostgreSQL path outside a caller's transaction). Each runs as
@@ -155,6 +164,91 @@ class EventStore:
                 return self._already_stored(own, stream_id, expected_version, drafts)
         self._remember(stored[-1])
         return stored
+
+    def append_streams(self, writes: Sequence[tuple[str, int, Sequence[NewEvent]]],
+                       conn: sa.Connection | None = None, now: datetime | None = None
+                       ) -> list[list[Recorded]]:
+        """Many streams' events in one transaction: all stored, or nothing.
+
+        `writes` is a list of (stream_id, expected_version, events), each stream named
+        once; each obeys `append`'s rules. A stream whose events are all stored already
+        is left as it is and its stored events returned (a retried batch is a no-op);
+        any other stream not at its expected version raises ConcurrencyError (naming
+        it) and nothing of the batch is written. Every payload is validated before any
+        I/O; then one head lookup per 500 streams and one multi-row INSERT for the lot,
+        each stream hash-chained onto its head and each event signed exactly as
+        `append` does, so `verify` and the relay (the event table is the outbox) see no
+        difference. Returns the stored events, one list per write, in order.
+
+        What a bulk writer (a roster import) uses instead of thousands of appends: a
+        few statements for a whole batch. Pass `conn` to write inside the caller's
+        transaction (in a savepoint of it: a refusal undoes only this batch).
+        """
+        streams = [w[0] for w in writes]
+        if len(set(streams)) != len(streams):
+            raise ValueError("append_streams: a stream is named twice in one batch")
+        recorded_at = iso(now or utcnow())
+        drafts = [[self._draft(s, e, recorded_at) for e in events] for s, _, events in writes]
+        heads = [(s, v) for s, v, _ in writes]
+        fence = fencing.current(self.engine)
+        if conn is not None:
+            if fence is not None:
+                fence.mark(conn)
+            return self._insert_streams_within(conn, heads, drafts)
+        with self.engine.begin() as own:
+            if fence is not None:
+                fence.mark(own)
+            stored = self._insert_streams_within(own, heads, drafts)
+        for events in stored:
+            if events:
+                self._remember(events[-1])
+        return stored
+
+    def _insert_streams_within(self, conn, heads, drafts) -> list[list[Recorded]]:
+        """In a savepoint; after a unique violation (a rival wrote one of the streams,
+        or an event id is reused) once more, reading the heads again: the rival's rows
+        then decide (stored already, or ConcurrencyError)."""
+        for attempt in (1, 2):
+            try:
+                with conn.begin_nested():
+                    return self._insert_streams(conn, heads, drafts)
+            except IntegrityError:
+                if attempt == 2:  # an event id stored in another stream: name the write
+                    raise self._reused(conn, heads, drafts) from None
+        raise AssertionError("unreachable")
+
+    def _reused(self, conn, heads, drafts) -> ConcurrencyError:
+        taken = {e.event_id for e in self._by_ids(conn, [d["event_id"] for ds in drafts
+                                                         for d in ds])}
+        for (stream_id, expected), stream_drafts in zip(heads, drafts):
+            if any(d["event_id"] in taken for d in stream_drafts):
+                return ConcurrencyError(stream_id, expected, self._head(conn, stream_id)[0])
+        return ConcurrencyError(heads[0][0], heads[0][1], self._head(conn, heads[0][0])[0])
+
+    def _insert_streams(self, conn, heads, drafts) -> list[list[Recorded]]:
+        found = self._heads_of(conn, [s for s, _ in heads])
+        rows, results = [], []
+        for (stream_id, expected), stream_drafts in zip(heads, drafts):
+            version, prev = found.get(stream_id, (0, hashchain.GENESIS))
+            if version != expected:
+                results.append(self._already_stored(conn, stream_id, expected, stream_drafts,
+                                                    version))
+                continue
+            sealed, recorded = _sealed(stream_id, version, prev, stream_drafts, self.signer)
+            rows += sealed
+            results.append(recorded)
+        if rows:
+            conn.execute(T.insert(), [dict(zip(_INSERTED, row)) for row in rows])
+        return results
+
+    def _heads_of(self, conn, stream_ids: list[str]) -> dict[str, tuple[int, str]]:
+        """stream_id -> (version, hash) of its last event, for those that have events."""
+        found = {}
+        for i in range(0, len(stream_ids), _HEADS_CHUNK):
+            for stream_id, version, hash_ in conn.execute(
+                    _HEADS, {"ids": stream_ids[i:i + _HEADS_CHUNK]}):
+                found[stream_id] = (version, hash_)
+        return found
 
     def _append_within(self, conn, stream_id, expected_version, drafts):
         try:
@@ -282,6 +376,19 @@ class EventStore:
         if events and conn is None:
             self._remember(events[-1])
         return events
+
+    def read_streams(self, stream_ids: Sequence[str], conn: sa.Connection | None = None
+                     ) -> dict[str, list[Recorded]]:
+        """Many streams' events at once (500 streams a statement): stream_id -> events in
+        version order, for those that have events (a bulk reader's read_stream)."""
+        wanted = list(dict.fromkeys(stream_ids))
+        found: dict[str, list[Recorded]] = {}
+        with self._reading(conn) as c:
+            for i in range(0, len(wanted), _HEADS_CHUNK):
+                rows = c.execute(_STREAMS, {"ids": wanted[i:i + _HEADS_CHUNK]}).fetchall()
+                for event in self._decode(rows):
+                    found.setdefault(event.stream_id, []).append(event)
+        return found
 
     def read_all(self, after_position: int = 0, limit: int = 1000,
                  conn: sa.Connection | None = None) -> list[Recorded]:

@@ -16,6 +16,8 @@ ROUTES = {
     "/api/v1/needs": "residents",
     "/api/v1/transfers": "residents",
     "/api/v1/imports/residents": "residents",
+    "/api/v1/imports/organizations": "activities",
+    "/api/v1/imports/volunteers": "activities",
     "/api/v1/cases": "casework",
     "/api/v1/visits": "casework",
     "/api/v1/followups": "casework",

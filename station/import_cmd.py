@@ -63,7 +63,8 @@ def cmd_import_residents(args) -> int:
     from shared.kit.errors import DomainError
     from shared.security import keys
     from shared.stores import open_store
-    from services.residents import handlers, import_run, import_sheet, imports, projections
+    from shared import import_sheet
+    from services.residents import handlers, import_run, imports, projections
     from station import catalog
     from station.cli import _config
 
@@ -101,6 +102,69 @@ def cmd_import_residents(args) -> int:
     return 0 if body["refused"] == 0 else 1
 
 
+def cmd_import_activities(args) -> int:
+    """`station import organizations|volunteers FILE --station ID [--dry-run]`: the same
+    shape as residents, into the activities store; the station's communities are read
+    from the residents' store (their org tree), where they are kept."""
+    from shared import import_sheet, logs
+    from shared.kit.errors import DomainError
+    from shared.stores import open_store
+    from services.activities import import_run, projections, rules
+    from services.residents import handlers as residents_handlers
+    from services.residents import projections as residents_projections
+    from station import catalog
+    from station.cli import _config
+
+    logs.configure("WARNING")
+    try:
+        with open(args.file, "rb") as handle:
+            data = handle.read()
+        kind = "text/csv" if args.file.lower().endswith(".csv") else None
+        table = import_sheet.read(data, kind, import_run.known_header(args.action), MAX_ROWS)
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}\n无法读取文件 {args.file}", file=sys.stderr)
+        return 2
+    except (DomainError, import_sheet.TooLarge) as exc:
+        print(f"{exc.message}\n{exc.message_zh}", file=sys.stderr)
+        return 2
+    config = _config(args)
+    now = datetime.now(timezone.utc)
+    residents = open_store("residents", config, catalog.registry("residents"),
+                           residents_projections.projection)
+    try:
+        residents_handlers.seed_org(residents, now)
+        tree = residents_handlers.load_org(residents)
+    finally:
+        residents.engine.dispose()
+    if tree.get("station", args.station) is None:
+        print("Unknown station\n社工站不存在", file=sys.stderr)
+        return 2
+    communities = {}
+    for node in tree.children("community", args.station):
+        communities.update({node.id: node.id, node.name: node.id,
+                            node.name.removesuffix("社区"): node.id})
+    store = open_store("activities", config, catalog.registry("activities"),
+                       projections.projection)
+    try:
+        report = import_run.run(store, args.action, table, args.station, operator(), communities,
+                                dry_run=args.dry_run, today=rules.today(now), now=now,
+                                progress=Bar())
+    except DomainError as exc:
+        details = "".join(f"\n  {f}: {'; '.join(map(str, m))}" for f, m in exc.fields.items())
+        print(f"{exc.message}\n{exc.message_zh}{details}", file=sys.stderr)
+        return 2
+    finally:
+        store.engine.dispose()
+    return _print_report(report.as_dict(), args.dry_run)
+
+
+def _print_report(body: dict, dry_run: bool) -> int:
+    for error in body["errors"]:
+        print(f"row {error['row']} · {error['column']}: {error['message_zh']} / {error['message']}")
+    print(summary_line(body) + (" (dry run: nothing written / 试运行，未写入)" if dry_run else ""))
+    return 0 if body["refused"] == 0 else 1
+
+
 def register(sub, with_data_dir) -> None:
     what = sub.add_parser("import", help="bring a station's records in from a file").add_subparsers(
         dest="action", required=True)
@@ -111,3 +175,12 @@ def register(sub, with_data_dir) -> None:
     residents.add_argument("--dry-run", action="store_true",
                            help="check every row and report, write nothing")
     residents.set_defaults(func=cmd_import_residents)
+    for kind, text in (("organizations", "community organizations with their members (one "
+                                         "row per member)"),
+                       ("volunteers", "volunteers")):
+        parser = with_data_dir(what.add_parser(kind, help=f"{text}, from XLSX or CSV"))
+        parser.add_argument("file", help="the sheet, .xlsx or .csv")
+        parser.add_argument("--station", required=True, help="the station's id")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="check every row and report, write nothing")
+        parser.set_defaults(func=cmd_import_activities)

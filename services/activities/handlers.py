@@ -135,8 +135,9 @@ def commit(ctx: Context, conn, stream_id: str, version: int,
     return recorded
 
 
-def execute(ctx: Context, command, now: datetime) -> dict:
-    """The one way in for commands: its route's load–decide–append; failures propagate."""
+def execute(ctx: Context, command, now: datetime, conn: sa.Connection | None = None) -> dict:
+    """The one way in for commands: its route's load–decide–append; failures propagate.
+    With `conn` (an import's batch), in a savepoint of that transaction."""
     route = COMMAND_HANDLERS[type(command)]
     stream_id = f"{route.prefix}-{route.key(command)}"
 
@@ -147,7 +148,7 @@ def execute(ctx: Context, command, now: datetime) -> dict:
         if events:
             commit(ctx, conn, stream_id, state.version, events)
         return route.result(command, route.fold(events, state), events)
-    return runner.transact(ctx.store.engine, work)
+    return runner.transact(ctx.store.engine, work, conn)
 
 
 # -- the residents' events, as the inbox routes them ------------------------------------

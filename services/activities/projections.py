@@ -54,7 +54,15 @@ known_streets = Table("known_streets", metadata, _id("street_id", primary_key=Tr
 known_communities = Table("known_communities", metadata,
                           _id("community_id", primary_key=True),
                           _id("station_id", nullable=False, index=True))
-FOREIGN_TABLES = (known_residents, known_stations, known_streets, known_communities)
+# Communities' names (CommunityAdded), so a sheet may name its 社区 (the roster imports).
+# A table of its own (not a column of known_communities): created where it is missing,
+# filled by the inbox from then on, and by a resync for communities added before.
+known_community_names = Table("known_community_names", metadata,
+                              _id("community_id", primary_key=True),
+                              _id("station_id", nullable=False, index=True),
+                              Column("name", Text, nullable=False))
+FOREIGN_TABLES = (known_residents, known_stations, known_streets, known_communities,
+                  known_community_names)
 
 # -- the service's own ---------------------------------------------------------------
 
@@ -404,11 +412,15 @@ def apply_org(conn: sa.Connection, event: Recorded) -> None:
     p = event.payload
     if p.get(key) and p.get(parent):
         _upsert(conn, table, key, {key: p[key], parent: p[parent]})
+        if event.type == "CommunityAdded" and p.get("name"):
+            _upsert(conn, known_community_names, key,
+                    {key: p[key], parent: p[parent], "name": p["name"]})
 
 
 # What activities folds from the residents' events: emptied and folded again on a resync
 # (shared.inbox_sync), with RESIDENT_APPLIERS (a resident's erasure is not made twice).
-FROM_RESIDENTS = (known_residents, known_stations, known_streets, known_communities)
+FROM_RESIDENTS = (known_residents, known_stations, known_streets, known_communities,
+                  known_community_names)
 
 RESIDENT_APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
     **{name: apply_org for name in ORG_EVENTS},

@@ -31,16 +31,46 @@ from shared.providers import InboxProvider, StoreProvider
 from shared.security import masking
 from shared.security.nameko import Auth
 from shared.security.principal import Principal
-from shared.web import api, body_of
+from shared import exports, import_refused, import_sheet
+from shared.errors import TooLarge, ValidationFailed
+from shared.import_schemas import ImportQuery, ImportReportOut, TemplateQuery
+from shared.web import IMPORT_MAX_BODY, api, body_of
 
 from services.activities import commands as c
-from services.activities import handlers, projections, queries, rules
+from services.activities import handlers, import_run, projections, queries, rules
 from services.activities import schemas as s
 from services.activities.events import registry
 
-READ, WRITE = "activities.read", "activities.write"
-PROJECTS, ACTIVITIES, ORGANIZATIONS, VOLUNTEERS, COUNTS = (
-    "projects", "activities", "organizations", "volunteers", "counts")
+READ, WRITE, IMPORT = "activities.read", "activities.write", "activities.import"
+PROJECTS, ACTIVITIES, ORGANIZATIONS, VOLUNTEERS, COUNTS, IMPORTS = (
+    "projects", "activities", "organizations", "volunteers", "counts", "imports")
+IMPORT_MAX_ROWS = 5_000      # rows of one upload (larger sheets: `station import ...`)
+
+
+def _file_body(request) -> bytes:
+    """The uploaded file's bytes, or 413 past IMPORT_MAX_BODY, 400 when there are none."""
+    too_large = TooLarge(
+        f"The file is larger than {IMPORT_MAX_BODY:,} bytes: split it into several files",
+        f"文件超过 {IMPORT_MAX_BODY:,} 字节：请拆分为多个文件分别导入")
+    if request.content_length and request.content_length > IMPORT_MAX_BODY:
+        raise too_large
+    data = request.get_data(cache=False)
+    if len(data) > IMPORT_MAX_BODY:
+        raise too_large
+    if not data:
+        raise ValidationFailed("Send the sheet as the body: an XLSX or CSV file",
+                               "请求体应为表格文件（XLSX 或 CSV）",
+                               fields={"file": ["Empty body / 请求体为空"]})
+    return data
+
+
+def _xlsx(data: bytes, filename: str):
+    from urllib.parse import quote
+
+    from werkzeug.wrappers import Response
+    return Response(data, status=200, content_type=exports.XLSX_TYPE, headers={
+        "Content-Disposition": f"attachment; filename=\"import.xlsx\"; "
+                               f"filename*=UTF-8''{quote(filename)}"})
 
 
 def query_of(request) -> dict:
@@ -275,6 +305,73 @@ class ActivitiesService(EventSourcedService):
         return self._step(request, "activity", activity_id, s.ReviewRequest(),
                           lambda who, d: c.ReviewActivity(activity_id, d["went_well"],
                                                           d["to_change"], who.username))
+
+    # -- imports: organizations with their members, volunteers (花名册导入) ----------------
+
+    def _import_station(self, request, schema) -> tuple[Principal, dict]:
+        who = self.auth.require(request, IMPORT)
+        query = s.load_request(schema, query_of(request))
+        if query.get("station_id"):
+            self._read(queries.require_station, who, query["station_id"])
+        return who, query
+
+    @api("GET", "/api/v1/imports/organizations/template.xlsx", query=TemplateQuery,
+         responses={200: {"content": {exports.XLSX_TYPE: {"schema": {
+             "type": "string", "format": "binary"}}}}, 404: None},
+         tags=[IMPORTS], summary="The organizations import template / 社区社会组织导入模板")
+    def http_organizations_template(self, request):
+        """?station_id= (optional): XLSX with the Chinese headers, a sample row, the
+        station's communities as the 社区 column's list."""
+        return self._template(request, "organizations")
+
+    @api("GET", "/api/v1/imports/volunteers/template.xlsx", query=TemplateQuery,
+         responses={200: {"content": {exports.XLSX_TYPE: {"schema": {
+             "type": "string", "format": "binary"}}}}, 404: None},
+         tags=[IMPORTS], summary="The volunteers import template / 志愿者导入模板")
+    def http_volunteers_template(self, request):
+        """?station_id= (optional): XLSX with the Chinese headers, a sample row, the
+        station's communities and organizations as lists."""
+        return self._template(request, "volunteers")
+
+    def _template(self, request, kind: str):
+        _, query = self._import_station(request, TemplateQuery())
+        names = (import_run.names_of(self.store.engine, query["station_id"])
+                 if query["station_id"] else ([], []))
+        return _xlsx(import_run.template(kind, *names), f"{import_run.TITLES[kind]}导入模板.xlsx")
+
+    @api("POST", "/api/v1/imports/organizations", query=ImportQuery,
+         responses={200: ImportReportOut, 404: None, 413: None}, tags=[IMPORTS],
+         summary="Import organizations with their members / 导入社区社会组织及成员")
+    def http_import_organizations(self, request):
+        """?station_id=&dry_run=true|false, the file as the body (XLSX or CSV), one row per
+        member -> {"rows", "new", "unchanged", "updated", "refused", "dry_run", "errors":
+        [{"row", "column", "message", "message_zh"}]}. Each row all or nothing; a dry run
+        writes nothing; `format=xlsx`: the refused rows as a workbook with a 问题 column."""
+        return self._import(request, "organizations")
+
+    @api("POST", "/api/v1/imports/volunteers", query=ImportQuery,
+         responses={200: ImportReportOut, 404: None, 413: None}, tags=[IMPORTS],
+         summary="Import volunteers / 导入志愿者")
+    def http_import_volunteers(self, request):
+        """As /imports/organizations, one row per volunteer."""
+        return self._import(request, "volunteers")
+
+    def _import(self, request, kind: str):
+        who, query = self._import_station(request, ImportQuery())
+        data = _file_body(request)
+        try:
+            table = import_sheet.read(data, request.content_type, import_run.known_header(kind),
+                                      IMPORT_MAX_ROWS)
+        except import_sheet.TooLarge as err:
+            raise TooLarge(err.message + f" (or use `station import {kind}`)",
+                           err.message_zh + f"（或使用命令行 station import {kind}）") from None
+        station_id = query["station_id"]
+        report = import_run.run(self.store, kind, table, station_id, who.username,
+                                import_run.communities_of(self.store.engine, station_id),
+                                dry_run=query["dry_run"], today=today(), now=utcnow())
+        if query["format"] == "xlsx":
+            return _xlsx(import_refused.workbook(report), f"{import_run.TITLES[kind]}导入问题.xlsx")
+        return report.as_dict()
 
     # -- organizations ----------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from shared.messages import bilingual
 
 from services.residents import cards, configuration, idnumber, resident
 from services.residents import commands as c
-from services.residents.import_sheet import Table
+from shared.import_sheet import Table
 from services.residents.org import OrgTree
 from services.residents.resident import Resident
 

@@ -36,11 +36,12 @@ class Erased(Conflicting):
 
 # -- events --------------------------------------------------------------------------
 
-def seal(vault: KeyVault, events: Sequence[NewEvent], conn: sa.Connection) -> list[NewEvent]:
-    """The events with their personal fields sealed (the key is made on first use); Erased
-    (409) for any new text about an erased resident."""
+def seal(vault: KeyVault, events: Sequence[NewEvent], conn: sa.Connection,
+         keys: Mapping[str, bytes] | None = None) -> list[NewEvent]:
+    """The events with their personal fields sealed (the key is made on first use, or
+    taken from `keys`); Erased (409) for any new text about an erased resident."""
     try:
-        return SEALING.seal(vault, events, conn)
+        return SEALING.seal(vault, events, conn, keys)
     except SubjectErased:
         raise _erased() from None
 

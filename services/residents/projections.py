@@ -120,6 +120,17 @@ def _registered(conn, e: Recorded) -> None:
         updated_at=e.recorded_at))
 
 
+def _registered_many(conn, events: list[Recorded]) -> None:
+    conn.execute(residents_view.insert(), [{
+        "id": p["resident_id"], "station_id": p["station_id"], "community_id": p["community_id"],
+        "name": p["name"], "gender": p["gender"], "birth_date": p["birth_date"],
+        "id_number_masked": _masked("id_number", p["id_number"]),
+        "phone_masked": _masked("phone", p.get("phone")), "erased": False, "status": "active",
+        "card": None, "pending_card": None, "categories": category_text(p["categories"]),
+        "reassess_on": None, "version": e.stream_version, "registered_at": e.recorded_at,
+        "updated_at": e.recorded_at} for e in events for p in (e.payload,)])
+
+
 def _updated(conn, e: Recorded) -> None:
     p = e.payload
     values = {}
@@ -212,6 +223,22 @@ def _values(**from_payload: Callable[[dict], object]) -> Callable:
     return apply
 
 
+def _values_many(**from_payload: Callable[[dict], object]) -> Callable:
+    """_values(...) for many events of one type, one executemany (apply_streams)."""
+    row = residents_view.c
+    statement = residents_view.update().where(row.id == sa.bindparam("b_id")).values(
+        version=sa.bindparam("b_version"), updated_at=sa.bindparam("b_updated_at"),
+        **{column: sa.bindparam(f"b_{column}") for column in from_payload})
+
+    def apply(conn, events: list[Recorded]) -> None:
+        conn.execute(statement, [{
+            "b_id": e.payload["resident_id"], "b_version": e.stream_version,
+            "b_updated_at": e.recorded_at,
+            **{f"b_{column}": get(e.payload) for column, get in from_payload.items()}}
+            for e in events])
+    return apply
+
+
 APPLIERS: Mapping[str, Callable[[sa.Connection, Recorded], None]] = {
     "ResidentRegistered": _registered,
     "ResidentUpdated": _updated,
@@ -250,6 +277,13 @@ NOT_APPLYING = {"DistrictAdded", "StreetAdded", "StationAdded", "CommunityAdded"
 
 # Rebuilt from the events when VERSION changes (shared.kit.projections).
 VERSION = 1
+# What a bulk write (the roster import) folds with one statement per type
+# (Projection.apply_streams); the same rows as the appliers above (a test compares them).
+MANY: Mapping[str, Callable[[sa.Connection, list], None]] = {
+    "ResidentRegistered": _registered_many,
+    "CardAssigned": _values_many(card=lambda p: p["card"], pending_card=lambda p: None),
+    "ReassessmentScheduled": _values_many(reassess_on=lambda p: p["due_on"]),
+}
 projection = Projection("residents", metadata, APPLIERS, version=VERSION, open=_opened,
-                        not_applying=NOT_APPLYING)
+                        not_applying=NOT_APPLYING, many=MANY)
 apply, rebuild = projection.apply, projection.rebuild

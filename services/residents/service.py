@@ -36,10 +36,10 @@ from shared.security.nameko import Auth
 from shared.security.principal import Principal
 from shared.web import IMPORT_MAX_BODY, api, body_of, load
 
-from services.residents import (access, configuration, handlers, idnumber, import_refused,
-                                import_run, import_sheet, import_template, imports, privacy,
-                                projections, queries, roster)
-from services.residents.import_schemas import ImportQuery, ImportReportOut, TemplateQuery
+from shared import import_refused, import_sheet
+from services.residents import (access, configuration, handlers, idnumber, import_run,
+                                import_template, imports, privacy, projections, queries, roster)
+from shared.import_schemas import ImportQuery, ImportReportOut, TemplateQuery
 from services.residents import commands as c
 from services.residents.cards import local_date
 from services.residents.events import registry

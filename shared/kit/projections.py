@@ -45,8 +45,10 @@ class Projection:
     def __init__(self, name: str, metadata: sa.MetaData, appliers: Mapping[str, Applier], *,
                  tables: Iterable[sa.Table] | None = None, version: int = 1,
                  not_applying: Iterable[str] = (),
-                 open: Callable[[object], Callable[[sa.Connection, list], list]] | None = None):
+                 open: Callable[[object], Callable[[sa.Connection, list], list]] | None = None,
+                 many: Mapping[str, Callable[[sa.Connection, list], None]] | None = None):
         self.name, self.metadata, self.appliers = name, metadata, appliers  # not a copy
+        self.many = dict(many or {})  # type -> applier of several events (apply_streams)
         self.tables = tuple(tables) if tables is not None else tuple(metadata.sorted_tables)
         self.version, self.not_applying = version, frozenset(not_applying)
         self.open = open
@@ -61,6 +63,26 @@ class Projection:
     def apply_all(self, conn: sa.Connection, events: Iterable[Recorded]) -> None:
         for event in events:
             self.apply(conn, event)
+
+    def apply_streams(self, conn: sa.Connection, streams: Iterable[Iterable[Recorded]]) -> None:
+        """Fold the events of many streams at once (a bulk write's, shared.eventstore's
+        append_streams), each stream's events in their order: in rounds (every stream's
+        first event, then every second one...), each round's events grouped by type and
+        handed to the type's `many` applier (one executemany) where there is one, else
+        applied one by one. Only for events whose rows belong to their own stream (a
+        resident's row, their needs): events of distinct streams must commute."""
+        streams = [list(s) for s in streams]
+        for k in range(max((len(s) for s in streams), default=0)):
+            by_type: dict[str, list[Recorded]] = {}
+            for stream in streams:
+                if k < len(stream):
+                    by_type.setdefault(stream[k].type, []).append(stream[k])
+            for type_, events in by_type.items():
+                many = self.many.get(type_)
+                if many is not None:
+                    many(conn, events)
+                else:
+                    self.apply_all(conn, events)
 
     def _opener(self, store) -> Callable[[sa.Connection, list], list]:
         return self.open(store) if self.open else (lambda conn, events: events)

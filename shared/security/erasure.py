@@ -213,6 +213,48 @@ class KeyVault:
                 raise ResidentErased(resident_id)
             return row.key
 
+    def entries(self, resident_ids: Iterable[str], conn: sa.Connection | None = None
+                ) -> dict[str, tuple[bytes | None, bool]]:
+        """`entry` of many residents (one read per 500), for those that have a row."""
+        wanted = list(dict.fromkeys(resident_ids))
+        found = {}
+        query = sa.select(resident_keys.c.resident_id, resident_keys.c.key,
+                          resident_keys.c.destroyed_at).where(
+            resident_keys.c.resident_id.in_(sa.bindparam("ids", expanding=True)))
+        with self._tx(conn) as c:
+            for i in range(0, len(wanted), 500):
+                for resident_id, key, destroyed_at in c.execute(query, {"ids": wanted[i:i + 500]}):
+                    found[resident_id] = (key, destroyed_at is not None)
+        return found
+
+    def create_many(self, resident_ids: Iterable[str], conn: sa.Connection,
+                    now: datetime | None = None) -> dict[str, bytes]:
+        """Each resident's key, made now where there is none (one read per 500, one
+        multi-row insert), inside the caller's transaction; ResidentErased if one was
+        destroyed. A key made concurrently is taken as `create` takes it."""
+        wanted = list(dict.fromkeys(resident_ids))
+        found: dict[str, bytes] = {}
+        query = sa.select(resident_keys.c.resident_id, resident_keys.c.key).where(
+            resident_keys.c.resident_id.in_(sa.bindparam("ids", expanding=True)))
+        for i in range(0, len(wanted), 500):
+            for resident_id, key in conn.execute(query, {"ids": wanted[i:i + 500]}):
+                if key is None:
+                    raise ResidentErased(resident_id)
+                found[resident_id] = key
+        missing = [r for r in wanted if r not in found]
+        if missing:
+            made = {r: new_key() for r in missing}
+            at = iso(now or utcnow())
+            try:
+                with conn.begin_nested():
+                    conn.execute(resident_keys.insert(), [
+                        {"resident_id": r, "key": k, "created_at": at} for r, k in made.items()])
+                found.update(made)
+            except sa.exc.IntegrityError:  # one made concurrently: one at a time
+                for resident_id in missing:
+                    found[resident_id] = self.create(resident_id, conn, now)
+        return found
+
     def destroy(self, resident_id: str, actor: str | None = None, reason: str | None = None,
                 conn: sa.Connection | None = None, now: datetime | None = None) -> Recorded | None:
         """Delete the key and record KeyDestroyed, in one transaction; None if done before.

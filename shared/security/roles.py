@@ -83,6 +83,10 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str, str]] = {
                          "Record projects, activities, attendance, organizations, members, "
                          "volunteers and their hours",
                          "记录项目、活动、出席、社区社会组织及成员、志愿者及服务时长"),
+    "activities.import": (_roles(_LEADS),
+                          "Import organizations with their members, and volunteers, from a "
+                          "sheet (XLSX or CSV)",
+                          "从表格（XLSX 或 CSV）导入社区社会组织及成员、志愿者"),
     "resources.read": (_roles(f"{_STATION} {_ABOVE} auditor"),
                        "Read partners, donations, stock, wishes and matches (within scope)",
                        "查看资源方、捐赠、库存、微心愿与匹配（限本人范围内）"),

@@ -65,8 +65,10 @@ class Sealing:
         return self.fields.get(event_type, ())
 
     def seal(self, vault: KeyVault, events: Sequence[NewEvent],
-             conn: sa.Connection) -> list[NewEvent]:
-        """The events with their sealed fields encrypted (a subject's key made on first use)."""
+             conn: sa.Connection, keys: Mapping[str, bytes] | None = None) -> list[NewEvent]:
+        """The events with their sealed fields encrypted (a subject's key made on first use).
+        `keys`: subjects' keys already at hand (KeyVault.create_many, for a batch)."""
+        keys = keys or {}
         out = []
         for event in events:
             fields = self.fields_of(event.type)
@@ -75,8 +77,9 @@ class Sealing:
                 if subject is None:  # anonymous: no one's key, nothing to erase later
                     out.append(event)
                     continue
+                key = keys.get(subject)
                 try:
-                    key = vault.create(subject, conn)
+                    key = key or vault.create(subject, conn)
                 except erasure.ResidentErased:
                     raise SubjectErased() from None
                 event = dataclasses.replace(
@@ -86,10 +89,13 @@ class Sealing:
 
     def unseal(self, vault: KeyVault, events: Iterable[Recorded],
                conn: sa.Connection | None = None, subject: str | None = None,
-               erased: Any = ERASED) -> list[Recorded]:
+               erased: Any = ERASED, known: Mapping[str, bytes] | None = None
+               ) -> list[Recorded]:
         """The events with their sealed fields opened; "[erased]" where the key is gone.
-        `subject`: whose key, for events that do not name it (written before sealing)."""
-        keys: dict[str, tuple[bytes | None, bool]] = {}
+        `subject`: whose key, for events that do not name it (written before sealing).
+        `known`: live keys already at hand (those just used to seal a batch)."""
+        keys: dict[str, tuple[bytes | None, bool]] = {
+            who: (key, False) for who, key in (known or {}).items()}
         out = []
         for event in events:
             fields = self.fields_of(event.type)

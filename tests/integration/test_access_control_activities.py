@@ -99,6 +99,12 @@ ACROSS = {
                                          {"served_on": TODAY, "hours": "1"}),
     ("POST", f"{VOLUNTEER}/service/{{log_id}}/confirm"): on_log("confirm", {}),
     ("POST", f"{VOLUNTEER}/service/{{log_id}}/reject"): on_log("reject", {"reason": "x"}),
+    ("GET", "/api/v1/imports/organizations/template.xlsx"): listing(
+        "imports/organizations/template.xlsx"),
+    ("GET", "/api/v1/imports/volunteers/template.xlsx"): listing(
+        "imports/volunteers/template.xlsx"),
+    ("POST", "/api/v1/imports/organizations"): listing("imports/organizations"),
+    ("POST", "/api/v1/imports/volunteers"): listing("imports/volunteers"),
 }
 
 
@@ -195,6 +201,8 @@ def refusals(ours: dict) -> list[tuple[str, str, str, str, dict | None]]:
         ("a street leader adds a member", token("lead", "street_leader", "street:str-1"),
          "POST", f"/organizations/{ours['organization']}/members",
          {"name": "x", "party_member": True}),
+        ("a social worker imports volunteers", token("wang", "social_worker", scope), "POST",
+         "/imports/volunteers?station_id=st-1", {}),
         ("a district administrator confirms hours",
          token("admin", "district_admin", "district:dst-1"), "POST",
          f"/volunteers/{ours['volunteer']}/service/{ours['log']}/confirm", {}),
@@ -232,3 +240,48 @@ def test_a_single_volunteer_shows_the_phone_only_to_roles_that_may_read_personal
 
 def test_without_a_valid_token_every_guarded_endpoint_is_401(world):
     unauthenticated_everywhere(world.api, ACROSS, world.ours, token("wang", "social_worker"))
+
+
+def test_a_station_head_imports_a_sheet_and_downloads_the_template_and_refused_rows(world):
+    """The import through HTTP (issue 22): an XLSX body, the report; the refused rows as
+    a workbook with a 问题 column; the template with the station's communities."""
+    import io
+    import json
+    import urllib.error
+    import urllib.request
+
+    from openpyxl import Workbook, load_workbook
+
+    book = Workbook()
+    book.active.append(["组织名称", "社区", "类型", "成员姓名", "党员"])
+    book.active.append(["导入测试队", "cm-st-1", "广场舞", "甲", "是"])
+    book.active.append(["导入测试二队", "cm-st-2", "广场舞", "", ""])   # st-2's community
+    body = io.BytesIO()
+    book.save(body)
+
+    def post(query: str) -> tuple[int, bytes]:
+        request = urllib.request.Request(
+            f"{world.api.base}/imports/organizations?{query}", data=body.getvalue(),
+            method="POST", headers={"Authorization": f"Bearer {OUTSIDER}", "Content-Type":
+                                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    before = world.written()
+    status, raw = post("station_id=st-1&dry_run=true")
+    report = json.loads(raw)
+    assert status == 200 and (report["new"], report["refused"], report["dry_run"]) == (1, 1, True)
+    assert world.written() == before
+    status, raw = post("station_id=st-1")
+    assert status == 200 and json.loads(raw)["new"] == 1
+    assert world.written() == before + 2          # OrganizationIncubated, MemberJoined
+    status, raw = post("station_id=st-1&format=xlsx")   # again: only the refused row
+    sheet = load_workbook(io.BytesIO(raw)).active
+    assert [c.value for c in sheet[1]][-2:] == ["问题", "原行号"]
+    assert sheet.max_row == 2 and sheet.cell(row=2, column=1).value == "导入测试二队"
+    status, shown = world.api("GET", "/imports/volunteers/template.xlsx?station_id=st-1",
+                              token=OUTSIDER)
+    assert status == 200 and shown["bytes"] > 0

@@ -238,3 +238,104 @@ def test_a_reader_following_read_all_sees_every_event_once_while_commits_interle
     assert len(written) == writers * per_writer
     assert sorted(seen) == sorted(written)            # every event, none twice
     assert positions == list(range(1, len(written) + 1))  # dense, in order
+
+
+# -- append_streams: many streams in one transaction (a bulk writer's append) -------------
+
+def test_append_streams_writes_new_and_existing_streams_chained_and_signed_as_append(engine):
+    from shared import signing
+    store = EventStore(engine, registry_v2())
+    store.signer = signing.parse_private("svc", signing.new_private_line("svc"))
+    store.append("old", 0, [visit()])
+    stored = store.append_streams([("a", 0, [visit("a"), visit("a", "phone")]),
+                                   ("old", 1, [visit("old")]),
+                                   ("b", 0, [visit("b")])])
+    assert [[(e.stream_id, e.stream_version) for e in s] for s in stored] == [
+        [("a", 1), ("a", 2)], [("old", 2)], [("b", 1)]]
+    read = store.read_stream("a") + store.read_stream("old") + store.read_stream("b")
+    assert [e.event_id for e in read] == [e.event_id for e in
+                                          store.read_stream("a") + store.read_stream("old")[:1]
+                                          + stored[1] + stored[2]]
+    assert store.read_stream("a")[1].payload["method"] == "phone"
+    assert store.read_stream("old")[1].prev_hash == store.read_stream("old")[0].hash
+    assert all(e.signature == store.signer.seal(e.hash) for e in read)
+    assert store.verify() == []
+    assert [e.position for e in store.read_all()] == [1, 2, 3, 4, 5]
+
+
+def test_append_streams_is_all_or_nothing_when_one_stream_moved_on(engine):
+    store = EventStore(engine, registry_v2())
+    store.append("taken", 0, [visit()])
+    with pytest.raises(ConcurrencyError) as err:
+        store.append_streams([("fresh", 0, [visit()]), ("taken", 0, [visit()]),
+                              ("other", 0, [visit()])])
+    assert (err.value.stream_id, err.value.expected, err.value.actual) == ("taken", 0, 1)
+    assert count_rows(engine) == 1 and store.read_stream("fresh") == []
+
+
+def test_append_streams_retried_stores_nothing_twice(engine):
+    store = EventStore(engine, registry_v2())
+    batch = [("a", 0, [visit("a")]), ("b", 0, [visit("b"), visit("b")])]
+    first = store.append_streams(batch)
+    again = store.append_streams(batch)
+    assert [[e.event_id for e in s] for s in again] == [[e.event_id for e in s] for s in first]
+    assert count_rows(engine) == 3
+
+
+def test_append_streams_refuses_a_reused_event_id_and_an_invalid_payload_writing_nothing(engine):
+    store = EventStore(engine, registry_v2())
+    used = visit()
+    store.append("s", 0, [used])
+    with pytest.raises(ConcurrencyError) as err:
+        store.append_streams([("x", 0, [visit()]), ("y", 0, [used])])
+    assert err.value.stream_id == "y"
+    with pytest.raises(InvalidEvent):
+        store.append_streams([("x", 0, [visit()]),
+                              ("y", 0, [NewEvent("VisitRecorded", {"resident_id": "r"})])])
+    with pytest.raises(ValueError):
+        store.append_streams([("x", 0, [visit()]), ("x", 0, [visit()])])
+    assert count_rows(engine) == 1
+
+
+def test_append_streams_inside_a_callers_transaction_is_undone_with_it(engine):
+    store = EventStore(engine, registry_v2())
+    with pytest.raises(RuntimeError):
+        with engine.begin() as conn:
+            store.append_streams([("a", 0, [visit()]), ("b", 0, [visit()])], conn=conn)
+            raise RuntimeError("the caller's work fails")
+    assert count_rows(engine) == 0
+    with engine.begin() as conn:   # a refused batch undoes only itself
+        store.append_streams([("a", 0, [visit()])], conn=conn)
+        with pytest.raises(ConcurrencyError):
+            store.append_streams([("b", 0, [visit()]), ("a", 0, [visit()])], conn=conn)
+    assert count_rows(engine) == 1 and store.read_stream("b") == []
+
+
+def test_two_batches_racing_on_a_shared_stream_one_wins_whole(engine):
+    """Batch A writes (p, shared), batch B (shared, q): exactly one wins, and the loser's
+    other stream is not written (no half batch)."""
+    store = EventStore(engine, registry_v2())
+    for round_ in range(10):
+        p, shared, q = f"p{round_}", f"shared{round_}", f"q{round_}"
+        barrier, outcomes = threading.Barrier(2), {}
+
+        def write(tag, streams):
+            barrier.wait()
+            try:
+                store.append_streams([(s, 0, [visit(tag)]) for s in streams])
+                outcomes[tag] = "ok"
+            except ConcurrencyError:
+                outcomes[tag] = "conflict"
+
+        threads = [threading.Thread(target=write, args=("A", [p, shared])),
+                   threading.Thread(target=write, args=("B", [shared, q]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes.values()) == ["conflict", "ok"]
+        winner = store.read_stream(shared)[0].payload["resident_id"]
+        assert [winner] == [k for k, v in outcomes.items() if v == "ok"]
+        assert len(store.read_stream(p)) == (winner == "A")
+        assert len(store.read_stream(q)) == (winner == "B")
+    assert store.verify() == []

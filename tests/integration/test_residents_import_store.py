@@ -11,7 +11,8 @@ from shared.events import Registry
 from shared.eventstore import EventStore
 from shared.security.erasure import KeyVault
 from shared.stores import open_store
-from services.residents import events, handlers, import_run, import_sheet, imports, projections
+from shared import import_sheet
+from services.residents import events, handlers, import_run, imports, projections
 
 from tests.support.rosters import STATION, person, xlsx
 

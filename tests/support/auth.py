@@ -59,7 +59,12 @@ def call(base: str, method: str, path: str, body: dict | None = None, token: str
     request = urllib.request.Request(base + path, data=data, method=method, headers=sent)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"{}")
+            raw = response.read()
+            if response.headers.get_content_type() not in ("application/json", "text/plain") \
+                    and raw[:1] not in (b"{", b"["):   # a file (an XLSX template): its size
+                return response.status, {"content_type": response.headers.get_content_type(),
+                                         "bytes": len(raw)}
+            return response.status, json.loads(raw or b"{}")
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"{}")
 

@@ -9,9 +9,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from services.residents import commands as c
-from services.residents import configuration, handlers, import_sheet, import_template, imports, org
+from services.residents import configuration, handlers, import_template, imports, org
 from services.residents.import_run import Report
-from services.residents import import_refused
+from shared import import_refused, import_sheet
 from services.residents.resident import Resident
 
 from tests.support.rosters import BAD, HEADERS, STATION, csv_bytes, person, roster, xlsx

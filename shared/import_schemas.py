@@ -1,4 +1,5 @@
-"""Request and response schemas of the roster import (POST /api/v1/imports/residents)."""
+"""Request and response schemas of the roster imports (POST /api/v1/imports/residents,
+ organizations, volunteers; their templates)."""
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
