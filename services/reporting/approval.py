@@ -52,6 +52,9 @@ class Report:
     figures: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     corrections: tuple[Mapping[str, Any], ...] = ()
     watermark: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    # the ids of the facts about its period and stations the figures counted (None: a
+    # report submitted before they were kept; its corrections are judged by the watermark)
+    counted: frozenset[str] | None = None
     summary: str | None = None
     plan: str | None = None
     trail: tuple[Mapping[str, Any], ...] = ()
@@ -133,6 +136,8 @@ def submit(report: Report, cmd: c.SubmitReport, now: datetime) -> list[NewEvent]
         "figures": dict(cmd.figures), "corrections": [dict(x) for x in cmd.corrections],
         "watermark": dict(cmd.watermark), "summary": cmd.summary, "plan": cmd.plan,
         "submitted_by": cmd.actor, "submitted_at": iso(now)}
+    if cmd.counted is not None:
+        payload["counted"] = sorted(cmd.counted)
     station = cmd.unit_id if cmd.level == "station" else None
     return [_event(cmd.report_id, "ReportSubmitted", payload, cmd.actor, now, station)]
 
@@ -186,6 +191,7 @@ def _submitted(report: Report, p: dict) -> Report:
         period_key=p["period_key"], status=SUBMITTED, revision=p["revision"],
         submitted_by=p["submitted_by"], submitted_at=p["submitted_at"], figures=p["figures"],
         corrections=tuple(p["corrections"]), watermark=p["watermark"],
+        counted=frozenset(p["counted"]) if p.get("counted") is not None else None,
         summary=p.get("summary"), plan=p.get("plan"))
     return dataclasses.replace(report, trail=_trail(report, "submitted", p["submitted_by"],
                                                     p["submitted_at"], p.get("summary")))

@@ -31,6 +31,8 @@ class SubmitReport:
     actor: str
     # stations of a street roll-up whose own report for the period is not accepted yet
     waiting: tuple[str, ...] = ()
+    # the ids of the facts in the report's scope (services.reporting.corrections.counted)
+    counted: tuple[str, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

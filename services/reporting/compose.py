@@ -58,7 +58,8 @@ def submission(conn: sa.Connection, tree: Tree, level: str, unit_id: str,
         figures(facts, Scope(frozenset(stations)), period),
         tuple(corrections.corrections_for(facts, earlier, period)), queries.watermark(conn),
         texts.get("summary"), texts.get("plan"), actor,
-        waiting=_waiting(conn, level, stations, period))
+        waiting=_waiting(conn, level, stations, period),
+        counted=tuple(corrections.counted(facts, stations, period)))
 
 
 def _waiting(conn: sa.Connection, level: str, stations, period: periods.Period) -> tuple:

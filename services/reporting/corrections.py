@@ -1,8 +1,15 @@
 """Late events after a report was frozen: named as corrections in the next report.
 
-A submitted report keeps the figures it was submitted with (its ReportSubmitted event)
-and the watermark: each source's last position its figures had seen. A fact about the
-report's period that sits beyond the watermark arrived late. The unit's next report
+A submitted report keeps the figures it was submitted with (its ReportSubmitted event),
+the ids of the facts about its period and stations that those figures counted
+(`counted`), and the watermark: each source's last position its figures had seen. A
+fact about the report's period that the report did not count arrived late: judged by
+the event's identity, not by its position, because a source restored from an older
+backup numbers its new events again from the backup's last position (shared.inbox_sync)
+and a position at or below the watermark then names an event the report never saw; an
+event the report did count is never late, wherever it stands now. A report submitted
+before `counted` was kept (the field absent) is judged by its watermark, as it was then.
+The unit's next report
 names each such fact once (its event type, what it is about, the day it happened, when
 it was recorded) together with the figures of the earlier period that it changed:
 submitted value, value now. A fact already named by an earlier submission is not named
@@ -10,7 +17,7 @@ again, and the frozen report itself never changes.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 from services.reporting import periods
 from services.reporting.approval import SUBMITTED, ACCEPTED, Report
@@ -21,8 +28,23 @@ ORG_KINDS = frozenset({"district", "street", "station", "community"})
 FROZEN = frozenset({SUBMITTED, ACCEPTED})
 
 
-def is_late(fact: Fact, watermark: Mapping[str, int]) -> bool:
-    return fact.position > int(watermark.get(fact.source, 0))
+def in_scope(fact: Fact, station_ids, period: periods.Period) -> bool:
+    """A fact a report of these stations for this period counts (or corrects)."""
+    return (fact.kind not in ORG_KINDS and fact.station_id in station_ids
+            and period.start.isoformat() <= fact.on <= period.end.isoformat())
+
+
+def counted(facts: Iterable[Fact], station_ids, period: periods.Period) -> list[str]:
+    """The ids of the facts in the report's scope, frozen with its figures (sorted)."""
+    return sorted({f.fact_id for f in facts if in_scope(f, station_ids, period)})
+
+
+def is_late(fact: Fact, report: Report) -> bool:
+    """Did the report's figures not count this fact? By its id when the report kept the
+    ids it counted; by its position against the watermark for an older report."""
+    if report.counted is not None:
+        return fact.fact_id not in report.counted
+    return fact.position > int(report.watermark.get(fact.source, 0))
 
 
 def named_already(reports: Iterable[Report]) -> set[str]:
@@ -31,11 +53,8 @@ def named_already(reports: Iterable[Report]) -> set[str]:
 
 def _late_in(facts: Sequence[Fact], report: Report, named: set[str]) -> list[Fact]:
     period = periods.parse(report.period_key)
-    first, last = period.start.isoformat(), period.end.isoformat()
-    return [f for f in facts
-            if f.kind not in ORG_KINDS and first <= f.on <= last
-            and f.station_id in report.station_ids and is_late(f, report.watermark)
-            and f.fact_id not in named]
+    return [f for f in facts if in_scope(f, report.station_ids, period)
+            and is_late(f, report) and f.fact_id not in named]
 
 
 def _named(fact: Fact) -> dict:

@@ -3,8 +3,9 @@
 Reporting owns only the chain's own records; every figure comes from other services'
 events (services.reporting.facts). Streams:
 - `report-<level>-<unit>-<period key>`: one report's submission and approval
-  (ReportSubmitted carries the frozen figures, the corrections it names and the
-  watermark: each source's last position the figures had seen).
+  (ReportSubmitted carries the frozen figures, the corrections it names, the ids of
+  the facts the figures counted and the watermark: each source's last position the
+  figures had seen).
 - `chain-<station>`: the five-level chain's records (levels 1-4).
 - `suggestion-<id>`: a suggestion to the street or a community (level 5) until answered.
 - `meetings-<station>`: 1+1+1 weekly meeting minutes and monthly supervision.
@@ -55,6 +56,9 @@ class ReportSubmitted(Schema):
     figures = fields.Dict(required=True)
     corrections = fields.List(fields.Dict(), required=True)
     watermark = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+    # the event ids of the facts it counted, by which late facts are judged (absent in
+    # reports submitted before they were kept: those are judged by the watermark)
+    counted = fields.List(fields.Str(), load_default=None, allow_none=True)
     summary = _optional_text()
     plan = _optional_text()
     submitted_by = _id()

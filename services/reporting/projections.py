@@ -77,6 +77,7 @@ reports = Table(
     Column("figures", Text, nullable=False),
     Column("corrections", Text, nullable=False),
     Column("watermark", Text, nullable=False),
+    Column("counted", Text, nullable=True),          # JSON list of fact ids, or NULL
     Column("summary", Text, nullable=True),
     Column("plan", Text, nullable=True),
     Column("trail", Text, nullable=False),
@@ -225,6 +226,7 @@ def _report_submitted(conn, event: Recorded) -> None:
         submitted_by=p["submitted_by"], submitted_at=p["submitted_at"],
         station_ids=dumps(p["station_ids"]), figures=dumps(p["figures"]),
         corrections=dumps(p["corrections"]), watermark=dumps(p["watermark"]),
+        counted=dumps(p["counted"]) if p.get("counted") is not None else None,
         summary=p.get("summary"), plan=p.get("plan"),
         trail=dumps((json.loads(old) if old else []) + [dict(t) for t in trail])))
 
@@ -279,7 +281,7 @@ APPLIERS: dict[str, Callable[[sa.Connection, Recorded], None]] = {
     "WeeklyMeetingMinuted": _meeting("minutes", "week", "recorded_by", "minutes"),
     "SupervisionRecorded": _meeting("supervision", "month", "supervisor", "topics"),
 }
-VERSION = 1
+VERSION = 2   # 2: report_reports.counted (the fact ids a submitted report counted)
 # Own tables are refolded by the kit when VERSION changes; the facts and the stream
 # index come from other services and are rebuilt by `rebuild` below (every source).
 projection = Projection("reporting", metadata, APPLIERS, tables=OWN, version=VERSION,

@@ -53,7 +53,9 @@ def _report(row) -> approval.Report:
         period_key=row.period_key, status=row.status, revision=row.revision,
         submitted_by=row.submitted_by, submitted_at=row.submitted_at,
         figures=json.loads(row.figures), corrections=tuple(json.loads(row.corrections)),
-        watermark=json.loads(row.watermark), summary=row.summary, plan=row.plan,
+        watermark=json.loads(row.watermark),
+        counted=frozenset(json.loads(row.counted)) if row.counted is not None else None,
+        summary=row.summary, plan=row.plan,
         trail=tuple(json.loads(row.trail)))
 
 

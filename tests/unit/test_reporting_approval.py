@@ -36,7 +36,8 @@ def _submit_cmd(fs, period=W47, level="station", unit="A", actor="head_a", earli
         approval.report_id(level, unit, period.key), level, unit, stations, "T1", "D1",
         "weekly", period, figures(fs, Scope(frozenset(stations)), period),
         tuple(corrections.corrections_for(fs, earlier, period)),
-        corrections.watermark_of(fs), "summary", "plan", actor, waiting)
+        corrections.watermark_of(fs), "summary", "plan", actor, waiting,
+        tuple(corrections.counted(fs, stations, period)))
 
 
 def _submitted(fs, **kw) -> approval.Report:
