@@ -15,7 +15,7 @@
       var id = props.params[0];
       var f = WBW.form({ domain: "elderly" });
       var s = Vue.reactive({ rubrics: [], name: WB.nameOf(id), version: null, result: null, error: null });
-      Promise.all([Api.request("/rubrics"), WBW.residents()]).then(function (got) {
+      Promise.all([WBW.rubrics(), WBW.residentsIfOnline()]).then(function (got) {
         s.rubrics = got[0].items;
         var me = got[1].filter(function (r) { return r.id === id; })[0] || {};
         s.name = me.name || s.name; s.version = me.version === undefined ? null : me.version;

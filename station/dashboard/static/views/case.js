@@ -20,7 +20,7 @@
     setup: function (props) {
       var id = props.params[0], FIELDS = ["domain", "problem"];
       var f = WBW.form({}), s = Vue.reactive({ name: WB.nameOf(id) });
-      Promise.all([WB.bodySchema("POST", "/cases"), s.name ? null : WBW.residents()]).then(function (got) {
+      Promise.all([WB.bodySchema("POST", "/cases"), s.name ? null : WBW.residentsIfOnline()]).then(function (got) {
         f.s.schema = got[0]; s.name = WB.nameOf(id);
       }).catch(function (e) { f.s.error = WB.message(e); }).finally(function () { Vue.nextTick(props.ready); });
       function submit() {
@@ -72,7 +72,7 @@
           }).then(function () { s.name = WB.nameOf(s.c.resident_id); })
           .catch(function (e) { s.error = WB.message(e); });
       }
-      Promise.all([load(), stepSchemas(), Api.request("/rubrics")]).then(function (got) {
+      Promise.all([load(), stepSchemas(), WBW.rubrics()]).then(function (got) {
         schemas = got[1];
         Object.keys(schemas).forEach(function (k) { forms[k].s.schema = schemas[k]; });
         forms.assess.s.options = { needs: WBW.vocabulary(got[2].need_categories) };

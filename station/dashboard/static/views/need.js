@@ -12,8 +12,8 @@
       var id = props.params[0];
       var f = WBW.form({ urgency: "medium" });
       var s = Vue.reactive({ name: WB.nameOf(id) });
-      Promise.all([WB.bodySchema("POST", "/residents/{resident_id}/needs"), Api.request("/rubrics"),
-                   s.name ? null : WBW.residents()]).then(function (got) {
+      Promise.all([WB.bodySchema("POST", "/residents/{resident_id}/needs"), WBW.rubrics(),
+                   s.name ? null : WBW.residentsIfOnline()]).then(function (got) {
         f.s.options = { category: WBW.vocabulary(got[1].need_categories), urgency: WBW.vocabulary(got[1].urgencies) };
         f.s.schema = got[0];
         s.name = WB.nameOf(id);

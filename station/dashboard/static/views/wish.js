@@ -36,7 +36,7 @@
         if (which === "claim" && !body.partner_id) { s.rowError[w.id] = t("required"); return; }
         s.rowError[w.id] = null; s.busy[w.id] = true;
         Api.request("/wishes/" + encodeURIComponent(w.id) + "/" + which, { method: "POST", body: body })
-          .then(function () { vant.showToast(t("submitted")); return load(); })
+          .then(load)
           .catch(function (e) {
             var fields = Object.keys(e.fields || {}).map(function (k) { return e.fields[k].join("；"); });
             s.rowError[w.id] = WB.message(e) + (fields.length ? "：" + fields.join("；") : "");

@@ -54,8 +54,8 @@
           return Outbox.discard(seq).then(function () { return o; });   // still on the form: fix it here
         });
     }).then(function (o) {
-      if (o.ok) { vant.showToast(t("submitted")); return after(o.answer); }
-      if (o.retry) { vant.showToast(t("saved_on_device")); location.hash = "#/outbox"; return; }
+      if (o.ok) return after(o.answer);       // the page shows the result itself (no toast: a dialog to screen readers)
+      if (o.retry) { location.hash = "#/outbox"; return; }    // 待同步 N there and in the header
       refused(f, o.error);
     }).catch(function (e) { f.s.formError = e.message_zh ? WB.message(e) : String(e); })
       .finally(function () { f.s.busy = false; });
@@ -65,7 +65,7 @@
   function step(f, path, body, after) {
     f.s.busy = true;
     return Api.request(path, { method: "POST", body: body }).then(function (answer) {
-      vant.showToast(t("submitted")); return after(answer);
+      return after(answer);
     }).catch(function (e) { refused(f, e); }).finally(function () { f.s.busy = false; });
   }
 
@@ -100,6 +100,21 @@
   function vocabulary(list) {
     return (list || []).map(function (v) { return [v.code, WB.lang() === "zh" ? v.name_zh : v.name]; });
   }
+  /* The rubrics and vocabularies (no personal data), kept on the device so a form opened
+     offline still has its choices. */
+  var RUBRICS = "station.rubrics";
+  function rubrics() {
+    return Api.request("/rubrics").then(function (r) {
+      localStorage.setItem(RUBRICS, JSON.stringify(r)); return r;
+    }, function (e) {
+      var kept = localStorage.getItem(RUBRICS);
+      if (kept) return JSON.parse(kept);
+      throw e;
+    });
+  }
+  /* Names are a nicety on a form: offline, the form still opens without them. */
+  function residentsIfOnline() { return residents().catch(function () { return []; }); }
+
   function today() { return Fmt.nowLocal().slice(0, 10); }
 
   /* A schema with some properties replaced (a list of goals typed as lines, a number typed
@@ -111,5 +126,6 @@
   window.WBW = { form: form, clear: clear, refused: refused, missing: missing, create: create,
                     step: step, view: view, section: section, station: station, q: q,
                     residents: residents, partners: partners, choices: choices,
-                    vocabulary: vocabulary, today: today, reshape: reshape };
+                    vocabulary: vocabulary, today: today, reshape: reshape,
+                    rubrics: rubrics, residentsIfOnline: residentsIfOnline };
 })();
