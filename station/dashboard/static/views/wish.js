@@ -67,7 +67,7 @@
             h(vant.Button, { type: "success", size: "small", loading: !!s.busy[w.id], onClick: function () { act(w, "deliver"); } },
               function () { return t("deliver"); })];
         }
-        return h("li", { class: "wb-item wb-wish", role: "group", "aria-labelledby": tid, "data-state": w.state }, [
+        return h("div", { class: "wb-item wb-wish", role: "group", "aria-labelledby": tid, "data-state": w.state }, [
           h("div", { class: "wb-item-main" }, [
             h("strong", { id: tid }, name),
             h("span", { class: "wb-state" }, WB.label("wish_state", w.state)),
@@ -80,7 +80,7 @@
         return h("section", { class: "wb-page" }, [
           h("h1", t("wb_wishes")),
           s.error ? h("p", { class: "wb-error", role: "alert" }, s.error) : null,
-          s.items ? h("ul", { class: "wb-list", id: "wishes" }, s.items.length ? s.items.map(row) : [h("li", t("nothing"))]) : null,
+          s.items ? h("div", { class: "wb-list", id: "wishes" }, s.items.length ? s.items.map(row) : [h("p", t("nothing"))]) : null,
           WBW.section("post-wish", "post_wish", [
             f.s.done ? h("p", { class: "wb-done", role: "status" }, f.s.done) : null,
             WBW.view(f, FIELDS, post, { title: "field_wish_title" })])]);
