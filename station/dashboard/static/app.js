@@ -128,9 +128,34 @@
     station_head: [["#/approvals", "wb_approvals"]]
   };
 
+  /* wb-worker: the social worker's journeys (cases, activities, hours, donations,
+     allocations, micro-wishes; a resident's assessment, need and new case). */
+  WORKBENCH_LINKS.social_worker = WORKBENCH_LINKS.social_worker.concat([
+    ["#/activities", "wb_activities"], ["#/hours", "wb_hours"], ["#/donations/new", "wb_donation"],
+    ["#/wishes", "wb_wishes"]]);
+  WORKBENCH_LINKS.supervisor = (WORKBENCH_LINKS.supervisor || []).concat([["#/allocations/new", "wb_allocation"]]);
+  WORKBENCH_LINKS.station_head = (WORKBENCH_LINKS.station_head || []).concat([["#/allocations/new", "wb_allocation"]]);
+  function workerView(parts) {
+    var p1 = parts[1], p2 = parts[2];
+    switch (parts[0]) {
+      case "cases": return p1 ? ["case", [p1]] : null;
+      case "activities": return !p1 ? ["activities", []] : p1 === "new" ? ["activity_new", []] : ["activity", [p1]];
+      case "hours": return ["hours", []];
+      case "donations": return ["donation", []];
+      case "allocations": return ["allocation", []];
+      case "wishes": return ["wishes", []];
+      case "residents":
+        var views = { assess: "assess", need: "need", "case": "case_new" };
+        return p1 && views[p2] ? [views[p2], [p1]] : null;
+    }
+    return null;
+  }
+  /* end wb-worker */
+
   /* Route parts -> [view, params] for the workbench's views (views/*.js). */
   function workbenchView(parts) {
     var p1 = parts[1], p2 = parts[2];
+    var worker = workerView(parts); if (worker) return worker;   /* wb-worker */
     switch (parts[0]) {
       case "today": return ["today", []];
       case "approvals": return ["approvals", []];

@@ -17,6 +17,13 @@ var SHELL = [
   "/dashboard/vendor/dexie-4.4.7.min.js", "/api/v1/openapi.json"
 ];
 
+/* wb-worker: the social worker's views */
+SHELL.push("/dashboard/wb/worker.js", "/dashboard/views/today_cases.js", "/dashboard/views/assess.js",
+           "/dashboard/views/need.js", "/dashboard/views/case.js", "/dashboard/views/activity_new.js",
+           "/dashboard/views/activity.js", "/dashboard/views/hours.js", "/dashboard/views/donation.js",
+           "/dashboard/views/wish.js");
+/* end wb-worker */
+
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(SHELL); })
     .then(function () { return self.skipWaiting(); }));

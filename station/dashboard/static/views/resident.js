@@ -62,9 +62,22 @@
               h(vant.Cell, { title: t("field_categories"),
                              value: (r.categories || []).map(function (c) { return WB.label("categories", c); }).join("、") })]; }),
             h("a", { class: "wb-link-button primary", href: "#/residents/" + id + "/visit" }, t("record_visit")),
+            /* wb-worker: the worker's other journeys from the resident's page */
+            h("div", { class: "wb-actions", id: "resident-actions" }, [
+              h("a", { class: "wb-link-button", href: "#/residents/" + id + "/assess" }, t("wb_assess")),
+              h("a", { class: "wb-link-button", href: "#/residents/" + id + "/need" }, t("wb_need")),
+              h("a", { class: "wb-link-button", href: "#/residents/" + id + "/case" }, t("wb_case_new"))]),
+            h("h2", t("needs_of")),
+            h("ul", { class: "wb-list", id: "needs" }, (r.needs || []).length ? r.needs.map(function (n) {
+              return h("li", { class: "wb-item", "data-need": n.need_id }, [h("strong", WB.label("need_category", n.category)),
+                h("span", WB.label("urgency", n.urgency)), h("span", n.description || ""),
+                h("span", WB.label("need_status", n.status))]);
+            }) : [h("li", t("nothing"))]),
+            /* end wb-worker */
             h("h2", t("cases_of")),
             h("ul", { class: "wb-list", id: "cases" }, s.cases.length ? s.cases.map(function (c) {
-              return h("li", { class: "wb-item" }, [h("span", WB.label("case_state", c.state)),
+              return h("li", { class: "wb-item" }, [h("a", { href: "#/cases/" + c.id, class: "wb-name" },   /* wb-worker: opens the case */
+                                                      WB.label("domain", c.domain) + " · " + WB.label("case_state", c.state)),
                                                     h("span", { class: "wb-time" }, Fmt.time(c.opened_at))]);
             }) : [h("li", t("nothing"))]),
             h("h2", t("visits_of")),

@@ -67,6 +67,7 @@
               h("a", { class: "wb-link-button primary", href: "#/residents/" + f.resident_id + "/visit",
                        "aria-label": t("record_visit") + " · " + f.name }, t("record_visit"))]);
           })) : null,
+          WB.TodayCases ? h(WB.TodayCases) : null,   /* wb-worker: own cases' next steps */
           s.returned.length ? h("h2", t("sent_back_to_me")) : null,
           s.returned.length ? h("ul", { class: "wb-list", id: "returned" }, s.returned.map(function (a) {
             return h("li", { class: "wb-item" }, [

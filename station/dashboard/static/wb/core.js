@@ -46,7 +46,7 @@
 
   /* One field: a visible label naming it (field_<name>), its control, its error (the
      device's check or the server's bilingual field message) under it. */
-  function field(name, prop, model, errors, required, options) {
+  function field(name, prop, model, errors, required, options, labels) {
     var id = "f-" + name, kind = kindOf(prop), error = errors[name];
     if (options[name] && kind !== "checks") kind = "select";   // the view names the choices
     var choices = options[name] || (prop.enum || (prop.items && prop.items.enum) || []).map(function (v) {
@@ -64,7 +64,7 @@
     } else if (kind === "checks") {
       var chosen = model[name] || [];
       return h("fieldset", { class: "wb-field wb-checks", id: id }, [
-        h("legend", t("field_" + name))
+        h("legend", t((labels || {})[name] || "field_" + name))
       ].concat(choices.map(function (c) {
         var cid = id + "-" + c[0];
         return h("span", { class: "wb-check" }, [
@@ -86,7 +86,7 @@
                                            min: kind === "number" ? 0 : undefined }, common));
     }
     return h("div", { class: "wb-field" + (error ? " has-error" : "") }, [
-      h("label", { for: id }, [t("field_" + name),
+      h("label", { for: id }, [t((labels || {})[name] || "field_" + name),
         required ? h("span", { class: "wb-required", "aria-hidden": "true" }, " *") : null]),
       control,
       error ? h("p", { class: "wb-error", id: id + "-error", role: "alert" }, error) : null]);
@@ -95,7 +95,7 @@
   /* A form from a request schema: `fields` (their order), `model` and `errors` reactive,
      `options` choices the view supplies (a community's name for its id), `onSubmit`. */
   var SchemaForm = {
-    props: ["schema", "fields", "model", "errors", "options", "onSubmit", "onEdit", "busy", "formError"],
+    props: ["schema", "fields", "model", "errors", "options", "onSubmit", "onEdit", "busy", "formError", "labels"],
     setup: function (props) {
       return function () {
         var s = props.schema, required = s.required || [];
@@ -105,7 +105,7 @@
           e.preventDefault(); props.onSubmit();
         } }, props.fields.map(function (name) {
           return field(name, s.properties[name], props.model, props.errors,
-                       required.indexOf(name) >= 0, props.options || {});
+                       required.indexOf(name) >= 0, props.options || {}, props.labels);
         }).concat([
           props.formError ? h("p", { class: "wb-error", role: "alert", id: "form-error" }, props.formError) : null,
           h(vant.Button, { type: "primary", block: true, nativeType: "submit", loading: !!props.busy,

@@ -25,6 +25,12 @@
   }
 
   function money(value) {
+    /* a decimal string (as the API sends money) is formatted as text, never through a float */
+    var m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(typeof value === "string" ? value.trim() : "");
+    if (m && (m[3] || "").length <= 2) {
+      return m[1] + "¥" + m[2].replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." +
+        ((m[3] || "") + "00").slice(0, 2);
+    }
     var n = Number(value);
     if (!isFinite(n)) return "";
     var parts = Math.abs(n).toFixed(2).split(".");
@@ -42,6 +48,12 @@
     return "10X98765432"[sum % 11] === s[17];
   }
 
+  /* An amount of RMB as typed: digits, at most two decimals ("1250.5" -> "1250.50"), or null. */
+  function amount(text) {
+    var m = /^(\d{1,10})(?:\.(\d{1,2}))?$/.exec(String(text || "").trim());
+    return m ? m[1].replace(/^0+(?=\d)/, "") + "." + ((m[2] || "") + "00").slice(0, 2) : null;
+  }
+
   window.Fmt = { time: time, nowLocal: nowLocal, localToIso: localToIso, money: money,
-                 idNumberValid: idNumberValid };
+                 idNumberValid: idNumberValid, amount: amount };
 })();
