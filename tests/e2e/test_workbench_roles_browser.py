@@ -197,7 +197,7 @@ def test_the_station_head_records_the_weekly_meeting_and_answers_a_suggestion(br
     group.get_by_label("意见").fill("街道已安排选址")
     group.get_by_role("button", name="提交").click()
     page.wait_for_function(
-        "m => [...document.querySelectorAll('#suggestions li')].some(l => l.textContent.includes(m)"
+        "m => [...document.querySelectorAll('#suggestions [role=group]')].some(l => l.textContent.includes(m)"
         " && l.dataset.state === 'adopted')", arg=marker)
     found = [x for x in head.ok("GET", f"/api/v1/reports/stations/{STATION}/chain")["suggestions"]
              if marker in x["title"]]

@@ -80,9 +80,9 @@
             L.submitButton(s.busy)]),
           s.done ? h("p", { class: "wb-done", role: "status" }, s.done) : null,
           h("h2", t("suggestions_all")),
-          h("ul", { class: "wb-list", id: "suggestions" }, s.suggestions.map(function (row) {
+          h("div", { class: "wb-list", id: "suggestions" }, s.suggestions.map(function (row) {
             var id = row.suggestion_id, titleId = "s-" + id;
-            return h("li", { class: "wb-item", role: "group", "aria-labelledby": titleId, "data-state": row.state }, [
+            return h("div", { class: "wb-item", role: "group", "aria-labelledby": titleId, "data-state": row.state }, [
               h("div", { class: "wb-item-main" }, [
                 h("strong", { id: titleId }, row.title),
                 h("span", row.addressed_to), h("span", { class: "wb-time" }, row.proposed_on),
