@@ -324,6 +324,7 @@ def cmd_up(args) -> int:
         store = ("PostgreSQL (DATABASE_URL)" if settings.database_url
                  else f"SQLite files in {os.path.abspath(settings.data_dir)}")
         print(f"station is up / 社工站系统已启动\n"
+              f"  workbench / 工作台: http://127.0.0.1:{args.port}/dashboard/\n"
               f"  API:     http://127.0.0.1:{args.port}/api/v1/\n"
               f"  docs:    http://127.0.0.1:{args.port}/api/v1/docs\n"
               f"  health:  http://127.0.0.1:{args.port}/api/v1/health\n"

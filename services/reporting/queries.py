@@ -98,3 +98,16 @@ def chain_of(conn: sa.Connection, station_id: str, first: str, last: str) -> dic
                         for r in records],
             "suggestions": [dict(r._mapping) for r in found],
             "meetings": [dict(r._mapping) for r in held]}
+
+
+def submissions(conn: sa.Connection, filters: dict) -> list[approval.Report]:
+    """Reports by status, level, unit, street, district and period, newest first."""
+    query = sa.select(reports)
+    for key, column in (("status", reports.c.status), ("level", reports.c.level),
+                        ("unit_id", reports.c.unit_id), ("street_id", reports.c.street_id),
+                        ("district_id", reports.c.district_id),
+                        ("period", reports.c.period_key)):
+        if filters.get(key) is not None:
+            query = query.where(column == filters[key])
+    query = query.order_by(reports.c.submitted_at.desc(), reports.c.report_id)
+    return [_report(r) for r in conn.execute(query)]

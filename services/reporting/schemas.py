@@ -84,6 +84,22 @@ class ReopenRequest(ma.Schema):
     reason = Long(required=True)
 
 
+class SubmissionsQuery(ma.Schema):
+    """The reports the caller's scope covers, newest first: the approver's inbox
+    (`?status=submitted&level=station`), a station head's own reports and their answers."""
+    class Meta:
+        unknown = ma.EXCLUDE
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        ("submitted", "accepted", "returned", "reopened")))
+    level = fields.String(load_default=None, validate=validate.OneOf(("station", "street")))
+    unit_id = Optional(Str)
+    street_id = Optional(Str)
+    district_id = Optional(Str)
+    period = Optional(Str)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
 class ChainRequest(ma.Schema):
     """One chain record; which fields it needs depends on `type`."""
     type = fields.String(required=True, validate=validate.OneOf(list(CHAIN_TYPES)))

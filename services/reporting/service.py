@@ -241,6 +241,22 @@ class ReportingService(EventSourcedService):
         who = self.auth.require(request, "reports.station")
         return queries.report_view(self._visible_report(who, report_id))
 
+    @api("GET", "/api/v1/reports/submissions", query=s.SubmissionsQuery, tags=["reports"],
+         summary="The submitted reports the caller may see, newest first / 报表列表（待审核等）")
+    def http_list_reports(self, request):
+        """?status=submitted&level=station|street&unit_id=&street_id=&district_id=&period=
+        -> a list page of reports (as GET /reports/submissions/{id}): an approver's inbox
+        asked for in one request, never guessed id by id."""
+        who = self.auth.require(request, "reports.station")
+        query = load(s.SubmissionsQuery(), request.args.to_dict())
+        with self.store.engine.connect() as conn:
+            tree = queries.tree(conn)
+            found = [r for r in queries.submissions(conn, query)
+                     if self._covers(tree, who, r.level, r.unit_id)]
+        first = (query["page"] - 1) * query["page_size"]
+        return {"items": [queries.report_view(r) for r in found[first:first + query["page_size"]]],
+                "total": len(found), "page": query["page"], "page_size": query["page_size"]}
+
     def _decide(self, request, report_id: str, schema, build) -> dict:
         who = self.auth.require(request, "reports.approve")
         data = load(schema, body_of(request))

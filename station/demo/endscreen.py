@@ -114,8 +114,10 @@ def render(figures: dict, port: int, logins: dict[str, str], seconds: float | No
     lines.append(f"workbench / 工作台: http://127.0.0.1:{port}/dashboard/ "
                  "(try demo-worker first, on a phone-sized window / 先用 demo-worker 登录，手机尺寸更佳)")
     lines.append(f"  社工 今日工作 http://127.0.0.1:{port}/dashboard/#/today · "
-                 f"督导 待审批 http://127.0.0.1:{port}/dashboard/#/approvals · "
-                 "站长/街道/区/审计: their dashboards / 数据看板")
+                 f"督导 待审批 http://127.0.0.1:{port}/dashboard/#/approvals")
+    lines.append(f"  站长 周报 http://127.0.0.1:{port}/dashboard/#/weekly · "
+                 f"街道/区 待审报表 http://127.0.0.1:{port}/dashboard/#/inbox · "
+                 "审计 auditor: the dashboards / 数据看板")
     lines.append("demo log-ins / 演示账号 (user  password  role):")
     for station in d.STATIONS:
         names = accounts(station)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -180,11 +181,12 @@ def test_a_social_worker_registers_a_resident_and_records_a_visit_on_a_phone(bro
     _ready(page)
     assert page.url.endswith(f"#/residents/{resident}/visit")
     shown = page.get_by_label("探访时间").input_value()          # now, China time
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", shown)   # 2026-12-03 15:00, any locale
     now = datetime.now(LOCAL)
     assert abs(datetime.fromisoformat(shown).replace(tzinfo=LOCAL) - now) < timedelta(minutes=5)
     _shot(page, "workbench-visit-phone.png")
     # a time in the future: the server's own field error, under its field
-    page.get_by_label("探访时间").fill((now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("探访时间").fill((now + timedelta(days=2)).strftime("%Y-%m-%d %H:%M"))
     page.get_by_role("button", name="提交").click()
     page.wait_for_selector("#f-visited_at-error")
     assert page.locator("#f-visited_at-error").inner_text() == "时间晚于当前时间"
@@ -274,7 +276,7 @@ def test_visits_and_attendance_taken_offline_reach_the_figures_exactly_once(brow
     # a visit the server refuses is kept with its words, to send again or discard
     context.set_offline(True)
     _go(page, f"#/residents/{residents[0]}/visit")
-    page.get_by_label("探访时间").fill((datetime.now(LOCAL) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("探访时间").fill((datetime.now(LOCAL) + timedelta(days=3)).strftime("%Y-%m-%d %H:%M"))
     page.get_by_role("button", name="提交").click()
     page.wait_for_url("**#/outbox")
     context.set_offline(False)
@@ -316,11 +318,13 @@ def test_a_supervisor_approves_one_plan_and_sends_another_back(browser, live):
 def test_a_street_leader_reads_a_weekly_report_as_a_page_and_accepts_it(browser, live):
     page = _login(browser, live, "demo-street", viewport={"width": 1360, "height": 900},
                   bypass_csp=True)
-    row = page.locator("#awaiting-table tbody tr", has_text=live["report"])
+    row = page.locator("#awaiting-table tbody tr").filter(     # by its name: no id on screen
+        has=page.locator(f"a[href='#/reports/{live['report']}']"))
+    year, week, _ = live["week"]
+    assert row.locator("td").first.inner_text() == f"西湖路街道社工站 · {year}年第{week}周"
     row.get_by_role("link", name="查看").click()
     page.wait_for_url(f"**#/reports/{live['report']}")
     _ready(page)
-    year, week, _ = live["week"]
     assert page.inner_text("#report-title") == f"西湖路街道社工站 · {year}年第{week}周"
     assert page.inner_text("#report-summary") == "本周入户探访"
     assert _axe(page) == []

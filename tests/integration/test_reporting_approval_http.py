@@ -83,6 +83,15 @@ def test_reports_go_up_the_chain_and_nobody_approves_their_own(api):
         ("submitted", "head-a"), ("returned", "leader"), ("submitted", "head-a"),
         ("accepted", "leader"), ("reopened", "leader")]
     assert api("head-b", "GET", f"/reports/submissions/{a['id']}")[0] == 404
+    # The lists, asked for in one request each, within the caller's scope.
+    ids = lambda user, query="": [r["id"] for r in api(  # noqa: E731
+        user, "GET", "/reports/submissions" + query)[1]["items"]]
+    assert sorted(ids("leader", "?level=station")) == sorted([a["id"], b["id"]])
+    assert ids("leader", "?status=reopened&level=station") == [a["id"]]
+    assert ids("admin", "?level=street&district_id=" + DISTRICT) == [roll["id"]]
+    assert ids("head-a") == [a["id"]] and ids("head-b") == [b["id"]]
+    assert ids("worker-a", "?status=submitted") == []
+    assert api("leader", "GET", "/reports/submissions?status=lost")[0] == 400
 
 
 def test_the_chain_suggestions_and_meetings_of_a_station(api):

@@ -53,13 +53,6 @@
     return out;
   }
   function yearToDate() { var d = localDay(); return d.slice(0, 4) + "-01-01.." + d; }
-  function isoWeek(day) {
-    var d = new Date(day + "T00:00:00Z"), dow = (d.getUTCDay() + 6) % 7;
-    d.setUTCDate(d.getUTCDate() - dow + 3);
-    var first = new Date(Date.UTC(d.getUTCFullYear(), 0, 4));
-    var week = 1 + Math.round(((d - first) / 86400000 - 3 + ((first.getUTCDay() + 6) % 7)) / 7);
-    return d.getUTCFullYear() + "-W" + (week < 10 ? "0" : "") + week;
-  }
 
   /* -- the frame ------------------------------------------------------------------- */
 
@@ -127,6 +120,16 @@
     supervisor: [["#/approvals", "wb_approvals"], ["#/today", "wb_today"]],
     station_head: [["#/approvals", "wb_approvals"]]
   };
+  /* wb-lead: the station head's 周报, 周例会, 五级联动 and 督导; the supervisor's 督导记录;
+     the street's and district's reports waiting for them. */
+  [["station_head", [["#/weekly", "wb_weekly"], ["#/meetings", "wb_meetings"], ["#/chain", "wb_chain"],
+                     ["#/supervision", "wb_supervision"]]],
+   ["supervisor", [["#/supervision", "wb_supervision"]]],
+   ["street_leader", [["#/inbox", "wb_inbox"]]],
+   ["district_admin", [["#/inbox", "wb_inbox"]]]].forEach(function (more) {
+    WORKBENCH_LINKS[more[0]] = (WORKBENCH_LINKS[more[0]] || []).concat(more[1]);
+  });
+  /* /wb-lead */
 
   /* wb-worker: the social worker's journeys (cases, activities, hours, donations,
      allocations, micro-wishes; a resident's assessment, need and new case). */
@@ -166,6 +169,14 @@
         if (!p1) return ["residents", []];
         if (p1 === "new") return ["resident_new", []];
         return p2 === "visit" ? ["visit", [p1]] : ["resident", [p1]];
+      /* wb-lead */
+      case "weekly": return ["weekly", p1 ? [p1] : []];
+      case "meetings": return ["meetings", []];
+      case "chain": return ["chain", []];
+      case "supervision": return ["supervision", []];
+      case "inbox": return ["inbox_reports", []];
+      case "card": return p1 ? ["card", [p1]] : null;
+      /* /wb-lead */
     }
     return null;
   }
@@ -549,7 +560,7 @@
             [{ name: t("followups_overdue"), color: "#d9363e", data: rows.map(function (r) { return r.followups_overdue; }) }]);
       overdue.appendChild(table("overdue-table", [["name", "station"], ["followups_overdue", "followups_overdue", 1]], rows));
       main.appendChild(overdue);
-      return awaitingPanel(main, ids, level === "district" ? streetsOf(answer.stations) : []);
+      return awaitingPanel(main, level, unitId);
     });
   }
 
@@ -562,30 +573,20 @@
     return found;
   }
 
-  function streetsOf(stations) {
-    var seen = {};
-    Object.keys(stations).forEach(function (id) { if (stations[id].street_id) seen[stations[id].street_id] = 1; });
-    return Object.keys(seen);
-  }
-
-  /* Reports are one per unit and period (id "<level>-<unit>-<period>"): this and last
-     week's and month's reports of each station (and street), those submitted listed. */
-  function awaitingPanel(main, stationIds, streetIds) {
-    var today = localDay(), keys = [isoWeek(today), isoWeek(localDay(-7)), today.slice(0, 7),
-                                    localDay(-today.slice(8, 10) * 1).slice(0, 7)];
-    var ids = [];
-    stationIds.forEach(function (s) { keys.forEach(function (k) { ids.push("station-" + s + "-" + k); }); });
-    streetIds.forEach(function (s) { keys.forEach(function (k) { ids.push("street-" + s + "-" + k); }); });
-    return Promise.all(ids.map(function (id) {
-      return api("/reports/submissions/" + encodeURIComponent(id)).catch(function () { return null; });
-    })).then(function (reports) {
-      var waiting = reports.filter(function (r) { return r && r.status === "submitted"; });
+  /* The reports waiting for an approver under this unit, asked for as one list (never
+     guessed id by id): on a street's page its stations' reports, on the district's its
+     stations' and streets'. Each by its name, opening as a readable page (views/report.js). */
+  function awaitingPanel(main, level, unitId) {
+    var query = "/reports/submissions?status=submitted&" + (level === "district" ? "district_id=" : "street_id=") +
+                encodeURIComponent(unitId);
+    return Promise.all([Api.all(query), WBLead.names()]).then(function (got) {
       var box = panel("awaiting", "awaiting");
-      waiting.forEach(function (r) {   // each opens as a readable page (views/report.js)
-        r.open = el("a", { href: "#/reports/" + encodeURIComponent(r.id) }, t("open_report"));
-        r.submitted_at = Fmt.time(r.submitted_at);      // China time, 2026-12-03 15:00
+      var waiting = got[0].map(function (r) {
+        return { report: WBLead.reportTitle(r, got[1]), period: WBLead.periodName(r.period),
+                 submitted_by: r.submitted_by, submitted_at: Fmt.time(r.submitted_at),   // China time
+                 open: el("a", { href: "#/reports/" + encodeURIComponent(r.id) }, t("open_report")) };
       });
-      box.appendChild(table("awaiting-table", [["id", "report"], ["period", "period"],
+      box.appendChild(table("awaiting-table", [["report", "report"], ["period", "period"],
         ["submitted_by", "submitted_by"], ["submitted_at", "submitted_at"], ["open", "open_report"]], waiting));
       main.appendChild(box);
     });

@@ -284,3 +284,37 @@ Object.assign(I18N.en.enums, {
                closure_pending: "closure awaits the supervisor", closed: "closed" }
 });
 /* end wb-worker */
+/* wb-lead: the station head's, supervisor's, street's and district's pages. */
+Object.assign(I18N.zh, {
+  wb_weekly: "周报", wb_meetings: "周例会", wb_chain: "五级联动", wb_supervision: "督导记录",
+  wb_inbox: "待审报表", wb_card: "调整卡色", weekly_figures: "本周数据（报表服务根据事件计算）",
+  recent_reports: "近期报表", returned_reason: "退回理由", this_quarter: "本季度", this_year: "本年度",
+  field_week: "周次", field_held_on: "召开日期", field_attendees: "参会人员（用顿号或逗号分隔）",
+  field_meeting_minutes: "会议纪要", field_month: "月份", field_supervisor: "督导", field_topics: "督导内容",
+  new_suggestion: "提出工作建议", suggestions_all: "工作建议及答复", field_addressed_to: "建议对象",
+  field_suggestion: "建议内容", field_proposed_on: "提出日期", field_answer: "答复结果",
+  field_answered_on: "答复日期", record_answer: "记录答复", answered_done: "已记录答复",
+  chain_records: "本季度五级联动记录", decided_lately: "近期已审核", new_card: "新卡别",
+  field_card_reason: "调整理由"
+});
+I18N.zh.enums.suggestion_state = { proposed: "已提出", adopted: "已采纳", declined: "未采纳", pending: "办理中" };
+I18N.zh.enums.chain_type = { StreetMeetingAttended: "街道例会", ProgressReported: "工作进展汇报",
+  CommunityVisitNoted: "走访社区", ActivityConsulted: "活动会商" };
+Object.assign(I18N.en, {
+  wb_weekly: "Weekly report", wb_meetings: "Team meetings", wb_chain: "Five-level chain",
+  wb_supervision: "Supervision", wb_inbox: "Reports to review", wb_card: "Change the card",
+  weekly_figures: "This week's figures (computed by reporting from the events)",
+  recent_reports: "Recent reports", returned_reason: "Reason for returning", this_quarter: "This quarter",
+  this_year: "This year", field_week: "Week", field_held_on: "Held on",
+  field_attendees: "Attendees (separated by commas)", field_meeting_minutes: "Minutes", field_month: "Month",
+  field_supervisor: "Supervisor", field_topics: "Topics", new_suggestion: "Propose a suggestion",
+  suggestions_all: "Suggestions and answers", field_addressed_to: "Addressed to", field_suggestion: "Suggestion",
+  field_proposed_on: "Proposed on", field_answer: "Answer", field_answered_on: "Answered on",
+  record_answer: "Record the answer", answered_done: "Answer recorded",
+  chain_records: "This quarter's chain records", decided_lately: "Decided lately", new_card: "New card",
+  field_card_reason: "Reason for the change"
+});
+I18N.en.enums.suggestion_state = { proposed: "proposed", adopted: "adopted", declined: "declined", pending: "in progress" };
+I18N.en.enums.chain_type = { StreetMeetingAttended: "street meeting", ProgressReported: "progress report",
+  CommunityVisitNoted: "community visit", ActivityConsulted: "activity consultation" };
+/* /wb-lead */

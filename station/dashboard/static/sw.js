@@ -4,7 +4,7 @@
    keeps an API answer about a person: those stay on the server. Network first, so a
    station that updates its software is seen at once when online. */
 "use strict";
-var CACHE = "workbench-shell-v1";
+var CACHE = "workbench-shell-v2";
 var SHELL = [
   "/dashboard/", "/dashboard/app.css", "/dashboard/app.js", "/dashboard/i18n.js", "/dashboard/api.js",
   "/dashboard/manifest.webmanifest", "/dashboard/icon.svg",
@@ -16,6 +16,11 @@ var SHELL = [
   "/dashboard/vendor/vant-4.10.2.min.js", "/dashboard/vendor/vant-4.10.2.css",
   "/dashboard/vendor/dexie-4.4.7.min.js", "/api/v1/openapi.json"
 ];
+/* wb-lead */
+SHELL.push("/dashboard/views/lead_common.js", "/dashboard/views/weekly.js", "/dashboard/views/meetings.js",
+           "/dashboard/views/chain.js", "/dashboard/views/supervision.js", "/dashboard/views/inbox_reports.js",
+           "/dashboard/views/card.js");
+/* /wb-lead */
 
 /* wb-worker: the social worker's views */
 SHELL.push("/dashboard/wb/worker.js", "/dashboard/views/today_cases.js", "/dashboard/views/assess.js",

@@ -80,10 +80,15 @@
       control = h("textarea", Object.assign({ value: model[name] || "", onInput: set, rows: 3,
                                               maxlength: prop.maxLength, required: required }, common));
     } else {
-      var type = { date: "date", datetime: "datetime-local", number: "number", text: "text" }[kind];
+      /* A time is typed and shown as 2026-12-03 15:00 (China time) whatever the browser's
+         locale: a datetime-local control would show the device's format (12/03/2026, 03:00 PM). */
+      var type = { date: "date", datetime: "text", number: "number", text: "text" }[kind];
       control = h("input", Object.assign({ type: type, value: model[name] === undefined ? "" : model[name],
                                            onInput: set, required: required, maxlength: prop.maxLength,
-                                           min: kind === "number" ? 0 : undefined }, common));
+                                           min: kind === "number" ? 0 : undefined,
+                                           placeholder: kind === "datetime" ? "2026-12-03 15:00" : undefined,
+                                           pattern: kind === "datetime" ? "\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}" : undefined,
+                                           autocomplete: kind === "datetime" ? "off" : undefined }, common));
     }
     return h("div", { class: "wb-field" + (error ? " has-error" : "") }, [
       h("label", { for: id }, [t((labels || {})[name] || "field_" + name),

@@ -15,13 +15,15 @@
       " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
   }
 
-  /* Now in China time as a datetime-local value ("2026-12-03T15:00"). */
-  function nowLocal() { return time(new Date().toISOString()).replace(" ", "T"); }
+  /* Now in China time as the time fields show it ("2026-12-03 15:00"). */
+  function nowLocal() { return time(new Date().toISOString()); }
 
-  /* A datetime-local value taken as China time -> ISO 8601 with +08:00. */
+  /* A typed time ("2026-12-03 15:00", or with a T) taken as China time -> ISO 8601 with
+     +08:00; anything else is sent as typed, for the server's field error to name. */
   function localToIso(value) {
     if (!value) return value;
-    return (value.length === 16 ? value + ":00" : value) + "+08:00";
+    var m = /^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(:\d{2})?\s*$/.exec(value);
+    return m ? m[1] + "T" + m[2] + (m[3] || ":00") + "+08:00" : value;
   }
 
   function money(value) {
