@@ -299,7 +299,10 @@ def test_a_card_changed_offline_and_meanwhile_on_a_second_device_is_shown_as_a_c
     assert first.inner_text("#sync-status") == "待同步 1"
 
     second = _login(browser, live, "demo-head", viewport=DESKTOP)
-    _go(second, f"#/card/{resident['id']}")
+    _go(second, f"#/residents/{resident['id']}")   # from the resident's page, by its link
+    second.get_by_role("link", name="调整卡色").click()
+    second.wait_for_url(f"**#/card/{resident['id']}")
+    _ready(second)
     second.get_by_label("新卡别").select_option(label="蓝卡")
     second.get_by_label("调整理由").fill("复评后调整")
     second.get_by_role("button", name="提交").click()

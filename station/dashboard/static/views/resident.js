@@ -66,7 +66,10 @@
             h("div", { class: "wb-actions", id: "resident-actions" }, [
               h("a", { class: "wb-link-button", href: "#/residents/" + id + "/assess" }, t("wb_assess")),
               h("a", { class: "wb-link-button", href: "#/residents/" + id + "/need" }, t("wb_need")),
-              h("a", { class: "wb-link-button", href: "#/residents/" + id + "/case" }, t("wb_case_new"))]),
+              h("a", { class: "wb-link-button", href: "#/residents/" + id + "/case" }, t("wb_case_new"))].concat(
+              /* a supervisor or station head changes the card outright (views/card.js) */
+              ["supervisor", "station_head"].indexOf((Api.claims() || {}).role) >= 0
+                ? [h("a", { class: "wb-link-button", href: "#/card/" + id }, t("wb_card"))] : [])),
             h("h2", t("needs_of")),
             h("ul", { class: "wb-list", id: "needs" }, (r.needs || []).length ? r.needs.map(function (n) {
               return h("li", { class: "wb-item", "data-need": n.need_id }, [h("strong", WB.label("need_category", n.category)),
