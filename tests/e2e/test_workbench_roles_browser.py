@@ -336,3 +336,68 @@ def test_a_card_changed_offline_and_meanwhile_on_a_second_device_is_shown_as_a_c
     assert head.ok("GET", f"/api/v1/residents/{resident['id']}")["card"] == "blue"
     assert [e for e in first.errors if "409" not in e] == []   # the browser logs the refused POST
     first.context.close()
+
+
+def _roster(tmp_path, name: str, rows: list[dict]) -> str:
+    """A roster the way a station keeps it: an XLSX with the template's Chinese headers."""
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    headers = ["姓名", "身份证号", "性别", "出生日期", "社区", "类别", "电话"]
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([row.get(h, "") for h in headers])
+    path = tmp_path / name
+    book.save(path)
+    return str(path)
+
+
+def test_the_station_head_checks_a_roster_fixes_the_refused_row_and_imports_it(
+        browser, live, tmp_path):
+    """花名册导入: 检查 writes nothing and names the bad row; the refused rows come back as
+    a workbook with a 问题 column; the fixed sheet imports; importing it again adds none."""
+    import openpyxl
+    from tests.e2e.test_dashboard_browser import _id_number
+    head = live["users"]["demo-head"]
+    community = head.ok("GET", "/api/v1/org")["districts"][0]["streets"][0]["stations"][0][
+        "communities"][0]["name"]
+    tag = uuid.uuid4().hex[:4]
+    good = {"姓名": f"导入测试{tag}", "身份证号": _id_number(int(tag, 16) % 40 + 1), "性别": "女",
+            "出生日期": "1950-05-05", "社区": community, "类别": "独居", "电话": "13800000000"}
+    bad = {**good, "姓名": f"错号{tag}", "身份证号": good["身份证号"][:-1] + (
+        "0" if good["身份证号"][-1] != "0" else "1")}
+    before = head.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=1")["total"]
+
+    page = _login(browser, live, "demo-head", viewport=DESKTOP, bypass_csp=True)
+    page.get_by_role("link", name="花名册导入").click()
+    _ready(page)
+    page.get_by_label("文件（XLSX 或 CSV）").set_input_files(_roster(tmp_path, "a.xlsx", [good, bad]))
+    page.get_by_role("button", name="检查").click()
+    page.wait_for_selector("#import-errors")
+    counts = {k: page.inner_text(f'[data-count="{k}"]') for k in ("rows", "new", "refused")}
+    assert counts == {"rows": "2", "new": "1", "refused": "1"}
+    problem = page.inner_text("#import-errors tbody tr")
+    assert problem.startswith("3") and "身份证号" in problem        # the sheet's row 3
+    assert page.locator("#import-confirm").count() == 0           # not with a refused row
+    assert head.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=1")["total"] == before
+    assert _axe(page) == []
+    with page.expect_download() as got:
+        page.get_by_role("button", name="下载问题行（XLSX）").click()
+    refused = openpyxl.load_workbook(got.value.path()).active
+    header = [c.value for c in refused[1]]
+    assert "问题" in header and refused.max_row == 2
+    assert refused.cell(2, header.index("姓名") + 1).value == bad["姓名"]
+
+    page.get_by_label("文件（XLSX 或 CSV）").set_input_files(_roster(tmp_path, "b.xlsx", [good]))
+    page.get_by_role("button", name="检查").click()
+    page.wait_for_selector("#import-confirm")
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_selector("#import-done")
+    after = head.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=1")["total"]
+    assert after == before + 1
+    page.get_by_role("button", name="检查").click()                 # the same sheet again
+    page.wait_for_function(
+        "() => document.querySelector('[data-count=\"unchanged\"]')?.textContent === '1'")
+    assert page.inner_text('[data-count="new"]') == "0"
+    assert page.errors == []
+    page.context.close()

@@ -29,7 +29,7 @@
 
   var hooks = { unauthorized: function () {} };
 
-  /* request(path, {method, body, reason, key, raw}) -> the answer's JSON (or the Response
+  /* request(path, {method, body, file, reason, key, raw}) -> the answer's JSON (or the Response
      when raw). A POST gets an Idempotency-Key: the caller's (the outbox keeps one per
      submission) or a fresh one. */
   function request(path, options) {
@@ -39,10 +39,11 @@
     if (token()) headers["Authorization"] = "Bearer " + token();
     if (options.reason) headers["X-Access-Reason"] = encodeURIComponent(options.reason);
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    if (options.file) headers["Content-Type"] = options.file.type || "text/csv";   /* an upload: the file is the body */
     if (method !== "GET" && path !== "/auth/token") headers["Idempotency-Key"] = options.key || newKey();
     return fetch(BASE + path, {
       method: method, headers: headers,
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined
+      body: options.file ? options.file : options.body !== undefined ? JSON.stringify(options.body) : undefined
     }).catch(function () { throw ApiError(0, null); }).then(function (response) {
       if (response.status === 401 && path !== "/auth/token") {
         hooks.unauthorized(); throw ApiError(401, null);

@@ -155,6 +155,11 @@
   }
   /* end wb-worker */
 
+  /* import: 花名册导入 for the station head and the supervisor (views/import.js) */
+  WORKBENCH_LINKS.station_head = WORKBENCH_LINKS.station_head.concat([["#/import", "wb_import"]]);
+  WORKBENCH_LINKS.supervisor = WORKBENCH_LINKS.supervisor.concat([["#/import", "wb_import"]]);
+  /* /import */
+
   /* Route parts -> [view, params] for the workbench's views (views/*.js). */
   function workbenchView(parts) {
     var p1 = parts[1], p2 = parts[2];
@@ -176,6 +181,7 @@
       case "supervision": return ["supervision", []];
       case "inbox": return ["inbox_reports", []];
       case "card": return p1 ? ["card", [p1]] : null;
+      case "import": return ["import", []];   /* import */
       /* /wb-lead */
     }
     return null;

@@ -318,3 +318,26 @@ I18N.en.enums.suggestion_state = { proposed: "proposed", adopted: "adopted", dec
 I18N.en.enums.chain_type = { StreetMeetingAttended: "street meeting", ProgressReported: "progress report",
   CommunityVisitNoted: "community visit", ActivityConsulted: "activity consultation" };
 /* /wb-lead */
+
+/* import: 花名册导入 (views/import.js) */
+Object.assign(I18N.zh, {
+  wb_import: "花名册导入", import_kind: "导入内容", import_kind_residents: "重点对象（居民）",
+  import_kind_organizations: "社会组织及成员", import_kind_volunteers: "志愿者", import_file: "文件（XLSX 或 CSV）",
+  import_check: "检查", import_template: "下载模板", import_confirm: "确认导入", import_choose_file: "请先选择文件",
+  import_done: "已导入", import_rows: "行数", import_new: "新增", import_unchanged: "未变", import_updated: "更新",
+  import_refused: "拒绝", import_problems: "需要修改的行", import_row: "行号", import_column: "列",
+  import_problem: "问题", import_no_problems: "没有问题行，可以确认导入", import_download_refused: "下载问题行（XLSX）",
+  import_refused_file: "花名册导入问题.xlsx", import_template_file: "花名册导入模板.xlsx"
+});
+Object.assign(I18N.en, {
+  wb_import: "Roster import", import_kind: "The sheet holds", import_kind_residents: "Key residents",
+  import_kind_organizations: "Organizations and members", import_kind_volunteers: "Volunteers",
+  import_file: "File (XLSX or CSV)", import_check: "Check", import_template: "Download the template",
+  import_confirm: "Import", import_choose_file: "Choose a file first", import_done: "Imported",
+  import_rows: "Rows", import_new: "New", import_unchanged: "Unchanged", import_updated: "Updated",
+  import_refused: "Refused", import_problems: "Rows to fix", import_row: "Row", import_column: "Column",
+  import_problem: "Problem", import_no_problems: "No row to fix: ready to import",
+  import_download_refused: "Download the rows to fix (XLSX)", import_refused_file: "roster-import-problems.xlsx",
+  import_template_file: "roster-import-template.xlsx"
+});
+/* /import */

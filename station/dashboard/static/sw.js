@@ -4,7 +4,7 @@
    keeps an API answer about a person: those stay on the server. Network first, so a
    station that updates its software is seen at once when online. */
 "use strict";
-var CACHE = "workbench-shell-v2";
+var CACHE = "workbench-shell-v3";
 var SHELL = [
   "/dashboard/", "/dashboard/app.css", "/dashboard/app.js", "/dashboard/i18n.js", "/dashboard/api.js",
   "/dashboard/manifest.webmanifest", "/dashboard/icon.svg",
@@ -27,6 +27,7 @@ SHELL.push("/dashboard/wb/worker.js", "/dashboard/views/today_cases.js", "/dashb
            "/dashboard/views/need.js", "/dashboard/views/case.js", "/dashboard/views/activity_new.js",
            "/dashboard/views/activity.js", "/dashboard/views/hours.js", "/dashboard/views/donation.js",
            "/dashboard/views/wish.js");
+SHELL.push("/dashboard/views/import.js");   /* import */
 /* end wb-worker */
 
 self.addEventListener("install", function (event) {

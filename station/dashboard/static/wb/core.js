@@ -194,7 +194,7 @@
   /* True when a list already said this record needs a reason to be read (Red card, child). */
   function needsReason(id) { return !!sensitive[id]; }
 
-  window.WB = { h: h, t: t, label: label, message: message, schemas: schemas, bodySchema: bodySchema,
+  window.WB = { h: h, t: t, lang: lang, label: label, message: message, schemas: schemas, bodySchema: bodySchema,
                 SchemaForm: SchemaForm, missing: missing, serverErrors: serverErrors,
                 register: register, mount: mount, unmount: unmount, has: has,
                 communities: communities, org: org, forget: forget, remember: remember, nameOf: nameOf, needsReason: needsReason,
