@@ -8,6 +8,8 @@ reported figures are that scenario's alone while the services run on across scen
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 
 import sqlalchemy as sa
@@ -100,3 +102,11 @@ class Plant:
 
     def stop(self, name: str) -> None:
         self.services.stop(name)
+
+    def cli(self, *args: str, timeout: float = 300) -> str:
+        """A `station` command as an operator runs it on this plant; its stdout."""
+        done = subprocess.run([sys.executable, "-m", "station.cli", *args, "--data-dir",
+                               self.data_dir], env=self.env, capture_output=True, text=True,
+                              timeout=timeout)
+        assert done.returncode == 0, (args, done.stderr[-2000:])
+        return done.stdout

@@ -46,6 +46,8 @@ class Sent:
     subject: str | None           # the id answered (None unless accepted)
     match: dict                   # payload fields that find its event in the source store
     tally: dict = field(default_factory=dict)   # what it adds to the station's figures
+    sent_at: float = 0.0          # time.monotonic() when first sent, and when it ended
+    ended_at: float = 0.0
 
 
 def send(base: str, path: str, body: dict, token: str, timeout: float = 30) -> tuple[str, int, dict]:
@@ -75,11 +77,15 @@ class Driver:
 
     def __init__(self, urls: dict[str, str], station: str, community: str, token: str,
                  threads: int = 3, know_timeout: float = 150.0, label: str = "x",
-                 born: int = 0):
+                 born: int = 0, refused_timeout: float = 10.0):
         self.urls, self.station, self.community, self.token = urls, station, community, token
         # A birth day of the driver's own: ID numbers never repeat across drivers.
         self.born = (date(1950, 1, 1) + timedelta(days=born)).strftime("%Y%m%d")
         self.threads, self.know_timeout, self.label = threads, know_timeout, label
+        # A 404/400 naming the resident is sent again this long: the services wait for
+        # the events committed before a request (issue 20 item 1), so a refusal that
+        # lasts is genuine (a resident the restore took away) and the unit ends there.
+        self.refused_timeout = refused_timeout
         self.sent: list[Sent] = []
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
@@ -203,15 +209,19 @@ class Driver:
         the answer's `keep` field when accepted, else None (the unit stops there)."""
         if self._stopping.is_set():
             return None          # stopped between two steps: not sent, not recorded
-        deadline = time.monotonic() + self.know_timeout
+        sent_at = time.monotonic()
+        deadline, refused_until = sent_at + self.know_timeout, sent_at + self.refused_timeout
         while True:
             outcome, status, answer = send(self.urls[service], path, body, self.token)
-            retry = outcome == "unsent" or (naming and status in (400, 404))
-            if not retry or time.monotonic() > deadline:
+            now = time.monotonic()
+            retry = (outcome == "unsent" and now < deadline) or \
+                (naming and status in (400, 404) and now < min(deadline, refused_until))
+            if not retry:
                 break
             time.sleep(0.3)
         answered = answer.get("id") if outcome == "accepted" else None
-        record = Sent(kind, outcome, status, subject or answered, match, tally or {})
+        record = Sent(kind, outcome, status, subject or answered, match, tally or {},
+                      sent_at, time.monotonic())
         with self._lock:
             self.sent.append(record)
         if outcome != "accepted":
