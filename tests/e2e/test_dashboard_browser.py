@@ -102,64 +102,46 @@ def _scratch_broker_and_database():
 def live(tmp_path_factory):
     """`station up` with the demo station, plus residents named like an attack; returned
     once reporting has folded every one of them."""
-    amqp, database, drop = _scratch_broker_and_database()
-    port, data = free_port(), tmp_path_factory.mktemp("dashboard") / "data"
-    env = {**os.environ, "AMQP_URI": amqp, "DATABASE_URL": database, "LOG_LEVEL": "WARNING"}
-    for key in ("STATION_JWT_KEYS", "STATION_LOOKUP_KEY"):
-        env.pop(key, None)
-    proc = subprocess.Popen([sys.executable, "-m", "station.cli", "up", "--port", str(port),
-                             "--data-dir", str(data), "--demo-scale", "0.05"], env=env,
-                            stdout=subprocess.PIPE,
-                            stderr=open(data.parent / "stderr.log", "w"), text=True)
-    try:
-        for line in proc.stdout:
-            if line.startswith("Ctrl-C"):
-                break
-        logins = json.loads((data / "demo-logins.json").read_text())
-        worker = Http(port, "demo-worker", logins["demo-worker"])
-        named = {}
-        for name in [XSS, SCRIPT, *FORMULAS]:
-            named[name] = worker.ok("POST", "/api/v1/residents", {
-                "station_id": STATION, "community_id": "nanmingtang", "name": name,
-                "gender": "female", "birth_date": "1950-05-05",
-                "id_number": _id_number(len(named)), "categories": ["living_alone"]})["id"]
-        # this month's own visits (to the demo's residents, long known to casework), so the
-        # month the exports ask for is never empty: the demo's visits fall on earlier days,
-        # and on the 1st or 3rd of a month it may have none yet
-        moment = datetime.now(LOCAL).replace(microsecond=0) - timedelta(seconds=5)
-        listed = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=20")
-        known = [r["id"] for r in listed["items"] if r["id"] not in named.values()]  # the demo's
-        for resident in known[:2]:
-            worker.ok("POST", "/api/v1/visits", {"resident_id": resident, "method": "home",
-                                                 "visited_at": moment.isoformat()})
-        head = Http(port, "demo-head", logins["demo-head"])
-        # the demo's own donations (its end screen is printed: reporting has them all)
-        donated = str(Decimal(_registered(head)[1]) + Decimal(DONATED))
-        partner = head.ok("POST", "/api/v1/partners", {"station_id": STATION,
-                                                      "name": "=1+1 爱心超市", "type": "business"})["id"]
-        head.ok("POST", "/api/v1/donations", {"station_id": STATION, "partner_id": partner,
-                                              "kind": "cash", "value": DONATED})
-        week = datetime.now(LOCAL).date().isocalendar()
-        report = head.ok("POST", f"/api/v1/reports/stations/{STATION}/reports",
-                         {"period": f"{week[0]}-W{week[1]:02d}", "summary": "本周探访",
-                          "plan": "下周继续"})["id"]
-        total = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=1")["total"]
-        _wait(lambda: _registered(head) == (total, donated), "reporting folds every resident")
-        month = moment.strftime("%Y-%m")
-        _wait(lambda: head.ok("GET", f"/api/v1/reports/stations/{STATION}/figures?period={month}")
-              ["figures"]["visits"]["total"] >= 2, "reporting folds this month's visits")
-        yield {"port": port, "logins": logins, "named": named, "head": head, "report": report,
-               "donated": donated, "month": month,
-               "url": f"http://127.0.0.1:{port}/dashboard/"}
-    finally:
-        proc.send_signal(signal.SIGINT)
+    with demo_station(tmp_path_factory, "dashboard", "0.05") as up:
+        port, data, logins = up.port, up.data, up.logins
         try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        drop()
-        shutil.copy(data.parent / "stderr.log", os.environ.get("DASHBOARD_STDERR", os.devnull))
+            worker = Http(port, "demo-worker", logins["demo-worker"])
+            named = {}
+            for name in [XSS, SCRIPT, *FORMULAS]:
+                named[name] = worker.ok("POST", "/api/v1/residents", {
+                    "station_id": STATION, "community_id": "nanmingtang", "name": name,
+                    "gender": "female", "birth_date": "1950-05-05",
+                    "id_number": _id_number(len(named)), "categories": ["living_alone"]})["id"]
+            # this month's own visits (to the demo's residents, long known to casework), so the
+            # month the exports ask for is never empty: the demo's visits fall on earlier days,
+            # and on the 1st or 3rd of a month it may have none yet
+            moment = datetime.now(LOCAL).replace(microsecond=0) - timedelta(seconds=5)
+            listed = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=20")
+            known = [r["id"] for r in listed["items"] if r["id"] not in named.values()]  # the demo's
+            for resident in known[:2]:
+                worker.ok("POST", "/api/v1/visits", {"resident_id": resident, "method": "home",
+                                                     "visited_at": moment.isoformat()})
+            head = Http(port, "demo-head", logins["demo-head"])
+            # the demo's own donations (its end screen is printed: reporting has them all)
+            donated = str(Decimal(_registered(head)[1]) + Decimal(DONATED))
+            partner = head.ok("POST", "/api/v1/partners", {"station_id": STATION,
+                                                          "name": "=1+1 爱心超市", "type": "business"})["id"]
+            head.ok("POST", "/api/v1/donations", {"station_id": STATION, "partner_id": partner,
+                                                  "kind": "cash", "value": DONATED})
+            week = datetime.now(LOCAL).date().isocalendar()
+            report = head.ok("POST", f"/api/v1/reports/stations/{STATION}/reports",
+                             {"period": f"{week[0]}-W{week[1]:02d}", "summary": "本周探访",
+                              "plan": "下周继续"})["id"]
+            total = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=1")["total"]
+            _wait(lambda: _registered(head) == (total, donated), "reporting folds every resident")
+            month = moment.strftime("%Y-%m")
+            _wait(lambda: head.ok("GET", f"/api/v1/reports/stations/{STATION}/figures?period={month}")
+                  ["figures"]["visits"]["total"] >= 2, "reporting folds this month's visits")
+            yield {"port": port, "logins": logins, "named": named, "head": head, "report": report,
+                   "donated": donated, "month": month,
+                   "url": f"http://127.0.0.1:{port}/dashboard/"}
+        finally:
+            shutil.copy(data.parent / "stderr.log", os.environ.get("DASHBOARD_STDERR", os.devnull))
 
 
 def _registered(head: Http) -> tuple[int, str]:

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from station.dashboard import STATIC
-from tests.conftest import free_port
+from tests.conftest import free_port  # noqa: F401
+from tests.e2e.demo_station import demo_station
 from tests.e2e.test_dashboard_browser import (CHROMIUM, LOCAL, SHOTS, STATION, Http,
                                               _id_number, _scratch_broker_and_database)
 
@@ -45,56 +46,38 @@ def _wait(check, what: str, seconds: float = 90.0):
 def live(tmp_path_factory):
     """`station up --demo-scale 0.05`, and a case of the worker's waiting for the
     supervisor's approval of its plan (two: one to approve, one to send back)."""
-    amqp, database, drop = _scratch_broker_and_database()
-    port, data = free_port(), tmp_path_factory.mktemp("workbench") / "data"
-    env = {**os.environ, "AMQP_URI": amqp, "DATABASE_URL": database, "LOG_LEVEL": "WARNING"}
-    for key in ("STATION_JWT_KEYS", "STATION_LOOKUP_KEY"):
-        env.pop(key, None)
-    proc = subprocess.Popen([sys.executable, "-m", "station.cli", "up", "--port", str(port),
-                             "--data-dir", str(data), "--demo-scale", "0.05"], env=env,
-                            stdout=subprocess.PIPE,
-                            stderr=open(data.parent / "stderr.log", "w"), text=True)
-    try:
-        for line in proc.stdout:
-            if line.startswith("Ctrl-C"):
-                break
-        logins = json.loads((data / "demo-logins.json").read_text())
-        worker = Http(port, "demo-worker", logins["demo-worker"])
-        residents = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=500")["items"]
-        plans = []
-        for n in range(2):
-            resident = worker.ok("POST", "/api/v1/residents", {
-                "station_id": STATION, "community_id": "nanmingtang", "name": f"待审{n}号",
-                "gender": "female", "birth_date": "1950-05-05", "id_number": _id_number(40 + n),
-                "categories": ["living_alone"]})["id"]
-            # at once: casework waits for the registration's events itself (issue 20, item 1)
-            case = worker.ok("POST", "/api/v1/cases", {
-                "resident_id": resident, "domain": "elderly", "problem": "独居老人需要照护"})["id"]
-            worker.ok("POST", f"/api/v1/cases/{case}/assessment", {"summary": "需要上门照护"})
-            worker.ok("POST", f"/api/v1/cases/{case}/plan", {"goals": ["每周探访一次"]})
-            worker.ok("POST", f"/api/v1/cases/{case}/plan/approval", {})
-            plans.append(case)
-        held = (datetime.now(LOCAL) - timedelta(hours=1)).replace(microsecond=0)
-        activity = worker.ok("POST", "/api/v1/activities", {
-            "station_id": STATION, "community_id": "nanmingtang", "area": "culture",
-            "title": "书法课堂", "held_at": held.isoformat()})["id"]
-        head = Http(port, "demo-head", logins["demo-head"])
-        week = datetime.now(LOCAL).date().isocalendar()
-        report = head.ok("POST", f"/api/v1/reports/stations/{STATION}/reports",
-                         {"period": f"{week[0]}-W{week[1]:02d}", "summary": "本周入户探访",
-                          "plan": "下周继续"})["id"]
-        yield {"port": port, "logins": logins, "worker": worker, "residents": residents,
-               "plans": plans, "report": report, "week": week, "activity": activity,
-               "url": f"http://127.0.0.1:{port}/dashboard/"}
-    finally:
-        proc.send_signal(signal.SIGINT)
+    with demo_station(tmp_path_factory, "workbench", "0.05") as up:
+        port, data, logins = up.port, up.data, up.logins
         try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        drop()
-        shutil.copy(data.parent / "stderr.log", os.environ.get("WORKBENCH_STDERR", os.devnull))
+            worker = Http(port, "demo-worker", logins["demo-worker"])
+            residents = worker.ok("GET", f"/api/v1/residents?station_id={STATION}&page_size=500")["items"]
+            plans = []
+            for n in range(2):
+                resident = worker.ok("POST", "/api/v1/residents", {
+                    "station_id": STATION, "community_id": "nanmingtang", "name": f"待审{n}号",
+                    "gender": "female", "birth_date": "1950-05-05", "id_number": _id_number(40 + n),
+                    "categories": ["living_alone"]})["id"]
+                # at once: casework waits for the registration's events itself (issue 20, item 1)
+                case = worker.ok("POST", "/api/v1/cases", {
+                    "resident_id": resident, "domain": "elderly", "problem": "独居老人需要照护"})["id"]
+                worker.ok("POST", f"/api/v1/cases/{case}/assessment", {"summary": "需要上门照护"})
+                worker.ok("POST", f"/api/v1/cases/{case}/plan", {"goals": ["每周探访一次"]})
+                worker.ok("POST", f"/api/v1/cases/{case}/plan/approval", {})
+                plans.append(case)
+            held = (datetime.now(LOCAL) - timedelta(hours=1)).replace(microsecond=0)
+            activity = worker.ok("POST", "/api/v1/activities", {
+                "station_id": STATION, "community_id": "nanmingtang", "area": "culture",
+                "title": "书法课堂", "held_at": held.isoformat()})["id"]
+            head = Http(port, "demo-head", logins["demo-head"])
+            week = datetime.now(LOCAL).date().isocalendar()
+            report = head.ok("POST", f"/api/v1/reports/stations/{STATION}/reports",
+                             {"period": f"{week[0]}-W{week[1]:02d}", "summary": "本周入户探访",
+                              "plan": "下周继续"})["id"]
+            yield {"port": port, "logins": logins, "worker": worker, "residents": residents,
+                   "plans": plans, "report": report, "week": week, "activity": activity,
+                   "url": f"http://127.0.0.1:{port}/dashboard/"}
+        finally:
+            shutil.copy(data.parent / "stderr.log", os.environ.get("WORKBENCH_STDERR", os.devnull))
 
 
 @pytest.fixture(scope="module")

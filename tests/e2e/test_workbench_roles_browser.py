@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port  # noqa: F401
+from tests.e2e.demo_station import demo_station
 from tests.e2e.test_dashboard_browser import LOCAL, STATION, Http, _scratch_broker_and_database
 from tests.e2e.test_workbench_browser import PHONE, _axe, _go, _login, _ready, _shot, browser  # noqa: F401
 
@@ -52,22 +53,8 @@ def live(tmp_path_factory):
     """`station up --demo-scale 0.05` (last week's report of each station submitted to its
     street, not yet accepted), and last month's station report accepted by the street and
     the street's roll-up of that month submitted to the district."""
-    amqp, database, drop = _scratch_broker_and_database()
-    port, data = free_port(), tmp_path_factory.mktemp("roles") / "data"
-    env = {**os.environ, "AMQP_URI": amqp, "DATABASE_URL": database, "LOG_LEVEL": "WARNING"}
-    for key in ("STATION_JWT_KEYS", "STATION_LOOKUP_KEY"):
-        env.pop(key, None)
-    proc = subprocess.Popen([sys.executable, "-m", "station.cli", "up", "--port", str(port),
-                             "--data-dir", str(data), "--demo-scale", "0.05"], env=env,
-                            stdout=subprocess.PIPE,
-                            stderr=open(data.parent / "stderr.log", "w"), text=True)
-    try:
-        output = []
-        for line in proc.stdout:
-            output.append(line)
-            if line.startswith("Ctrl-C"):
-                break
-        logins = json.loads((data / "demo-logins.json").read_text())
+    with demo_station(tmp_path_factory, "roles", "0.05") as up:
+        port, data, logins = up.port, up.data, up.logins
         users = {name: Http(port, name, logins[name])
                  for name in ("demo-head", "demo-street", "demo-district", "demo-supervisor")}
         today = datetime.now(LOCAL).date()
@@ -80,16 +67,8 @@ def live(tmp_path_factory):
         residents = users["demo-head"].ok(
             "GET", f"/api/v1/residents?station_id={STATION}&page_size=500")["items"]
         yield {"port": port, "logins": logins, "users": users, "today": today, "month": month,
-               "rollup": rollup, "residents": residents, "output": "".join(output),
+               "rollup": rollup, "residents": residents, "output": up.output,
                "url": f"http://127.0.0.1:{port}/dashboard/"}
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        drop()
 
 
 def _report(live, report_id: str) -> dict:
@@ -383,7 +362,9 @@ def test_the_station_head_checks_a_roster_fixes_the_refused_row_and_imports_it(
     assert _axe(page) == []
     with page.expect_download() as got:
         page.get_by_role("button", name="下载问题行（XLSX）").click()
-    refused = openpyxl.load_workbook(got.value.path()).active
+    assert got.value.suggested_filename == "花名册导入问题.xlsx"
+    got.value.save_as(tmp_path / "refused.xlsx")
+    refused = openpyxl.load_workbook(tmp_path / "refused.xlsx").active
     header = [c.value for c in refused[1]]
     assert "问题" in header and refused.max_row == 2
     assert refused.cell(2, header.index("姓名") + 1).value == bad["姓名"]

@@ -27,7 +27,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port  # noqa: F401
+from tests.e2e.demo_station import demo_station
 from tests.e2e.test_dashboard_browser import (LOCAL, STATION, Http, _id_number,
                                               _scratch_broker_and_database)
 from tests.e2e.test_workbench_browser import _axe, _go, _ready, _shot, _wait
@@ -44,20 +45,8 @@ NAMES = ["林秀英", "陈桂兰", "赵淑珍", "孙玉梅", "周美华"]
 def live(tmp_path_factory):
     """`station up --demo-scale 0.01` (the smallest demo: one of every kind, its accounts)
     and five residents of our own at 西湖路, none yet graded."""
-    amqp, database, drop = _scratch_broker_and_database()
-    port, data = free_port(), tmp_path_factory.mktemp("wbworker") / "data"
-    env = {**os.environ, "AMQP_URI": amqp, "DATABASE_URL": database, "LOG_LEVEL": "WARNING"}
-    for key in ("STATION_JWT_KEYS", "STATION_LOOKUP_KEY"):
-        env.pop(key, None)
-    proc = subprocess.Popen([sys.executable, "-m", "station.cli", "up", "--port", str(port),
-                             "--data-dir", str(data), "--demo-scale", "0.01"], env=env,
-                            stdout=subprocess.PIPE,
-                            stderr=open(data.parent / "stderr.log", "w"), text=True)
-    try:
-        for line in proc.stdout:
-            if line.startswith("Ctrl-C"):
-                break
-        logins = json.loads((data / "demo-logins.json").read_text())
+    with demo_station(tmp_path_factory, "wbworker", "0.01") as up:
+        port, data, logins = up.port, up.data, up.logins
         worker = Http(port, "demo-worker", logins["demo-worker"])
         for n, name in enumerate(NAMES):
             worker.ok("POST", "/api/v1/residents", {
@@ -68,14 +57,6 @@ def live(tmp_path_factory):
         yield {"port": port, "logins": logins, "worker": worker, "residents": residents,
                "supervisor": Http(port, "demo-supervisor", logins["demo-supervisor"]),
                "url": f"http://127.0.0.1:{port}/dashboard/"}
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        drop()
 
 
 def _login(browser, live, username: str, **kw):
