@@ -30,7 +30,8 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from shared import db
-from tests.conftest import free_port, rabbitmqctl
+from tests.conftest import free_port, rabbitmqctl  # noqa: F401
+from tests.e2e.demo_station import demo_station
 
 pytestmark = pytest.mark.e2e
 
@@ -288,9 +289,12 @@ def test_district_and_street_pages_show_stations_side_by_side(browser, live):
     assert {c: int(row[c]) for c in ("red", "blue", "green")} == ours["cards"]
     overdue = {r["name"]: r["followups_overdue"] for r in _table(page, "overdue-table")}
     assert overdue["西湖路街道社工站"] == str(ours["followups_overdue"])
-    awaiting = _table(page, "awaiting-table")
-    ours = [r for r in awaiting if r["id"] == live["report"]]   # beside the demo's last weeks
-    assert len(ours) == 1 and ours[0]["submitted_by"] == "demo-head"
+    ours = page.locator("#awaiting-table tbody tr").filter(   # by its link: no id on screen
+        has=page.locator(f"a[href='#/reports/{live['report']}']"))
+    assert ours.count() == 1                                    # beside the demo's last weeks
+    assert ours.locator("td[data-key='submitted_by']").inner_text() == "demo-head"
+    assert ours.locator("td[data-key='report']").inner_text().startswith("西湖路街道社工站 · ")
+    assert live["report"] not in page.inner_text("#awaiting-table")
     _shot(page, "district.png")
     page.context.close()
 
