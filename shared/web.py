@@ -230,3 +230,36 @@ def replayed(answer: idempotency.Answer) -> Response:
     """The first answer again, byte for byte, marked as a replay."""
     return Response(answer.body, status=answer.status, content_type=answer.content_type,
                     headers={**SECURITY_HEADERS, "Idempotent-Replayed": "true"})
+
+
+# -- uploads and downloads of the imports (花名册导入) ------------------------------------
+
+def uploaded_file(request, what_en: str = "sheet", what_zh: str = "表格文件",
+                  also_en: str = "", also_zh: str = "") -> bytes:
+    """The uploaded file's bytes, or 413 past IMPORT_MAX_BODY, 400 when there are none.
+    `also_*`: another way in for larger files, named in the 413's message."""
+    too_large = TooLarge(
+        f"The file is larger than {IMPORT_MAX_BODY:,} bytes: split it into several files"
+        + (f" and import each ({also_en})" if also_en else ""),
+        f"文件超过 {IMPORT_MAX_BODY:,} 字节：请拆分为多个文件分别导入" + (f"（{also_zh}）" if also_zh else ""))
+    if request.content_length and request.content_length > IMPORT_MAX_BODY:
+        raise too_large
+    data = request.get_data(cache=False)
+    if len(data) > IMPORT_MAX_BODY:
+        raise too_large
+    if not data:
+        raise ValidationFailed(f"Send the {what_en} as the body: an XLSX or CSV file",
+                               f"请求体应为{what_zh}（XLSX 或 CSV）",
+                               fields={"file": ["Empty body / 请求体为空"]})
+    return data
+
+
+def xlsx_attachment(data: bytes, filename: str) -> Response:
+    """A workbook to download, named in Chinese (RFC 5987) with an ASCII fallback."""
+    from urllib.parse import quote
+
+    from shared.exports import XLSX_TYPE
+    return Response(data, status=200, content_type=XLSX_TYPE, headers={
+        "Content-Disposition": f"attachment; filename=\"import.xlsx\"; "
+                               f"filename*=UTF-8''{quote(filename)}"})
+

@@ -34,7 +34,7 @@ from shared.security.principal import Principal
 from shared import exports, import_refused, import_sheet
 from shared.errors import TooLarge, ValidationFailed
 from shared.import_schemas import ImportQuery, ImportReportOut, TemplateQuery
-from shared.web import IMPORT_MAX_BODY, api, body_of
+from shared.web import api, body_of, uploaded_file, xlsx_attachment
 
 from services.activities import commands as c
 from services.activities import handlers, import_run, projections, queries, rules
@@ -45,32 +45,6 @@ READ, WRITE, IMPORT = "activities.read", "activities.write", "activities.import"
 PROJECTS, ACTIVITIES, ORGANIZATIONS, VOLUNTEERS, COUNTS, IMPORTS = (
     "projects", "activities", "organizations", "volunteers", "counts", "imports")
 IMPORT_MAX_ROWS = 5_000      # rows of one upload (larger sheets: `station import ...`)
-
-
-def _file_body(request) -> bytes:
-    """The uploaded file's bytes, or 413 past IMPORT_MAX_BODY, 400 when there are none."""
-    too_large = TooLarge(
-        f"The file is larger than {IMPORT_MAX_BODY:,} bytes: split it into several files",
-        f"文件超过 {IMPORT_MAX_BODY:,} 字节：请拆分为多个文件分别导入")
-    if request.content_length and request.content_length > IMPORT_MAX_BODY:
-        raise too_large
-    data = request.get_data(cache=False)
-    if len(data) > IMPORT_MAX_BODY:
-        raise too_large
-    if not data:
-        raise ValidationFailed("Send the sheet as the body: an XLSX or CSV file",
-                               "请求体应为表格文件（XLSX 或 CSV）",
-                               fields={"file": ["Empty body / 请求体为空"]})
-    return data
-
-
-def _xlsx(data: bytes, filename: str):
-    from urllib.parse import quote
-
-    from werkzeug.wrappers import Response
-    return Response(data, status=200, content_type=exports.XLSX_TYPE, headers={
-        "Content-Disposition": f"attachment; filename=\"import.xlsx\"; "
-                               f"filename*=UTF-8''{quote(filename)}"})
 
 
 def query_of(request) -> dict:
@@ -337,7 +311,7 @@ class ActivitiesService(EventSourcedService):
         _, query = self._import_station(request, TemplateQuery())
         names = (import_run.names_of(self.store.engine, query["station_id"])
                  if query["station_id"] else ([], []))
-        return _xlsx(import_run.template(kind, *names), f"{import_run.TITLES[kind]}导入模板.xlsx")
+        return xlsx_attachment(import_run.template(kind, *names), f"{import_run.TITLES[kind]}导入模板.xlsx")
 
     @api("POST", "/api/v1/imports/organizations", query=ImportQuery,
          responses={200: ImportReportOut, 404: None, 413: None}, tags=[IMPORTS],
@@ -358,7 +332,7 @@ class ActivitiesService(EventSourcedService):
 
     def _import(self, request, kind: str):
         who, query = self._import_station(request, ImportQuery())
-        data = _file_body(request)
+        data = uploaded_file(request)
         try:
             table = import_sheet.read(data, request.content_type, import_run.known_header(kind),
                                       IMPORT_MAX_ROWS)
@@ -370,7 +344,7 @@ class ActivitiesService(EventSourcedService):
                                 import_run.communities_of(self.store.engine, station_id),
                                 dry_run=query["dry_run"], today=today(), now=utcnow())
         if query["format"] == "xlsx":
-            return _xlsx(import_refused.workbook(report), f"{import_run.TITLES[kind]}导入问题.xlsx")
+            return xlsx_attachment(import_refused.workbook(report), f"{import_run.TITLES[kind]}导入问题.xlsx")
         return report.as_dict()
 
     # -- organizations ----------------------------------------------------------------

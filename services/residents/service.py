@@ -34,7 +34,7 @@ from shared.security.erasure import KeyVault
 from shared.security.login import TokenRequestSchema, TokenResponseSchema
 from shared.security.nameko import Auth
 from shared.security.principal import Principal
-from shared.web import IMPORT_MAX_BODY, api, body_of, load
+from shared.web import IMPORT_MAX_BODY, api, body_of, load, uploaded_file, xlsx_attachment
 
 from shared import import_refused, import_sheet
 from services.residents import (access, configuration, handlers, idnumber, import_run,
@@ -100,33 +100,6 @@ SERVICE_READER = Principal("service", "service")
 ROSTER_MAX = 100_000   # a station's whole roster in one file
 IMPORT_MAX_BYTES = IMPORT_MAX_BODY   # the edge refuses larger bodies first (station.router)
 IMPORT_MAX_ROWS = 5_000              # rows of one upload: well inside the edge's 60 s
-
-
-def _file_body(request) -> bytes:
-    """The uploaded file's bytes, or 413 past IMPORT_MAX_BYTES, 400 when there are none."""
-    too_large = TooLarge(
-        f"The file is larger than {IMPORT_MAX_BYTES:,} bytes: split it into several files "
-        f"and import each (or use `station import residents`)",
-        f"文件超过 {IMPORT_MAX_BYTES:,} 字节：请拆分为多个文件分别导入（或使用命令行 station import residents）")
-    if request.content_length and request.content_length > IMPORT_MAX_BYTES:
-        raise too_large
-    data = request.get_data(cache=False)
-    if len(data) > IMPORT_MAX_BYTES:
-        raise too_large
-    if not data:
-        raise ValidationFailed("Send the roster as the body: an XLSX or CSV file",
-                               "请求体应为花名册文件（XLSX 或 CSV）",
-                               fields={"file": ["Empty body / 请求体为空"]})
-    return data
-
-
-def _xlsx(data: bytes, filename: str):
-    from urllib.parse import quote
-
-    from werkzeug.wrappers import Response
-    return Response(data, status=200, content_type=exports.XLSX_TYPE, headers={
-        "Content-Disposition": f"attachment; filename=\"import.xlsx\"; "
-                               f"filename*=UTF-8''{quote(filename)}"})
 
 
 class ResidentsService(EventSourcedService):
@@ -495,7 +468,7 @@ class ResidentsService(EventSourcedService):
             tree = self._tree()
             self._station_in_scope(who, station_id, tree)
             names = [n.name for n in tree.children("community", station_id)]
-        return _xlsx(import_template.workbook(names), "花名册导入模板.xlsx")
+        return xlsx_attachment(import_template.workbook(names), "花名册导入模板.xlsx")
 
     @api("POST", "/api/v1/imports/residents", query=ImportQuery,
          responses={200: ImportReportOut, 404: None, 413: None}, tags=[IMPORTS],
@@ -513,7 +486,7 @@ class ResidentsService(EventSourcedService):
         query = self._query(request, ImportQuery())
         tree = self._tree()
         self._station_in_scope(who, query["station_id"], tree)
-        data = _file_body(request)
+        data = uploaded_file(request, "roster", "花名册文件", "or use `station import residents`", "或使用命令行 station import residents")
         try:
             table = import_sheet.read(data, request.content_type, imports.known_header,
                                       IMPORT_MAX_ROWS)
@@ -524,7 +497,7 @@ class ResidentsService(EventSourcedService):
                                 import_run.Importer(who.username, who.role, self.lookup_key),
                                 dry_run=query["dry_run"], now=self.clock())
         if query["format"] == "xlsx":
-            return _xlsx(import_refused.workbook(report), "花名册导入问题.xlsx")
+            return xlsx_attachment(import_refused.workbook(report), "花名册导入问题.xlsx")
         return report.as_dict()
 
     # -- residents: reads -----------------------------------------------------------------------
