@@ -13,12 +13,13 @@ events carry.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from services.casework.service import CaseworkService
 from tests.conftest import RunningServices
+from tests.support.harness import china_today
 from tests.integration.casework_support import (Api, ResidentsFeed, module_environment,
                                                 now_text, station_casework, stored_events,
                                                 token)
@@ -40,8 +41,8 @@ UNKNOWN = {"station": "st-unknown", "resident": "res-unknown", "case": "case-unk
            "request": "request-unknown", "referral": "referral-unknown",
            "visit": "visit-unknown", "campaign": "campaign-unknown",
            "followup": "followup-unknown"}
-TODAY = date.today().isoformat()
-DUE = (date.today() + timedelta(days=7)).isoformat()
+TODAY = china_today().isoformat()   # the services read dates in China time
+DUE = (china_today() + timedelta(days=7)).isoformat()
 CASE = "/cases/{case}"
 
 
