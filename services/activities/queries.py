@@ -226,9 +226,16 @@ def list_logs(conn, volunteer_id: str, **filters) -> dict:
 # -- counts at a date, folded from the events -----------------------------------------
 
 def _events(store, types: frozenset[str], stations: Collection[str] | None) -> list:
-    """The service's events of these types, of these stations (None: all)."""
+    """The service's events of these types, of these stations (None: all), every one
+    committed before the request among them (read your writes).
+
+    `read_all` numbers new events only if no other sequencer is at work; on PostgreSQL,
+    while the relay numbers, an event committed a moment ago has no position yet and a
+    plain `read_all` would leave it out (hours just logged answered as none). The
+    committed head waits for that sequencer and numbers them first."""
     wanted, after, found = None if stations is None else set(stations), 0, []
-    while batch := store.read_all(after, 5000):
+    head = store.committed_head()
+    while after < head and (batch := store.read_all(after, 5000)):
         found += [e for e in batch if e.type in types
                   and (wanted is None or e.payload.get("station_id") in wanted)]
         after = batch[-1].position
