@@ -17,4 +17,4 @@ status=0
 [ "$status" -eq 5 ] && status=0   # none selected by the arguments
 [ "$status" -eq 0 ] || exit "$status"
 echo "== all other tests, ${TEST_WORKERS:-4} at a time (one file per worker: module fixtures stay whole)"
-.venv/bin/python -m pytest -m "not serial and not faults" -n "${TEST_WORKERS:-4}" --dist loadfile "$@"
+.venv/bin/python -m pytest -m "not serial and not faults" -n "${TEST_WORKERS:-4}" --dist loadfile --no-loadscope-reorder "$@"

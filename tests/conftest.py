@@ -7,6 +7,7 @@ and its own PostgreSQL database, so tests never see each other's queues or rows.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -242,3 +243,25 @@ def services(service_env, tmp_path):
     running = RunningServices(service_env, str(tmp_path))
     yield running
     running.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Modules that start a whole demo station (`whole_station`) go first, spread out.
+
+    The parallel run hands out one file at a time in this order (scripts/test.sh passes
+    --no-loadscope-reorder; xdist's default puts files with few tests, which these are,
+    last). First, so that the longest files never make the run's tail; spread (two,
+    then one after every two others), so that workers seldom wait for one of the two
+    station slots (tests.support.slots)."""
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    heavy = [f for f, its in files.items() if its[0].get_closest_marker("whole_station")]
+    light = [f for f in files if f not in heavy]
+    order, later = heavy[:2], iter(heavy[2:])
+    for i, name in enumerate(light):
+        order.append(name)
+        if i % 2 == 1:
+            order.extend(itertools.islice(later, 1))
+    order.extend(later)
+    items[:] = [item for name in order for item in files[name]]

@@ -33,7 +33,7 @@ from shared import db
 from tests.conftest import free_port, rabbitmqctl  # noqa: F401
 from tests.e2e.demo_station import demo_station
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.whole_station, pytest.mark.timeout(900)]
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).parents[2] / "docs" / "screenshots"))

@@ -27,8 +27,10 @@ from station.demo import district, endscreen
 from station.demo.client import Api
 from station.demo.plan import plan
 from tests.conftest import free_port
+from tests.e2e.demo_station import until_ready
+from tests.support.slots import station_slot
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.whole_station, pytest.mark.timeout(900)]
 
 SCALE, SEED = "0.05", "3"
 RUBRICS = {domain: {**rubric, "domain": domain} for domain, rubric in json.loads(
@@ -58,14 +60,9 @@ def _up(data: Path, env: dict, port: int) -> subprocess.Popen:
                             text=True, start_new_session=True)
 
 
-def _until_ready(proc: subprocess.Popen) -> str:
+def _until_ready(proc: subprocess.Popen, data: Path) -> str:
     """stdout up to the line saying how to stop it (the end screen is above it)."""
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("Ctrl-C"):
-            break
-    return "".join(lines)
+    return until_ready(proc, data.parent / f"{data.name}-stderr.log")
 
 
 def _stop(proc: subprocess.Popen) -> int:
@@ -94,18 +91,24 @@ def demo_run(module_amqp_uri, tmp_path_factory):
     data, env = tmp_path_factory.mktemp("demo") / "data", _env(module_amqp_uri)
     runs = []
     for _ in range(2):
-        port = free_port()
-        proc = _up(data, env, port)
-        try:
-            output = _until_ready(proc)
-            head, admin, logins = _accounts(port, data)
-            api = endscreen.computed(head, admin, _day(data))
-            residents = head.call("GET", f"/api/v1/residents?station_id={district.XIHULU.id}"
-                                         "&page_size=200")
-            runs.append({"output": output, "api": api, "residents": residents})
-        finally:
-            assert _stop(proc) == 0
+        with station_slot(tmp_path_factory):
+            runs.append(_run_once(data, env))
     return {"runs": runs, "data": data, "env": env}
+
+
+def _run_once(data: Path, env: dict) -> dict:
+    """One `station up` to its end screen, the API's figures read, Ctrl-C."""
+    port = free_port()
+    proc = _up(data, env, port)
+    try:
+        output = _until_ready(proc, data)
+        head, admin, logins = _accounts(port, data)
+        api = endscreen.computed(head, admin, _day(data))
+        residents = head.call("GET", f"/api/v1/residents?station_id={district.XIHULU.id}"
+                                     "&page_size=200")
+        return {"output": output, "api": api, "residents": residents}
+    finally:
+        assert _stop(proc) == 0
 
 
 def test_the_end_screen_prints_what_the_reporting_api_answers(demo_run):
@@ -149,9 +152,14 @@ def test_the_loaded_residents_are_the_planned_ones_graded_and_masked(demo_run):
     assert all("*" in r["id_number"] for r in residents["items"])     # lists mask
 
 
-def test_ctrl_c_while_loading_flushes_every_outbox_and_the_next_run_resumes(amqp_uri,
-                                                                            tmp_path):
-    data, env, port = tmp_path / "data", _env(amqp_uri), free_port()
+def test_ctrl_c_while_loading_flushes_every_outbox_and_the_next_run_resumes(
+        amqp_uri, tmp_path, tmp_path_factory):
+    with station_slot(tmp_path_factory):
+        _interrupt_then_resume(tmp_path, _env(amqp_uri))
+
+
+def _interrupt_then_resume(tmp_path: Path, env: dict) -> None:
+    data, port = tmp_path / "data", free_port()
     proc = _up(data, env, port)
     journal = data / "demo" / "journal.jsonl"
     try:
@@ -172,7 +180,7 @@ def test_ctrl_c_while_loading_flushes_every_outbox_and_the_next_run_resumes(amqp
     port = free_port()
     proc = _up(data, env, port)
     try:
-        output = _until_ready(proc)
+        output = _until_ready(proc, data)
         head, admin, _ = _accounts(port, data)
         api = endscreen.computed(head, admin, _day(data))["station"]
     finally:

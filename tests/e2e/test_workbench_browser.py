@@ -29,7 +29,7 @@ from tests.e2e.demo_station import demo_station
 from tests.e2e.test_dashboard_browser import (CHROMIUM, LOCAL, SHOTS, STATION, Http,
                                               _id_number, _scratch_broker_and_database)
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.whole_station, pytest.mark.timeout(900)]
 
 PHONE = {"width": 390, "height": 844}
 AXE = STATIC / "vendor" / "axe-core-4.14.1.min.js"

@@ -32,7 +32,7 @@ from tests.e2e.test_workbench_browser import PHONE, _axe, _go, _login, _ready, _
 # `station up` with the demo takes about a minute and a half on an idle machine; on a
 # shared one under load (CI beside other runs) over five: the module's first test, which
 # bears the fixture, gets more than pytest's default 300 s.
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.whole_station, pytest.mark.timeout(900)]
 
 DESKTOP = {"width": 1360, "height": 900}
 STREET, DISTRICT = "xihulu", "nanming"

@@ -35,7 +35,7 @@ from tests.e2e.test_workbench_browser import _axe, _go, _ready, _shot, _wait
 from tests.e2e.test_workbench_browser import _login as _phone_login
 from tests.e2e.test_workbench_browser import browser  # noqa: F401  (a fixture)
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]   # `station up` on a shared machine
+pytestmark = [pytest.mark.e2e, pytest.mark.whole_station, pytest.mark.timeout(900)]
 
 DESKTOP = {"width": 1360, "height": 900}
 NAMES = ["林秀英", "陈桂兰", "赵淑珍", "孙玉梅", "周美华"]

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Iterator
 
+from shared.clock import today as china_today
 from tests.conftest import RunningServices
 from tests.integration.casework_support import (Api, ResidentsFeed, module_environment,
                                                 stored_events, token)
 
-LATER = (date.today() + timedelta(days=30)).isoformat()
+LATER = (china_today() + timedelta(days=30)).isoformat()
 
 
 @dataclasses.dataclass

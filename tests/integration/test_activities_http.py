@@ -21,6 +21,7 @@ from nameko.exceptions import RemoteError
 
 from services.activities import projections
 from services.activities.events import registry
+from shared.clock import today as china_today
 from shared.stores import engine_for, open_store
 from station.audit import table_snapshot
 from tests.conftest import RunningServices
@@ -113,7 +114,7 @@ BAD_INPUT = {
         {"resident_ids": ["r-1"], "headcount": -3}, "headcount", "负数"),
     "over 24 hours in a day": (
         lambda w: w.volunteer_with_hours("20"),
-        {"served_on": date.today().isoformat(), "hours": "4.5"}, "hours", "24 小时"),
+        {"served_on": china_today().isoformat(), "hours": "4.5"}, "hours", "24 小时"),
 }
 # issue 20, item 7: taken before (as 1 person, a name of spaces, 10 hours); the field's
 # own message says why (the shared rules of shared.inputs)
@@ -127,14 +128,14 @@ SENT_AS_NOT_MEANT = {
         "name", "空白"),
     "hours in full-width digits": (
         lambda w: w.volunteer_with_hours("1"),
-        {"served_on": date.today().isoformat(), "hours": "１０"}, "hours", "半角数字"),
+        {"served_on": china_today().isoformat(), "hours": "１０"}, "hours", "半角数字"),
 }
 
 
 def _volunteer_with_hours(world: World, hours: str) -> str:
     volunteer = world.ok("POST", "/volunteers", {"station_id": "st-1", "name": "张志愿"})["id"]
     world.ok("POST", f"/volunteers/{volunteer}/service",
-             {"served_on": date.today().isoformat(), "hours": hours})
+             {"served_on": china_today().isoformat(), "hours": hours})
     return f"/volunteers/{volunteer}/service"
 
 
@@ -199,7 +200,7 @@ def test_volunteer_hours_of_a_community_are_its_volunteers_and_an_unknown_one_is
         for community in ("cm-st-1", "cm-st-1b"))
     for volunteer, served in ((here, "2"), (there, "5")):
         world.ok("POST", f"/volunteers/{volunteer}/service",
-                 {"served_on": date.today().isoformat(), "hours": served})
+                 {"served_on": china_today().isoformat(), "hours": served})
     _, page = hours("&community_id=cm-st-1b")
     assert {i["key"]: i["hours"] for i in page["items"]} == {there: "5.00"}
     assert page["total"] == "5.00"
@@ -266,7 +267,7 @@ def test_person_times_at_a_date_before_the_session_are_zero_and_after_it_counted
 
     assert person_times(session_at.date() - timedelta(days=1)) == 0
     assert person_times(session_at.date()) == 8
-    assert person_times(date.today()) == 8
+    assert person_times(china_today()) == 8
 
 
 def test_self_reported_hours_count_only_once_a_social_worker_confirms_them(world):

@@ -8,11 +8,12 @@ import json
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.exceptions import RemoteError
 
+from shared.clock import today as china_today
 from tests.integration.casework_support import Api, ResidentsFeed, token
 from tests.support.auth import person_rpc
 from tests.support.harness import wait_until
@@ -142,7 +143,7 @@ def test_refused_requests_answer_with_the_error_contract_and_write_nothing(api):
 
 def test_referrals_move_from_made_to_completed_and_refuse_steps_out_of_order(api):
     case_id = open_case(api, domain="assistance")
-    due = (date.today() + timedelta(days=7)).isoformat()
+    due = (china_today() + timedelta(days=7)).isoformat()
     error = error_of(api("POST", f"/cases/{case_id}/referrals",
                          {"agency": "astrologer", "reason": "x", "due_date": due}), 400)
     assert "legal_aid" in error["fields"]["agency"][0]
@@ -183,7 +184,7 @@ def test_a_campaign_shows_which_red_and_blue_residents_are_still_to_visit(api, f
     feed.publish_all()
     wait_until(lambda: api("GET", "/followups?station_id=st-1")[1]["total"] == 3,
                timeout=60, what="three follow-ups")
-    today = date.today()
+    today = china_today()
     error_of(api("POST", "/campaigns", {
         "station_id": "st-1", "name": "高温走访", "kind": "extreme_heat",
         "starts_on": today.isoformat(), "ends_on": today.isoformat()}), 403)

@@ -18,11 +18,11 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from shared.clock import today as china_today
 from shared.stores import engine_for
 from station import catalog
 from tests.integration.test_residents_http import valid_id
@@ -36,7 +36,7 @@ A, COMMUNITY = "xihulu-station", "xihulu"
 USERS = {"worker-a": ("social_worker", f"station:{A}"),
          "worker-b": ("social_worker", f"station:{A}"),
          "head-a": ("station_head", f"station:{A}")}
-TODAY = date.today().isoformat()
+TODAY = china_today().isoformat()
 
 
 def send(url: str, path: str, body: dict, token: str, key: str | None = None):

@@ -10,6 +10,7 @@ from typing import Callable
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.clock import today as china_today  # noqa: F401  (tests date as the services do)
 from shared.relay import ConfirmingPublisher, Relay
 from shared.stores import open_store
 from tests.support.services import registry
@@ -80,8 +81,3 @@ def ledger_applied(amqp_uri: str) -> list[dict]:
         return rpc.ledger.applied()
 
 
-def china_today():
-    """Today's date in China time, as the services date things: `date.today()` is the
-    host's zone, a day behind China from 16:00 UTC."""
-    from datetime import datetime, timedelta, timezone
-    return datetime.now(timezone(timedelta(hours=8))).date()
