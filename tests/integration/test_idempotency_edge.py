@@ -18,11 +18,12 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from shared.clock import today as china_today
+from shared.clock import CHINA, today as china_today
 from shared.stores import engine_for
 from station import catalog
 from tests.integration.test_residents_http import valid_id
@@ -36,7 +37,12 @@ A, COMMUNITY = "xihulu-station", "xihulu"
 USERS = {"worker-a": ("social_worker", f"station:{A}"),
          "worker-b": ("social_worker", f"station:{A}"),
          "head-a": ("station_head", f"station:{A}")}
-TODAY = china_today().isoformat()
+
+
+def an_hour_ago() -> str:
+    """A visit's time that is past whatever the hour (a fixed 10:00 of today is in the
+    future in China before 10:00, of the host's date too before 02:00 UTC)."""
+    return (datetime.now(CHINA) - timedelta(hours=1)).replace(microsecond=0).isoformat()
 
 
 def send(url: str, path: str, body: dict, token: str, key: str | None = None):
@@ -97,7 +103,7 @@ WRITES = {
     "residents": ("/api/v1/residents", lambda s: s.new_resident()),
     "casework": ("/api/v1/visits", lambda s: {
         "resident_id": s.resident, "method": "home",
-        "visited_at": f"{TODAY}T10:00:00+08:00", "notes": uuid.uuid4().hex}),
+        "visited_at": an_hour_ago(), "notes": uuid.uuid4().hex}),
     "activities": ("/api/v1/organizations", lambda s: {
         "station_id": A, "community_id": COMMUNITY, "name": f"舞蹈队 {uuid.uuid4().hex[:6]}",
         "type": "dance"}),
@@ -105,7 +111,7 @@ WRITES = {
         "station_id": A, "name": f"爱心超市 {uuid.uuid4().hex[:6]}", "type": "business"}),
     "reporting": (f"/api/v1/reports/stations/{A}/suggestions", lambda s: {
         "addressed_to": "街道办", "title": f"增设助餐点 {uuid.uuid4().hex[:6]}",
-        "proposed_on": TODAY}),
+        "proposed_on": china_today().isoformat()}),
 }
 
 
