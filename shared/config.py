@@ -159,6 +159,11 @@ VARIABLES: tuple[Variable, ...] = (
              "a request naming a resident (community, station, need) another service has "
              "not heard of yet waits this long at most for that service's events, then is "
              "decided again (shared.freshness); 0: never waits", "freshness_wait_s"),
+    Variable("STATION_SOURCE_CHECK_S", "30", number(float, 0), "seconds, a number >= 0",
+             "each consumer asks its sources this often whether their store was restored "
+             "from an older backup or replaced while they write nothing (then it "
+             "resynchronises: shared.inbox_sync); 0: only when a message shows it",
+             "source_check_s"),
     Variable("STATION_DEPLOYMENT", None, text, "letters, digits, - and _ (set but empty: "
              "no prefix)", "names this deployment's exchanges, queues and RPC on the broker. "
              "Unset: derived from the data directory or database"),
@@ -239,6 +244,8 @@ class Settings:
     relay_lease_s: float = 15.0
     # A refusal resting on another service's events waits this long for them (shared.freshness).
     freshness_wait_s: float = 2.0
+    # A consumer asks its sources this often whether their store was restored (shared.inbox_sync).
+    source_check_s: float = 30.0
     # Prefixes this deployment's names on the broker (shared.deployment); None: derived.
     deployment: str | None = None
 
@@ -267,6 +274,7 @@ class Settings:
             "RETRY_DELAY_MS": self.retry_delay_ms,
             "STATION_MIGRATE_AT_START": self.migrate_at_start,
             "STATION_FRESHNESS_WAIT_S": self.freshness_wait_s,
+            "STATION_SOURCE_CHECK_S": self.source_check_s,
             "STATION_DEPLOYMENT": self.deployment or "",
             "rpc_exchange": deployment.rpc_exchange(self.deployment or ""),
             "max_workers": 10,

@@ -73,6 +73,9 @@ class Inbox:
     page_size: int = 500
     # Asks the source which store it has now (RPC); None or an error: trust the message.
     source_store_id: Callable[[], str | None] | None = None
+    # Asks the source for its committed head (RPC): a timer compares it with what was
+    # applied, to notice a restore while the source is quiet (inbox_sync.notice_restore).
+    source_head: Callable[[], int] | None = None
     # signing: the public keys the source's signatures are checked with. Set, every
     # message is checked before anything is applied (signing.Rejected: the caller parks
     # it, the checkpoint does not move, so the genuine event at that position still
@@ -223,6 +226,10 @@ class Inbox:
         with self.engine.begin() as conn:
             self._lock(conn)
             return inbox_sync.resync_or_halt(self, conn, "requested by an operator")
+
+    def notice_restore(self) -> Outcome | None:
+        """Between messages: resync if the source's store was restored or replaced."""
+        return inbox_sync.notice_restore(self)
 
     def status(self) -> dict:
         """What health shows: the followed store, following or halted (and why)."""

@@ -89,6 +89,46 @@ def check_source(inbox: "Inbox", conn, store_id: str | None, event: Recorded,
     return Outcome.RESYNCED  # the caller applies the event if the resync did not reach it
 
 
+def notice_restore(inbox: "Inbox") -> "Outcome | None":
+    """Between messages: has the source's store been restored or replaced? What was done,
+    or None (nothing to do, or the source did not answer: asked again next time).
+
+    `check_source` sees a restore only in a message. A source restored from an older
+    backup that then writes nothing sends none, and the consumer would keep, for as long
+    as the source is quiet, events the source no longer has (the fault suite found it).
+    So a timer (shared.providers) asks the source for its store and committed head: a
+    head below the position this inbox has applied means that history was cut."""
+    if inbox.source_head is None:
+        return None
+    with inbox.engine.connect() as conn:   # what was applied, read before the head is asked
+        row = conn.execute(sa.select(inbox_sources).where(
+            inbox_sources.c.name == inbox.name)).first()
+        applied = inbox.checkpoint.get(conn)
+    if row is None or row.status != "following" or applied == 0:
+        return None
+    current, head = inbox._ask_source(), _ask_head(inbox)
+    if current is None or head is None:
+        return None
+    if current != row.store_id:
+        reason = f"source store replaced: {row.store_id} -> {current}"
+    elif head < applied:
+        reason = (f"source head {head} is behind position {applied} already applied "
+                  f"(restored from a backup?)")
+    else:
+        return None
+    with inbox.engine.begin() as conn:
+        inbox._lock(conn)
+        return resync_or_halt(inbox, conn, reason, current)
+
+
+def _ask_head(inbox: "Inbox") -> int | None:
+    try:
+        return int(inbox.source_head())
+    except Exception as exc:  # the source is not running: asked again next time
+        log.info("inbox.source_head_unknown", source=inbox.source, error=type(exc).__name__)
+        return None
+
+
 def resync_or_halt(inbox: "Inbox", conn, reason: str, current: str | None = None) -> "Outcome":
     from shared.inbox import Outcome
     current = current or inbox._ask_source()

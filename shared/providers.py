@@ -13,6 +13,7 @@ import functools
 import uuid
 from typing import Callable, Mapping
 
+import eventlet
 import kombu
 from eventlet.semaphore import Semaphore
 import sqlalchemy as sa
@@ -53,6 +54,14 @@ def rpc_store_id(config: Mapping, source: str, caller: str) -> Callable[[], str 
     return ask
 
 
+def rpc_head(config: Mapping, source: str, caller: str) -> Callable[[], int]:
+    """Ask a source service for its committed head (a short timeout: it may be down)."""
+    def ask() -> int:
+        with rpc_client(config, service=caller, timeout=5) as rpc:
+            return getattr(rpc, source).head_position()
+    return ask
+
+
 def rpc_fetch(config: Mapping, caller: str) -> Callable[[str, int, int], list[dict]]:
     """Read a source service's events over RPC, with a timeout (catch-up after a gap),
     with `caller`'s service credential (shared.kit.rpc)."""
@@ -72,6 +81,20 @@ class Deliveries:
         # Workers of one source take turns in arrival order (eventlet semaphores are
         # FIFO), so concurrent workers do not overtake each other and fake a gap.
         self._turns = {source: Semaphore(1) for source in inboxes}
+
+    def check_sources(self) -> None:
+        """Each inbox asks its source whether its store was restored or replaced while
+        quiet (shared.inbox_sync.notice_restore), in the source's turn with deliveries."""
+        for source, inbox in self.inboxes.items():
+            with self._turns[source]:
+                try:
+                    outcome = inbox.notice_restore()
+                except Exception as exc:  # asked again next time; deliveries go on
+                    log.warning("inbox.source_check_failed", source=source,
+                                error_type=type(exc).__name__)
+                    continue
+            if outcome is not None:
+                log.warning("inbox.source_checked", source=source, outcome=outcome.value)
 
     def deliver(self, source: str, envelope: dict, headers: Mapping, queue_name: str):
         inbox = self.inboxes[source]
@@ -146,12 +169,30 @@ class InboxProvider(DependencyProvider):
         keyring = signing.Keyring(config)
         return Deliveries(
             {s: Inbox(store.engine, service, s, table, fetch,
-                      source_store_id=rpc_store_id(config, s, service), keyring=keyring,
+                      source_store_id=rpc_store_id(config, s, service),
+                      source_head=rpc_head(config, s, service), keyring=keyring,
                       on_resync=self.on_resync and functools.partial(self.on_resync, source=s),
                       refold=self.refold and self.refold(store))
              for s in sources},
             config["AMQP_URI"], int(config.get("MAX_RETRIES", 3)),
             int(config.get("RETRY_DELAY_MS", 1000)))
+
+    def start(self):
+        """The timer of notice_restore (STATION_SOURCE_CHECK_S; 0: none)."""
+        every = float(self.container.config.get("STATION_SOURCE_CHECK_S", 30))
+        if every > 0:
+            self.container.spawn_managed_thread(functools.partial(self._check_sources, every),
+                                                identifier="InboxProvider.check_sources")
+
+    def _check_sources(self, every: float) -> None:
+        while True:
+            eventlet.sleep(every)
+            try:
+                if self.deliveries is None:
+                    self.deliveries = self._build()
+                self.deliveries.check_sources()
+            except Exception as exc:  # e.g. the store not open yet: next time
+                log.warning("inbox.source_check_failed", error_type=type(exc).__name__)
 
     def get_dependency(self, worker_ctx):
         if self.deliveries is None:

@@ -80,3 +80,34 @@ def test_source_restored_from_an_older_backup_then_appended_to(env, tmp_path):
     assert not set(lost_by_restore) & set(counts)
     log = (tmp_path / "Ledger.log").read_text()
     assert "inbox.resynced" in log and "inbox.halted" not in log
+
+
+def test_source_restored_from_an_older_backup_then_quiet(env, tmp_path):
+    """The fault suite's finding: restored, and then nothing written, the source sends no
+    message that could show the restore; the consumer's timer asks (STATION_SOURCE_CHECK_S)
+    and drops what the restore removed, with no new event and no operator."""
+    env = {**env, "STATION_SOURCE_CHECK_S": "1"}
+    started = [ServiceProcess(f"tests.support.services:{name}", env, str(tmp_path / f"{name}.log"))
+               for name in ("TSource", "Ledger")]
+    relay = RelayThread(env).start()
+    try:
+        before = append(relay.store, "a", 20)
+        wait_until(lambda: len(ledger_applied(env["AMQP_URI"])) == 20, what="20 applied")
+        backup(env["DATABASE_URL"])
+        lost_by_restore = append(relay.store, "b", 10, start=100)
+        wait_until(lambda: len(ledger_applied(env["AMQP_URI"])) == 30, what="30 applied")
+        relay.stop()
+        restore(env["DATABASE_URL"])
+        relay = RelayThread(env).start()  # the source's process after the restore: quiet
+
+        def settled():
+            counts = Counter(r["event_id"] for r in ledger_applied(env["AMQP_URI"]))
+            return counts if set(counts) == set(before) else None
+        counts = wait_until(settled, timeout=60, what="the ledger holds the source's events")
+    finally:
+        relay.stop()
+        for proc in started:
+            proc.stop()
+    assert all(n == 1 for n in counts.values())
+    assert not set(lost_by_restore) & set(counts)
+    assert "inbox.resynced" in (tmp_path / "Ledger.log").read_text()
