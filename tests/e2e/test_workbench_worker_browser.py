@@ -27,6 +27,7 @@ from decimal import Decimal
 
 import pytest
 
+from shared.clock import today as china_today
 from tests.conftest import free_port  # noqa: F401
 from tests.e2e.demo_station import demo_station
 from tests.e2e.test_dashboard_browser import (LOCAL, STATION, Http, _id_number,
@@ -296,12 +297,24 @@ def test_an_activity_planned_attended_and_reviewed_and_volunteer_hours_logged(br
     got = api.ok("GET", f"/api/v1/activities/{activity}")
     assert (got["feedback_count"], got["person_times"]) == (1, 4)
 
-    volunteers = api.ok("GET", f"/api/v1/volunteers?station_id={STATION}")["items"]
-    volunteer = volunteers[0]
     page.get_by_role("link", name="志愿时长").click()
     _ready(page)
     page.locator(".van-toast").wait_for(state="hidden")   # the attendance sheet's toast, gone
     axe["hours"] = _axe(page)
+    page.get_by_role("link", name="登记志愿者").click()   # a new volunteer, then their hours
+    _ready(page)
+    axe["volunteer_new"] = _axe(page)
+    page.get_by_label("姓名").fill("王志愿")
+    community = page.get_by_label("社区").select_option(index=1)[0]
+    page.get_by_label("电话").fill("13800000000")
+    _submit(page)
+    page.get_by_role("heading", name="志愿时长").wait_for()
+    registered = [v for v in api.ok("GET", f"/api/v1/volunteers?station_id={STATION}")["items"]
+                  if v["name"] == "王志愿"]
+    assert len(registered) == 1
+    volunteer = api.ok("GET", f"/api/v1/volunteers/{registered[0]['id']}")
+    assert (volunteer["community_id"], volunteer["registered_on"]) == (
+        community, china_today().isoformat())
     page.get_by_label("志愿者").select_option(label=volunteer["name"])
     page.get_by_label("时长(小时)").fill("2.5")
     page.get_by_label("活动", exact=True).select_option(value=activity)

@@ -144,6 +144,7 @@
       case "cases": return p1 ? ["case", [p1]] : null;
       case "activities": return !p1 ? ["activities", []] : p1 === "new" ? ["activity_new", []] : ["activity", [p1]];
       case "hours": return ["hours", []];
+      case "volunteers": return p1 === "new" ? ["volunteer_new", []] : null;
       case "donations": return ["donation", []];
       case "allocations": return ["allocation", []];
       case "wishes": return ["wishes", []];

@@ -172,6 +172,7 @@ Object.assign(I18N.en, {
 /* wb-worker: the social worker's journeys (card change, need, case, activity, hours,
    donation, allocation, micro-wish). Enum tables are added to, never replaced. */
 Object.assign(I18N.zh, {
+  wb_volunteer_new: "登记志愿者", field_organization_id: "所属组织", field_registered_on: "登记日期",
   wb_activity_new: "策划活动", wb_activities: "活动", wb_hours: "志愿时长", wb_donation: "登记捐赠",
   wb_allocation: "物资分配", wb_wishes: "微心愿", wb_assess: "评估分级", wb_need: "登记需求",
   wb_case_new: "开案", wb_case: "个案", needs_of: "需求", my_cases: "我的个案（下一步）",
@@ -224,6 +225,8 @@ Object.assign(I18N.zh.enums, {
                closure_pending: "待督导审批结案", closed: "已结案" }
 });
 Object.assign(I18N.en, {
+  wb_volunteer_new: "Register a volunteer", field_organization_id: "Organization",
+  field_registered_on: "Registered on",
   wb_activity_new: "Plan an activity", wb_activities: "Activities", wb_hours: "Volunteer hours",
   wb_donation: "Record a donation", wb_allocation: "Allocate", wb_wishes: "Micro-wishes",
   wb_assess: "Assess (card)", wb_need: "Record a need", wb_case_new: "Open a case", wb_case: "Case",

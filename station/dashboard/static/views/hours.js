@@ -39,6 +39,7 @@
       return function () {
         return h("section", { class: "wb-page" }, [
           h("h1", t("wb_hours")),
+          h("p", [h("a", { class: "wb-link-button", href: "#/volunteers/new", id: "volunteer-new" }, t("wb_volunteer_new"))]),
           f.s.error ? h("p", { class: "wb-error", role: "alert" }, f.s.error) : null,
           f.s.done ? h("p", { class: "wb-done", role: "status" }, f.s.done) : null,
           WBW.view(f, FIELDS, submit),
