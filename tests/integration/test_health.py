@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from urllib.parse import unquote, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
 from shared import db
+from shared.security import revocation
 from tests.conftest import rabbitmqctl
 from tests.integration.casework_support import call, token
 from tests.support.harness import wait_until
@@ -107,5 +109,6 @@ def test_readiness_names_the_broker_then_the_database(casework, amqp_uri, databa
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
     admin.dispose()
+    time.sleep(revocation.TTL + 0.5)   # the token's standing is no longer cached: asked again
     body = wait_until(failing(casework, "database"), timeout=30, what="503 naming the database")
     assert body["checks"]["broker"]["ok"]
