@@ -8,6 +8,7 @@ checkpoint included, as a real restore would).
 """
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 
 import pytest
@@ -45,41 +46,52 @@ def append(store, stream: str, count: int, start: int = 0) -> list[str]:
         stream, 0, [NewEvent("Counted", {"n": start + i}) for i in range(count)])]
 
 
-def test_source_restored_from_an_older_backup_then_appended_to(env, tmp_path):
+@contextlib.contextmanager
+def restored_after_backup(env: dict, tmp_path):
+    """TSource and Ledger running; 20 events applied, the source backed up, 10 more
+    applied, the source restored from the backup and its relay started again (the
+    source's process after a restore). Yields (relay, before the backup, lost by it)."""
     started = [ServiceProcess(f"tests.support.services:{name}", env, str(tmp_path / f"{name}.log"))
                for name in ("TSource", "Ledger")]
-    relay = RelayThread(env).start()
+    relays = [RelayThread(env).start()]
     try:
-        before = append(relay.store, "a", 20)
+        before = append(relays[0].store, "a", 20)
         wait_until(lambda: len(ledger_applied(env["AMQP_URI"])) == 20, what="20 applied")
         backup(env["DATABASE_URL"])
-        lost_by_restore = append(relay.store, "b", 10, start=100)
+        lost_by_restore = append(relays[0].store, "b", 10, start=100)
         wait_until(lambda: len(ledger_applied(env["AMQP_URI"])) == 30, what="30 applied")
-        relay.stop()
+        relays[0].stop()
         restore(env["DATABASE_URL"])
-        relay = RelayThread(env).start()  # the source's process after the restore
+        relays.append(RelayThread(env).start())
+        yield relays[-1], before, lost_by_restore
+    finally:
+        relays[-1].stop()
+        for proc in started:
+            proc.stop()
+
+
+def ledger_holding(env: dict, events: list[str], timeout: float) -> Counter:
+    """The ledger's applied event ids (with how often), once they are exactly `events`."""
+    def settled():
+        counts = Counter(r["event_id"] for r in ledger_applied(env["AMQP_URI"]))
+        return counts if set(counts) == set(events) else None
+    return wait_until(settled, timeout=timeout, what="the ledger holds the source's events")
+
+
+def test_source_restored_from_an_older_backup_then_appended_to(env, tmp_path):
+    with restored_after_backup(env, tmp_path) as (relay, before, lost_by_restore):
         after = append(relay.store, "c", 15, start=200)
         # The relay's own read may hold the sequencer's lock (PostgreSQL): this read then
         # numbers nothing and sees the new events a moment later, not at once.
         source = wait_until(lambda: (ids := [e.event_id for e in relay.store.read_all(0, 1000)])
                             == before + after and ids, timeout=30, what="the source numbered")
-
-        def settled():
-            counts = Counter(r["event_id"] for r in ledger_applied(env["AMQP_URI"]))
-            return counts if set(counts) == set(source) else None
-        counts = wait_until(settled, timeout=90, what="the ledger holds the source's events")
-    finally:
-        relay.stop()
-        for proc in started:
-            proc.stop()
+        counts = ledger_holding(env, source, timeout=90)
     doubled = [e for e, n in counts.items() if n > 1]
     print(f"\nresync after restore: source has {len(source)} events ({len(before)} before the "
           f"backup, {len(after)} after the restore; {len(lost_by_restore)} the restore removed); "
           f"applied {len(counts)}, lost {len(set(source) - set(counts))}, doubled {len(doubled)}")
     assert not doubled and set(counts) == set(source)
     assert not set(lost_by_restore) & set(counts)
-    log = (tmp_path / "Ledger.log").read_text()
-    assert "inbox.resynced" in log and "inbox.halted" not in log
 
 
 def test_source_restored_from_an_older_backup_then_quiet(env, tmp_path):
@@ -87,27 +99,8 @@ def test_source_restored_from_an_older_backup_then_quiet(env, tmp_path):
     message that could show the restore; the consumer's timer asks (STATION_SOURCE_CHECK_S)
     and drops what the restore removed, with no new event and no operator."""
     env = {**env, "STATION_SOURCE_CHECK_S": "1"}
-    started = [ServiceProcess(f"tests.support.services:{name}", env, str(tmp_path / f"{name}.log"))
-               for name in ("TSource", "Ledger")]
-    relay = RelayThread(env).start()
-    try:
-        before = append(relay.store, "a", 20)
-        wait_until(lambda: len(ledger_applied(env["AMQP_URI"])) == 20, what="20 applied")
-        backup(env["DATABASE_URL"])
-        lost_by_restore = append(relay.store, "b", 10, start=100)
-        wait_until(lambda: len(ledger_applied(env["AMQP_URI"])) == 30, what="30 applied")
-        relay.stop()
-        restore(env["DATABASE_URL"])
-        relay = RelayThread(env).start()  # the source's process after the restore: quiet
-
-        def settled():
-            counts = Counter(r["event_id"] for r in ledger_applied(env["AMQP_URI"]))
-            return counts if set(counts) == set(before) else None
-        counts = wait_until(settled, timeout=60, what="the ledger holds the source's events")
-    finally:
-        relay.stop()
-        for proc in started:
-            proc.stop()
+    with restored_after_backup(env, tmp_path) as (_, before, lost_by_restore):
+        counts = ledger_holding(env, before, timeout=60)
     assert all(n == 1 for n in counts.values())
     assert not set(lost_by_restore) & set(counts)
     assert "inbox.resynced" in (tmp_path / "Ledger.log").read_text()
