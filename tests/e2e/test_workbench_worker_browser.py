@@ -351,7 +351,20 @@ def test_a_donation_in_exact_rmb_an_allocation_and_a_micro_wish(browser, live):
     page.get_by_role("link", name="登记捐赠").click()
     _ready(page)
     axe = {"donation": _axe(page)}
-    partner = api.ok("GET", f"/api/v1/partners?station_id={STATION}")["items"][0]["name"]
+    page.get_by_role("link", name="登记资源方").click()     # a new donor first
+    _ready(page)
+    axe["partner_new"] = _axe(page)
+    partner = f"爱心超市{uuid.uuid4().hex[:4]}"
+    page.get_by_label("名称").fill(partner)
+    page.get_by_label("类型").select_option(label="政府部门")
+    page.get_by_label("部门").select_option(label="民政")      # shown for a government one
+    page.get_by_label("联系方式").fill("0851-1234567")
+    _submit(page)
+    page.get_by_role("heading", name="登记捐赠").wait_for()
+    made = [p for p in api.ok("GET", f"/api/v1/partners?station_id={STATION}")["items"]
+            if p["name"] == partner]
+    assert [(p["type"], p["department"], p["hub"]) for p in made] == [
+        ("government", "civil_affairs", "other")]
     page.get_by_label("资源方").select_option(label=partner)
     page.get_by_label("捐赠方式").select_option(label="现金")
     page.get_by_label("金额(元)").fill("0")

@@ -145,6 +145,7 @@
       case "activities": return !p1 ? ["activities", []] : p1 === "new" ? ["activity_new", []] : ["activity", [p1]];
       case "hours": return ["hours", []];
       case "volunteers": return p1 === "new" ? ["volunteer_new", []] : null;
+      case "partners": return p1 === "new" ? ["partner_new", []] : null;
       case "donations": return ["donation", []];
       case "allocations": return ["allocation", []];
       case "wishes": return ["wishes", []];

@@ -173,6 +173,8 @@ Object.assign(I18N.en, {
    donation, allocation, micro-wish). Enum tables are added to, never replaced. */
 Object.assign(I18N.zh, {
   wb_volunteer_new: "登记志愿者", field_organization_id: "所属组织", field_registered_on: "登记日期",
+  wb_partner_new: "登记资源方", field_type: "类型", field_department: "部门", field_hub: "所在阵地",
+  field_contact: "联系方式", field_partner_name: "名称",
   wb_activity_new: "策划活动", wb_activities: "活动", wb_hours: "志愿时长", wb_donation: "登记捐赠",
   wb_allocation: "物资分配", wb_wishes: "微心愿", wb_assess: "评估分级", wb_need: "登记需求",
   wb_case_new: "开案", wb_case: "个案", needs_of: "需求", my_cases: "我的个案（下一步）",
@@ -209,6 +211,10 @@ Object.assign(I18N.zh.enums, {
             police: "派出所", legal_aid: "法律援助中心" },
   outcome: { goals_met: "目标达成", partly_met: "部分达成", not_met: "未达成" },
   kind: { cash: "现金", in_kind: "物资" },
+  type: { business: "企业", school: "学校", charity: "慈善组织", social_org: "社会组织", government: "政府部门" },
+  department: { civil_affairs: "民政", womens_federation: "妇联", youth_league: "团委",
+                family_planning: "计生", other: "其他" },
+  hub: { station: "社工站", community_centre: "社区服务中心", other: "其他" },
   satisfaction: { 5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意" },
   approval_status: { pending: "待审批", approved: "已通过", sent_back: "已退回" },
   subject: { plan: "服务计划", closure: "结案" },
@@ -226,7 +232,9 @@ Object.assign(I18N.zh.enums, {
 });
 Object.assign(I18N.en, {
   wb_volunteer_new: "Register a volunteer", field_organization_id: "Organization",
-  field_registered_on: "Registered on",
+  field_registered_on: "Registered on", wb_partner_new: "Register a partner", field_type: "Type",
+  field_department: "Department", field_hub: "Where (1+7+N)", field_contact: "Contact",
+  field_partner_name: "Name",
   wb_activity_new: "Plan an activity", wb_activities: "Activities", wb_hours: "Volunteer hours",
   wb_donation: "Record a donation", wb_allocation: "Allocate", wb_wishes: "Micro-wishes",
   wb_assess: "Assess (card)", wb_need: "Record a need", wb_case_new: "Open a case", wb_case: "Case",
@@ -270,6 +278,11 @@ Object.assign(I18N.en.enums, {
             legal_aid: "legal aid centre" },
   outcome: { goals_met: "goals met", partly_met: "partly met", not_met: "not met" },
   kind: { cash: "cash", in_kind: "in kind" },
+  type: { business: "business", school: "school", charity: "charity", social_org: "social organization",
+          government: "government" },
+  department: { civil_affairs: "civil affairs", womens_federation: "women's federation",
+                youth_league: "Youth League", family_planning: "family planning", other: "other" },
+  hub: { station: "the station", community_centre: "community centre", other: "other" },
   satisfaction: { 5: "very satisfied", 4: "satisfied", 3: "neutral", 2: "dissatisfied", 1: "very dissatisfied" },
   approval_status: { pending: "pending", approved: "approved", sent_back: "sent back" },
   subject: { plan: "service plan", closure: "closure" },

@@ -4,7 +4,7 @@
    keeps an API answer about a person: those stay on the server. Network first, so a
    station that updates its software is seen at once when online. */
 "use strict";
-var CACHE = "workbench-shell-v4";
+var CACHE = "workbench-shell-v5";
 var SHELL = [
   "/dashboard/", "/dashboard/app.css", "/dashboard/app.js", "/dashboard/i18n.js", "/dashboard/api.js",
   "/dashboard/manifest.webmanifest", "/dashboard/icon.svg",
@@ -25,7 +25,7 @@ SHELL.push("/dashboard/views/lead_common.js", "/dashboard/views/weekly.js", "/da
 /* wb-worker: the social worker's views */
 SHELL.push("/dashboard/wb/worker.js", "/dashboard/views/today_cases.js", "/dashboard/views/assess.js",
            "/dashboard/views/need.js", "/dashboard/views/case.js", "/dashboard/views/activity_new.js",
-           "/dashboard/views/activity.js", "/dashboard/views/hours.js", "/dashboard/views/volunteer_new.js", "/dashboard/views/donation.js",
+           "/dashboard/views/activity.js", "/dashboard/views/hours.js", "/dashboard/views/volunteer_new.js", "/dashboard/views/partner_new.js", "/dashboard/views/donation.js",
            "/dashboard/views/wish.js");
 SHELL.push("/dashboard/views/import.js");   /* import */
 /* end wb-worker */

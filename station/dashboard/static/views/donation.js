@@ -42,6 +42,7 @@
         var shown = f.model.kind === "in_kind" ? FIELDS : ["partner_id", "kind", "value", "donated_on"];
         return h("section", { class: "wb-page" }, [
           h("h1", t("wb_donation")),
+          h("p", [h("a", { class: "wb-link-button", href: "#/partners/new", id: "partner-new" }, t("wb_partner_new"))]),
           f.s.error ? h("p", { class: "wb-error", role: "alert" }, f.s.error) : null,
           f.s.done ? h("p", { class: "wb-done", role: "status" }, f.s.done) : null,
           WBW.view(f, shown, submit),
